@@ -1,0 +1,203 @@
+"""Dataset registry: every data set as uint8 tensors in memory with fixed train/test splits."""
+
+from __future__ import annotations
+
+import os
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+FREY_URL = "https://cs.nyu.edu/~roweis/data/frey_rawface.mat"
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+
+
+class DatasetError(ValueError):
+    """A data set is unknown, missing or unreadable; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Images as uint8 (N, C, H, W), labels as int64 (N,), class names, fixed split."""
+
+    name: str
+    train_x: torch.Tensor
+    train_y: torch.Tensor
+    test_x: torch.Tensor
+    test_y: torch.Tensor
+    classes: tuple[str, ...]
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        c, h, w = self.train_x.shape[1:]
+        return (int(c), int(h), int(w))
+
+
+def data_root() -> Path:
+    """Where torchvision-layout data lives: $VAE_DATA_ROOT, default ./data."""
+    return Path(os.environ.get("VAE_DATA_ROOT", "data"))
+
+
+def _split(
+    name: str, x: np.ndarray, y: np.ndarray, n_test: int, classes: tuple[str, ...]
+) -> Dataset:
+    """Fixed split: a seeded permutation, the last n_test images held out."""
+    order = np.random.default_rng(0).permutation(len(x))
+    x, y = x[order], y[order]
+    return Dataset(
+        name,
+        torch.from_numpy(np.ascontiguousarray(x[:-n_test])),
+        torch.from_numpy(y[:-n_test].astype(np.int64)),
+        torch.from_numpy(np.ascontiguousarray(x[-n_test:])),
+        torch.from_numpy(y[-n_test:].astype(np.int64)),
+        classes,
+    )
+
+
+def _torchvision(cls_name: str, folder: str) -> Callable[[Path], Dataset]:
+    files = [
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    ]
+
+    def load(root: Path) -> Dataset:
+        import torchvision.datasets as tvd
+
+        cls = getattr(tvd, cls_name)
+        try:
+            train = cls(str(root), train=True, download=True)
+            test = cls(str(root), train=False, download=True)
+        except Exception as exc:  # network errors, read-only folders, bad files
+            raise DatasetError(
+                f"{folder} is not available under {root / folder / 'raw'} and could not be "
+                f"downloaded ({type(exc).__name__}: {exc}). Put the files {', '.join(files)} "
+                "(or their .gz versions) there, or set VAE_DATA_ROOT to the folder that holds "
+                f"{folder}/raw."
+            ) from exc
+        return Dataset(
+            folder.lower(),
+            train.data.unsqueeze(1).contiguous(),
+            train.targets.long(),
+            test.data.unsqueeze(1).contiguous(),
+            test.targets.long(),
+            tuple(str(c).split(" - ")[-1] for c in train.classes),
+        )
+
+    return load
+
+
+def _frey(root: Path) -> Dataset:
+    path = root / "frey" / "frey_rawface.mat"
+    if not path.exists():
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".part")
+            urllib.request.urlretrieve(FREY_URL, tmp)
+            os.replace(tmp, path)
+        except Exception as exc:
+            raise DatasetError(
+                f"Frey Face is not available: expected {path} (1965 faces of 28x20 in a MATLAB "
+                f"file) and the download from {FREY_URL} failed ({exc}). Put frey_rawface.mat "
+                "there, or set VAE_DATA_ROOT to the folder that holds frey/."
+            ) from exc
+    from scipy.io import loadmat
+
+    try:
+        ff = loadmat(str(path))["ff"]
+    except Exception as exc:
+        raise DatasetError(f"{path} could not be read as the Frey Face MATLAB file: {exc}") from exc
+    x = np.asarray(ff, dtype=np.uint8).T.reshape(-1, 1, 28, 20)
+    return _split("frey", x, np.zeros(len(x), dtype=np.int64), 200, ("face",))
+
+
+def _digits(root: Path) -> Dataset:
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    x = np.round(bunch.images * (255.0 / 16.0)).astype(np.uint8).reshape(-1, 1, 8, 8)
+    return _split("digits", x, bunch.target, 297, tuple(str(i) for i in range(10)))
+
+
+def _folder(path: str, image_size: int, channels: int) -> Dataset:
+    from PIL import Image
+
+    base = Path(path).expanduser()
+    if not base.is_dir():
+        raise DatasetError(
+            f"folder dataset {base} does not exist; give a folder with one subfolder per class"
+        )
+    classes = sorted(p.name for p in base.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not classes:
+        raise DatasetError(f"{base} has no class subfolders; put images in {base}/<class>/")
+    mode = "L" if channels == 1 else "RGB"
+    images: list[np.ndarray] = []
+    labels: list[int] = []
+    for label, name in enumerate(classes):
+        for file in sorted((base / name).iterdir()):
+            if file.suffix.lower() not in IMAGE_SUFFIXES:
+                continue
+            try:
+                with Image.open(file) as im:
+                    small = im.convert(mode).resize(
+                        (image_size, image_size), Image.Resampling.BILINEAR
+                    )
+                    arr = np.asarray(small, dtype=np.uint8)
+            except Exception as exc:
+                raise DatasetError(f"{file} is not a readable image ({exc}); remove it") from exc
+            images.append(arr.reshape(image_size, image_size, channels).transpose(2, 0, 1))
+            labels.append(label)
+    if len(images) < 2:
+        raise DatasetError(f"{base} holds {len(images)} images; a data set needs at least 2")
+    n_test = max(1, len(images) // 10)
+    return _split(f"folder:{base}", np.stack(images), np.array(labels), n_test, tuple(classes))
+
+
+LOADERS: dict[str, Callable[[Path], Dataset]] = {
+    "mnist": _torchvision("MNIST", "MNIST"),
+    "fashion-mnist": _torchvision("FashionMNIST", "FashionMNIST"),
+    "kmnist": _torchvision("KMNIST", "KMNIST"),
+    "frey": _frey,
+    "digits": _digits,
+}
+
+
+def dataset_names() -> list[str]:
+    """Registered names; `folder:PATH` is accepted too."""
+    return [*LOADERS, "folder:PATH"]
+
+
+def check_name(name: str) -> None:
+    """Raise DatasetError for a name that is neither registered nor folder:PATH."""
+    if name in LOADERS or (name.startswith("folder:") and len(name) > len("folder:")):
+        return
+    raise DatasetError(f"unknown dataset {name!r}; choose one of {', '.join(dataset_names())}")
+
+
+def load_dataset(
+    name: str, root: str | Path | None = None, image_size: int = 28, channels: int = 1
+) -> Dataset:
+    """Load a registered data set by name into memory."""
+    check_name(name)
+    if name.startswith("folder:"):
+        return _folder(name[len("folder:") :], image_size, channels)
+    return LOADERS[name](Path(root) if root is not None else data_root())
+
+
+SHAPES = {
+    "mnist": (1, 28, 28),
+    "fashion-mnist": (1, 28, 28),
+    "kmnist": (1, 28, 28),
+    "frey": (1, 28, 20),
+    "digits": (1, 8, 8),
+}
+
+
+def image_shape_of(name: str, image_size: int = 28, channels: int = 1) -> tuple[int, int, int]:
+    """The (C, H, W) a data set's images have, known before loading it."""
+    check_name(name)
+    return SHAPES.get(name, (channels, image_size, image_size))
