@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Train the shipped checkpoints from scratch with fixed seeds (CPU is enough).
+# Usage: VAE_DATA_ROOT=/path/to/data bash scripts/train_checkpoints.sh [OUT_DIR]
+# OUT_DIR defaults to checkpoints/. Each run writes its folder, then the resume state
+# (optimiser moments, only needed to continue training) is removed to keep the repo small.
+set -euo pipefail
+out="${1:-checkpoints}"
+py="${PYTHON:-python}"
+run() {
+  local name="$1"; shift
+  if [ -f "$out/$name/model.safetensors" ] && [ ! -f "$out/$name/resume.safetensors" ]; then
+    echo "$out/$name is already trained; skipping"; return
+  fi
+  local resume=()
+  [ -f "$out/$name/resume.safetensors" ] && resume=(--resume)
+  "$py" -m vae.train --out "$out/$name" --seed 0 "$@" "${resume[@]}"
+  rm -f "$out/$name/resume.safetensors" "$out/$name/status.json" "$out/$name/.lock"
+}
+run digits-2d --dataset digits --arch mlp --hidden-dims 256,128 --latent-dim 2 --epochs 200 --batch-size 64
+run frey-2d --dataset frey --arch mlp --hidden-dims 200 --latent-dim 2 --likelihood gaussian \
+  --epochs 300 --batch-size 100 --lr 1e-3
+run mnist-2d --dataset mnist --arch conv --hidden-dims 32,64 --latent-dim 2 --epochs 30
+run mnist-20d --dataset mnist --arch conv --hidden-dims 32,64 --latent-dim 20 --epochs 40 \
+  --iwae-samples 1000
