@@ -174,7 +174,15 @@ def read_history(folder: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def _looks_pickled(head: bytes) -> bool:
+def _looks_pickled(head: bytes, size: int) -> bool:
+    """True for a torch.save file (zip or raw pickle) that is not a safetensors file.
+
+    A safetensors file starts with an 8-byte little-endian header length followed by '{';
+    its first byte can be 0x80 (e.g. a 640-byte header), so check that shape first.
+    """
+    header_len = int.from_bytes(head[:8], "little")
+    if head[8:9] == b"{" and 2 <= header_len <= size - 8:
+        return False
     return head[:1] == b"\x80" or head[:2] == b"PK"
 
 
@@ -183,8 +191,8 @@ def read_weights(path: Path, model: VAE) -> tuple[dict[str, torch.Tensor], dict[
     if not path.is_file():
         raise CheckpointError(f"{path} is missing: the model weights. Re-train or restore it.")
     with path.open("rb") as f:
-        head = f.read(8)
-    if _looks_pickled(head):
+        head = f.read(9)
+    if _looks_pickled(head, path.stat().st_size):
         raise CheckpointError(
             f"{path} is a pickle (a torch.save file), not safetensors; pickles can run code and "
             "are never loaded. Convert it with safetensors.torch.save_file(state_dict, ...)"
