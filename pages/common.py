@@ -1,0 +1,182 @@
+"""What every page shares: the selected checkpoint, friendly errors, test images, pictures.
+
+Public API
+----------
+- `CHECKPOINT_KEY`: the st.session_state key holding the selected run's name (set by the
+  sidebar picker in app.py; the same choice holds on every page).
+- `selected_run()`: the selected run's name, or the default run, or None when there is none.
+- `current_checkpoint()`: the selected run as a loaded `vae.Checkpoint` (cached once per
+  path and modification time); on any problem it shows an st.error and calls st.stop().
+- `load_run(path)`: the cached loader itself, for pages that need a second checkpoint.
+- `show_error(exc, what)`: an st.error with a message a person can act on, never a trace.
+- `dataset_images(ckpt)`: the test images and labels (`Images`), the full test set when
+  it is on disk, else the checkpoint's preview set with a visible note.
+- `upscale(pic, target)`, `show_image(pic, ...)`, `show_tiles(images, nrow, ...)`: show
+  small images at a visible size with nearest-neighbour upscaling.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from vae import Checkpoint, CheckpointError, ConfigError, DatasetError, load_checkpoint
+from vae.data import load_dataset
+from vae.explore import tile
+from vae.runs import RunNameError, checkpoint_dir, default_run, list_runs, resolve_run, run_stamp
+
+CHECKPOINT_KEY = "checkpoint"
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Images:
+    """Test images for a checkpoint: x uint8 (N, C, H, W), y int64 (N,), where they came from."""
+
+    x: np.ndarray
+    y: np.ndarray
+    classes: tuple[str, ...]
+    full: bool  # True: the data set's full test split; False: the checkpoint's preview set
+    source: str  # a short description for captions
+
+    def class_name(self, label: int) -> str:
+        """The class name for a label, or the number itself when there are no names."""
+        return self.classes[label] if 0 <= label < len(self.classes) else str(label)
+
+
+def show_error(exc: BaseException, what: str = "") -> None:
+    """Show exc as an st.error a person can act on; the traceback goes to the server log only."""
+    prefix = f"{what}: " if what else ""
+    if isinstance(exc, (CheckpointError, DatasetError, ConfigError, RunNameError)):
+        st.error(f"{prefix}{exc}", icon=":material/error:")
+        return
+    _log.exception("unexpected error", exc_info=exc)
+    st.error(
+        f"{prefix}something went wrong ({type(exc).__name__}: {exc}). "
+        "Try again, or choose another checkpoint in the sidebar.",
+        icon=":material/error:",
+    )
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _load_cached(path: str, stamp: tuple[int, int]) -> Checkpoint:
+    return load_checkpoint(path)
+
+
+def load_run(path: Path) -> Checkpoint:
+    """Load a checkpoint folder once per server, keyed by path and modification times.
+
+    A folder replaced on disk has new times and is loaded afresh. Raises CheckpointError.
+    The returned object is shared between sessions: never change it.
+    """
+    return _load_cached(str(path), run_stamp(path))
+
+
+def selected_run() -> str | None:
+    """The run chosen in the sidebar, else the default one (mnist-2d when present), else None."""
+    name = st.session_state.get(CHECKPOINT_KEY)
+    if isinstance(name, str) and name:
+        return name
+    return default_run(list_runs())
+
+
+def current_checkpoint() -> Checkpoint:
+    """The selected checkpoint, loaded; shows an st.error and stops the page when unusable."""
+    name = selected_run()
+    if name is None:
+        st.info(
+            f"There are no usable checkpoints in `{checkpoint_dir()}`. Train one on the "
+            "Training page, or set VAE_CHECKPOINT_DIR to a folder of run folders.",
+            icon=":material/info:",
+        )
+        st.stop()
+    try:
+        path = resolve_run(name)
+    except RunNameError:
+        st.error(
+            f"The checkpoint **{name}** is no longer in `{checkpoint_dir()}`: it was deleted "
+            "or moved while selected. Choose another checkpoint in the sidebar, or restore "
+            "the folder and reload the page.",
+            icon=":material/folder_off:",
+        )
+        st.stop()
+    try:
+        with st.spinner(f"Loading {name}…"):
+            return load_run(path)
+    except Exception as exc:
+        show_error(exc, f"The checkpoint {name} cannot be used")
+        st.stop()
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _test_split(
+    name: str, image_size: int, channels: int
+) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]] | str:
+    """The test split as numpy arrays, or the reason it is unavailable (cached as well)."""
+    try:
+        ds = load_dataset(name, image_size=image_size, channels=channels)
+    except (DatasetError, OSError) as exc:
+        return str(exc)
+    return ds.test_x.numpy(), ds.test_y.numpy(), ds.classes
+
+
+def dataset_images(ckpt: Checkpoint, note: bool = True) -> Images:
+    """The test set of ckpt's data set, else its preview set (with a visible note if `note`)."""
+    cfg = ckpt.config
+    with st.spinner(f"Loading the {cfg.dataset} test set…"):
+        got = _test_split(cfg.dataset, cfg.train.image_size, cfg.train.channels)
+    classes = cfg.classes
+    if not isinstance(got, str) and got[0].shape[1:] == cfg.model.image_shape:
+        x, y, ds_classes = got
+        return Images(x, y, classes or ds_classes, True, f"the {cfg.dataset} test set")
+    reason = got if isinstance(got, str) else "its images have a different shape"
+    if note:
+        st.caption(
+            f":material/info: Showing the checkpoint's {len(ckpt.preview_x):,} preview images: "
+            f"the full {cfg.dataset} test set is not available here ({reason.splitlines()[0]})"
+        )
+    return Images(
+        ckpt.preview_x, ckpt.preview_y, classes, False, f"the checkpoint's preview of {cfg.dataset}"
+    )
+
+
+def upscale(pic: np.ndarray, target: int = 280) -> np.ndarray:
+    """Repeat pixels of a (H, W) or (H, W, 3) uint8 picture so its longer side nears `target`."""
+    factor = max(1, round(target / max(pic.shape[0], pic.shape[1])))
+    return pic.repeat(factor, axis=0).repeat(factor, axis=1) if factor > 1 else pic
+
+
+def to_picture(image: np.ndarray) -> np.ndarray:
+    """One image (C, H, W) float in [0, 1] -> uint8 (H, W) or (H, W, 3)."""
+    img = (np.clip(image, 0, 1) * 255).round().astype(np.uint8)
+    return img[0] if img.shape[0] == 1 else img.transpose(1, 2, 0)
+
+
+def show_image(pic: np.ndarray, caption: str | None = None, target: int = 280) -> None:
+    """Show one picture ((C, H, W) float in [0, 1], or uint8 (H, W[, 3])) at about target px."""
+    if pic.dtype != np.uint8:
+        pic = to_picture(pic)
+    big = upscale(pic, target)
+    st.image(big, caption=caption, width=big.shape[1])
+
+
+def show_tiles(
+    images: np.ndarray, nrow: int, caption: str | None = None, target: int | None = None
+) -> np.ndarray:
+    """Tile (N, C, H, W) floats in [0, 1] into one picture and show it; returns the picture.
+
+    With `target`, pixels are repeated so the whole picture's width nears `target` px;
+    without it, each image is scaled to roughly 56 px.
+    """
+    h, w = images.shape[2:]
+    if target is None:
+        scale = max(1, round(56 / max(h, w)))
+    else:
+        scale = max(1, round(target / (nrow * (w + 1) + 1)))
+    pic = tile(images, nrow=nrow, padding=1, scale=scale)
+    st.image(pic, caption=caption, width=pic.shape[1])
+    return pic

@@ -1,0 +1,230 @@
+"""Run folders under the checkpoint directory: discovery, summaries and safe name resolution.
+
+Summaries are read from config.json and metrics.json only (the weights are never loaded
+here), so listing many runs is fast and a broken folder is reported rather than raised.
+Names that come from a browser (a picker, a query parameter) go through `resolve_run`,
+which accepts only a plain folder name directly under the checkpoint directory.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from vae.checkpoint import (
+    CONFIG_FILE,
+    MAX_JSON_BYTES,
+    METRICS_FILE,
+    MODEL_FILE,
+    CheckpointError,
+    read_config,
+)
+
+DEFAULT_RUN = "mnist-2d"
+MAX_NAME_LENGTH = 255
+_FORBIDDEN = ("/", "\\", ":", "\x00")
+
+
+class RunNameError(ValueError):
+    """A run name is not a plain folder name under the checkpoint directory."""
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What the picker shows about one run folder, read without loading the weights."""
+
+    name: str
+    path: Path
+    dataset: str | None = None
+    latent_dim: int | None = None
+    arch: str | None = None
+    hidden_dims: tuple[int, ...] = ()
+    likelihood: str | None = None
+    beta: float | None = None
+    test_elbo: float | None = None
+    test_recon: float | None = None
+    test_kl: float | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the folder looks loadable (config valid, weights present)."""
+        return self.error is None
+
+    @property
+    def label(self) -> str:
+        """One line for a picker, e.g. 'mnist-2d · mnist · z=2 · −ELBO 140.2'."""
+        if not self.ok:
+            return f"{self.name} · broken"
+        elbo = "−ELBO n/a" if self.test_elbo is None else f"−ELBO {self.test_elbo:.1f}"
+        return f"{self.name} · {self.dataset} · z={self.latent_dim} · {elbo}"
+
+
+def checkpoint_dir() -> Path:
+    """$VAE_CHECKPOINT_DIR, default the checkpoints/ folder at the project root."""
+    env = os.environ.get("VAE_CHECKPOINT_DIR")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parent.parent / "checkpoints"
+
+
+def check_name(name: object) -> str:
+    """Return name if it is a plain, visible folder name; raise RunNameError otherwise."""
+    if not isinstance(name, str) or not name or not name.strip():
+        raise RunNameError("a checkpoint name must be a non-empty folder name")
+    shown = ascii(name) if len(name) <= 80 else ascii(name[:80] + "…")
+    if len(name) > MAX_NAME_LENGTH:
+        raise RunNameError(f"the checkpoint name {shown} is too long")
+    if name in (".", "..") or any(s in name for s in _FORBIDDEN) or os.sep in name:
+        raise RunNameError(
+            f"{shown} is not a checkpoint name: only a plain folder name is accepted, "
+            "never a path, '..' or a separator"
+        )
+    if name.startswith("."):
+        raise RunNameError(f"{shown} is a hidden name; hidden folders are not checkpoints")
+    if any(not ch.isprintable() for ch in name):
+        raise RunNameError(f"{shown} holds control characters; it is not a checkpoint name")
+    return name
+
+
+def resolve_run(name: object, base: Path | None = None) -> Path:
+    """The folder of run `name`, which must exist directly under the checkpoint directory.
+
+    Refuses '..', absolute paths, separators, hidden names and links that lead outside the
+    directory, with a RunNameError whose message says why.
+    """
+    plain = check_name(name)
+    root = (base if base is not None else checkpoint_dir()).resolve()
+    path = root / plain
+    if not path.exists() and not path.is_symlink():
+        raise RunNameError(f"there is no checkpoint named {plain!r} in {root}")
+    target = path.resolve()
+    if target == root or not target.is_relative_to(root):
+        raise RunNameError(f"{plain!r} links outside the checkpoint folder {root}; refused")
+    if not target.is_dir():
+        raise RunNameError(f"{plain!r} in {root} is not a folder")
+    return path
+
+
+def run_stamp(path: Path) -> tuple[int, int]:
+    """Modification times (ns) of model.safetensors and config.json; -1 where missing.
+
+    A cache keyed by (path, stamp) reloads a checkpoint that was replaced on disk.
+    """
+    out = []
+    for file in (MODEL_FILE, CONFIG_FILE):
+        try:
+            out.append((path / file).stat().st_mtime_ns)
+        except OSError:
+            out.append(-1)
+    return out[0], out[1]
+
+
+def _check_weights_header(path: Path) -> None:
+    """Cheap structural check of a safetensors file (header only, nothing loaded)."""
+    if not path.is_file():
+        raise CheckpointError(
+            f"{MODEL_FILE} is missing: the run is still training, was interrupted before its "
+            "first epoch, or was copied without its weights"
+        )
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        head = f.read(8)
+        if len(head) < 8:
+            raise CheckpointError(f"{MODEL_FILE} is empty or truncated; restore it or re-train")
+        if head[:1] == b"\x80" or head[:2] == b"PK":
+            raise CheckpointError(f"{MODEL_FILE} is a pickle, not safetensors; it is never loaded")
+        (n,) = struct.unpack("<Q", head)
+        if n > min(size - 8, 100_000_000):
+            raise CheckpointError(f"{MODEL_FILE} is truncated or not safetensors; restore it")
+        try:
+            header = json.loads(f.read(n))
+        except ValueError as exc:
+            raise CheckpointError(f"{MODEL_FILE} has an unreadable header ({exc})") from exc
+    if not isinstance(header, dict):
+        raise CheckpointError(f"{MODEL_FILE} has an invalid header")
+    ends = [
+        int(v["data_offsets"][1])
+        for k, v in header.items()
+        if k != "__metadata__" and isinstance(v, dict) and "data_offsets" in v
+    ]
+    if ends and max(ends) > size - 8 - n:
+        raise CheckpointError(f"{MODEL_FILE} is truncated (shorter than its header says)")
+
+
+def _number(v: Any) -> float | None:
+    ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    return float(v) if ok else None
+
+
+def _read_metrics(folder: Path) -> dict[str, Any]:
+    path = folder / METRICS_FILE
+    if not path.is_file():
+        return {}
+    if path.stat().st_size > MAX_JSON_BYTES:
+        raise CheckpointError(f"{METRICS_FILE} is too large to be final metrics")
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"{METRICS_FILE} is not valid JSON ({exc})") from exc
+    if not isinstance(raw, dict):
+        raise CheckpointError(f"{METRICS_FILE} must hold a JSON object")
+    return raw
+
+
+def summarize_run(path: Path) -> RunSummary:
+    """Summarise one run folder; any problem becomes `error`, never an exception."""
+    name = path.name
+    try:
+        config = read_config(path)
+        _check_weights_header(path / MODEL_FILE)
+        metrics = _read_metrics(path)
+    except (CheckpointError, OSError) as exc:
+        message = str(exc).replace(str(path) + os.sep, "").replace(str(path), name)
+        return RunSummary(name, path, error=message)
+    return RunSummary(
+        name=name,
+        path=path,
+        dataset=config.dataset,
+        latent_dim=config.model.latent_dim,
+        arch=config.model.arch,
+        hidden_dims=config.model.hidden_dims,
+        likelihood=config.model.likelihood,
+        beta=config.train.beta,
+        test_elbo=_number(metrics.get("test_elbo")),
+        test_recon=_number(metrics.get("test_recon")),
+        test_kl=_number(metrics.get("test_kl")),
+    )
+
+
+def list_runs(base: Path | None = None) -> list[RunSummary]:
+    """Every visible folder under the checkpoint directory, sorted by name, broken ones too."""
+    root = base if base is not None else checkpoint_dir()
+    try:
+        entries = sorted(root.iterdir(), key=lambda p: p.name)
+    except OSError:
+        return []
+    runs = []
+    for entry in entries:
+        if entry.name.startswith(".") or not entry.is_dir():
+            continue
+        try:
+            path = resolve_run(entry.name, root)
+        except RunNameError as exc:
+            runs.append(RunSummary(entry.name, entry, error=str(exc)))
+            continue
+        runs.append(summarize_run(path))
+    return runs
+
+
+def default_run(runs: list[RunSummary]) -> str | None:
+    """The run a fresh session starts on: mnist-2d when usable, else the first usable one."""
+    usable = [r.name for r in runs if r.ok]
+    if DEFAULT_RUN in usable:
+        return DEFAULT_RUN
+    return usable[0] if usable else None
