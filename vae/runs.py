@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -134,16 +133,16 @@ def _check_weights_header(path: Path) -> None:
         )
     size = path.stat().st_size
     with path.open("rb") as f:
-        head = f.read(8)
-        if len(head) < 8:
-            raise CheckpointError(f"{MODEL_FILE} is empty or truncated; restore it or re-train")
-        if head[:1] == b"\x80" or head[:2] == b"PK":
-            raise CheckpointError(f"{MODEL_FILE} is a pickle, not safetensors; it is never loaded")
-        (n,) = struct.unpack("<Q", head)
-        if n > min(size - 8, 100_000_000):
-            raise CheckpointError(f"{MODEL_FILE} is truncated or not safetensors; restore it")
+        head = f.read(9)
+        n = int.from_bytes(head[:8], "little")
+        if len(head) < 9 or head[8:9] != b"{" or not 2 <= n <= min(size - 8, 100_000_000):
+            if head[:1] == b"\x80" or head[:2] == b"PK":
+                raise CheckpointError(
+                    f"{MODEL_FILE} is a pickle, not safetensors; pickles are never loaded"
+                )
+            raise CheckpointError(f"{MODEL_FILE} is empty, truncated or not safetensors")
         try:
-            header = json.loads(f.read(n))
+            header = json.loads(b"{" + f.read(n - 1))
         except ValueError as exc:
             raise CheckpointError(f"{MODEL_FILE} has an unreadable header ({exc})") from exc
     if not isinstance(header, dict):
