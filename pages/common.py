@@ -11,6 +11,8 @@ Public API
 - `show_error(exc, what)`: an st.error with a message a person can act on, never a trace.
 - `dataset_images(ckpt)`: the test images and labels (`Images`), the full test set when
   it is on disk, else the checkpoint's preview set with a visible note.
+- `cache_key(ckpt)`: (path, file times) to key a page's own caches of derived results.
+- `encoded(ckpt, images)`: (mu, sigma) of q(z|x) for those images, cached per checkpoint.
 - `upscale(pic, target)`, `show_image(pic, ...)`, `show_tiles(images, nrow, ...)`: show
   small images at a visible size with nearest-neighbour upscaling.
 """
@@ -26,7 +28,7 @@ import streamlit as st
 
 from vae import Checkpoint, CheckpointError, ConfigError, DatasetError, load_checkpoint
 from vae.data import load_dataset
-from vae.explore import tile
+from vae.explore import encode, tile
 from vae.runs import RunNameError, checkpoint_dir, default_run, list_runs, resolve_run, run_stamp
 
 CHECKPOINT_KEY = "checkpoint"
@@ -64,7 +66,15 @@ def show_error(exc: BaseException, what: str = "") -> None:
 
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _load_cached(path: str, stamp: tuple[int, int]) -> Checkpoint:
-    return load_checkpoint(path)
+    ckpt = load_checkpoint(path)
+    ckpt._cache_stamp = stamp  # type: ignore[attr-defined]  # set once, before it is shared
+    return ckpt
+
+
+def cache_key(ckpt: Checkpoint) -> tuple[str, tuple[int, int]]:
+    """(path, file times at load): a key for caches of things computed from this checkpoint."""
+    stamp = getattr(ckpt, "_cache_stamp", None) or run_stamp(ckpt.path)
+    return str(ckpt.path), stamp
 
 
 def load_run(path: Path) -> Checkpoint:
@@ -142,6 +152,22 @@ def dataset_images(ckpt: Checkpoint, note: bool = True) -> Images:
     return Images(
         ckpt.preview_x, ckpt.preview_y, classes, False, f"the checkpoint's preview of {cfg.dataset}"
     )
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _encoded(
+    key: tuple[str, tuple[int, int]], source: str, _ckpt: Checkpoint, _x: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    return encode(_ckpt.model, _x)
+
+
+def encoded(ckpt: Checkpoint, images: Images) -> tuple[np.ndarray, np.ndarray]:
+    """(mu, sigma), each (N, D), of q(z|x) for `images`; cached per checkpoint and image set.
+
+    The arrays are shared between sessions: never change them in place.
+    """
+    with st.spinner(f"Encoding {len(images.x):,} images…"):
+        return _encoded(cache_key(ckpt), images.source, ckpt, images.x)
 
 
 def upscale(pic: np.ndarray, target: int = 280) -> np.ndarray:
