@@ -1,0 +1,151 @@
+"""A compact, JSON-serialisable description of a VAE decoder, for decoding in a web browser.
+
+The browser decoder (components/live_decoder/decoder.js) runs the same layers in plain
+JavaScript and applies the sigmoid at the end, so it shows the same image mean as
+`VAE.decode_mean`: the Bernoulli mean, or the Gaussian mean for real-valued data.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from vae.models import VAE
+
+SPEC_FORMAT = "vae-decoder/1"
+
+
+class UnsupportedDecoder(ValueError):
+    """The decoder holds a layer the browser decoder does not implement; decode on the server."""
+
+
+def _b64(t: torch.Tensor) -> str:
+    """float32, little-endian, C order, base64."""
+    a = t.detach().cpu().to(torch.float32).contiguous().numpy().astype("<f4", copy=False)
+    return base64.b64encode(a.tobytes()).decode("ascii")
+
+
+def _pair(v: int | tuple[int, ...]) -> list[int]:
+    return [int(v), int(v)] if isinstance(v, int) else [int(x) for x in v]
+
+
+def _flat_layers(module: nn.Module) -> list[nn.Module]:
+    if isinstance(module, nn.Sequential):
+        return [leaf for child in module for leaf in _flat_layers(child)]
+    return [module]
+
+
+def _numel(shape: list[int]) -> int:
+    return int(np.prod(shape)) if shape else 1
+
+
+def _linear(layer: nn.Linear, shape: list[int]) -> tuple[dict[str, Any], list[int]]:
+    if len(shape) != 1 or shape[0] != layer.in_features:
+        raise UnsupportedDecoder(f"Linear({layer.in_features}) receives an input of {shape}")
+    spec = {
+        "type": "linear",
+        "in": layer.in_features,
+        "out": layer.out_features,
+        "weight": _b64(layer.weight),  # (out, in)
+        "bias": _b64(layer.bias) if layer.bias is not None else None,
+    }
+    return spec, [layer.out_features]
+
+
+def _unflatten(layer: nn.Unflatten, shape: list[int]) -> tuple[dict[str, Any], list[int]]:
+    sizes = [int(s) for s in layer.unflattened_size]
+    if layer.dim not in (1, -1) or len(shape) != 1:
+        raise UnsupportedDecoder(f"Unflatten(dim={layer.dim}) on an input of {shape}")
+    if _numel(sizes) != shape[0] or any(s < 1 for s in sizes):
+        raise UnsupportedDecoder(f"Unflatten to {sizes} does not fit an input of {shape}")
+    return {"type": "unflatten", "shape": sizes}, sizes
+
+
+def _flatten(layer: nn.Flatten, shape: list[int]) -> tuple[dict[str, Any], list[int]]:
+    if layer.start_dim != 1 or layer.end_dim != -1:
+        raise UnsupportedDecoder(f"Flatten({layer.start_dim}, {layer.end_dim}) is not supported")
+    return {"type": "flatten"}, [_numel(shape)]
+
+
+def _conv_t(layer: nn.ConvTranspose2d, shape: list[int]) -> tuple[dict[str, Any], list[int]]:
+    if layer.groups != 1 or layer.padding_mode != "zeros":
+        raise UnsupportedDecoder("ConvTranspose2d with groups or a non-zero padding mode")
+    if len(shape) != 3 or shape[0] != layer.in_channels:
+        raise UnsupportedDecoder(f"ConvTranspose2d({layer.in_channels}, ...) receives {shape}")
+    if isinstance(layer.padding, str):
+        raise UnsupportedDecoder(f"ConvTranspose2d with padding={layer.padding!r}")
+    k, s, p = _pair(layer.kernel_size), _pair(layer.stride), _pair(layer.padding)
+    op, d = _pair(layer.output_padding), _pair(layer.dilation)
+    out_hw = [(shape[1 + i] - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + op[i] + 1 for i in (0, 1)]
+    if min(out_hw) < 1:
+        raise UnsupportedDecoder(f"ConvTranspose2d gives an empty output from {shape}")
+    out = [layer.out_channels, *out_hw]
+    spec = {
+        "type": "conv_transpose2d",
+        "in_channels": layer.in_channels,
+        "out_channels": layer.out_channels,
+        "kernel": k,
+        "stride": s,
+        "padding": p,
+        "output_padding": op,
+        "dilation": d,
+        "in_shape": list(shape),
+        "out_shape": out,
+        "weight": _b64(layer.weight),  # (in, out, kh, kw)
+        "bias": _b64(layer.bias) if layer.bias is not None else None,
+    }
+    return spec, out
+
+
+def decoder_spec(model: VAE) -> dict[str, Any]:
+    """Describe `model.decoder` layer by layer, weights as base64 float32 (little-endian).
+
+    Raises UnsupportedDecoder for any layer or structure the browser decoder does not know.
+    """
+    if type(model).decode is not VAE.decode:
+        raise UnsupportedDecoder(f"{type(model).__name__} overrides decode()")
+    cfg = model.config
+    shape = [cfg.latent_dim]
+    layers: list[dict[str, Any]] = []
+    weight_bytes = 0
+    for layer in _flat_layers(model.decoder):
+        if isinstance(layer, nn.Linear):
+            spec, shape = _linear(layer, shape)
+        elif isinstance(layer, nn.ReLU):
+            spec = {"type": "relu"}
+        elif isinstance(layer, nn.Unflatten):
+            spec, shape = _unflatten(layer, shape)
+        elif isinstance(layer, nn.Flatten):
+            spec, shape = _flatten(layer, shape)
+        elif type(layer) is nn.ConvTranspose2d:
+            spec, shape = _conv_t(layer, shape)
+        else:
+            raise UnsupportedDecoder(
+                f"the browser decoder does not implement {type(layer).__name__}"
+            )
+        weight_bytes += sum(p.numel() * 4 for p in layer.parameters(recurse=False))
+        layers.append(spec)
+    image_shape = list(cfg.image_shape)
+    if _numel(shape) != _numel(image_shape) or (len(shape) == 3 and shape != image_shape):
+        raise UnsupportedDecoder(f"the decoder's output {shape} is not an image of {image_shape}")
+    body = {
+        "format": SPEC_FORMAT,
+        "latent_dim": cfg.latent_dim,
+        "image_shape": image_shape,
+        "likelihood": cfg.likelihood,
+        "layers": layers,
+        "weight_bytes": weight_bytes,
+    }
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
+    return {"id": digest, **body}
+
+
+def spec_json_bytes(spec: dict[str, Any]) -> int:
+    """Size of the spec as compact JSON: what travels to the browser."""
+    return len(json.dumps(spec, separators=(",", ":")).encode())
