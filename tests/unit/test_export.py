@@ -1,0 +1,96 @@
+"""decoder_spec: layer list, base64 float32 weights that round-trip, clear refusal of unknowns."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from vae.config import ModelConfig
+from vae.export import UnsupportedDecoder, decoder_spec, spec_json_bytes
+from vae.models import VAE
+
+
+def _floats(b64: str) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(b64), dtype="<f4")
+
+
+def _model(**kw: object) -> VAE:
+    torch.manual_seed(0)
+    return VAE(ModelConfig(**kw))  # type: ignore[arg-type]
+
+
+def test_mlp_spec_lists_layers_and_round_trips_weights() -> None:
+    model = _model(arch="mlp", image_shape=(1, 8, 8), latent_dim=3, hidden_dims=(16, 12))
+    spec = decoder_spec(model)
+    assert [layer["type"] for layer in spec["layers"]] == [
+        "linear",
+        "relu",
+        "linear",
+        "relu",
+        "linear",
+        "unflatten",
+    ]
+    assert spec["latent_dim"] == 3
+    assert spec["image_shape"] == [1, 8, 8]
+    assert spec["likelihood"] == "bernoulli"
+    assert spec["layers"][-1]["shape"] == [1, 8, 8]
+    linears = [m for m in model.decoder.modules() if isinstance(m, nn.Linear)]
+    specs = [layer for layer in spec["layers"] if layer["type"] == "linear"]
+    for module, layer in zip(linears, specs, strict=True):
+        assert (layer["in"], layer["out"]) == (module.in_features, module.out_features)
+        np.testing.assert_array_equal(
+            _floats(layer["weight"]), module.weight.detach().numpy().ravel()
+        )
+        np.testing.assert_array_equal(_floats(layer["bias"]), module.bias.detach().numpy())
+    total = sum(p.numel() for p in model.decoder.parameters())
+    assert spec["weight_bytes"] == 4 * total
+
+
+def test_conv_spec_has_transposed_convolutions_with_geometry() -> None:
+    model = _model(arch="conv", image_shape=(1, 28, 28), latent_dim=2, hidden_dims=(4, 8))
+    spec = decoder_spec(model)
+    types = [layer["type"] for layer in spec["layers"]]
+    assert types == ["linear", "relu", "unflatten", "conv_transpose2d", "relu", "conv_transpose2d"]
+    first, last = spec["layers"][3], spec["layers"][5]
+    assert first["in_shape"] == [8, 7, 7] and first["out_shape"] == [4, 14, 14]
+    assert last["out_shape"] == [1, 28, 28]
+    assert (first["kernel"], first["stride"], first["padding"]) == ([4, 4], [2, 2], [1, 1])
+    convs = [m for m in model.decoder if isinstance(m, nn.ConvTranspose2d)]
+    np.testing.assert_array_equal(
+        _floats(first["weight"]), convs[0].weight.detach().numpy().ravel()
+    )
+    np.testing.assert_array_equal(_floats(last["bias"]), convs[1].bias.detach().numpy())
+
+
+def test_gaussian_spec_is_json_and_the_id_follows_the_weights() -> None:
+    model = _model(arch="mlp", image_shape=(1, 28, 20), hidden_dims=(8,), likelihood="gaussian")
+    spec = decoder_spec(model)
+    assert spec["likelihood"] == "gaussian"
+    assert json.loads(json.dumps(spec)) == spec
+    assert spec_json_bytes(spec) > spec["weight_bytes"]  # base64 costs about 4/3
+    assert decoder_spec(model)["id"] == spec["id"]
+    with torch.no_grad():
+        model.decoder[0][0].bias.add_(1.0)
+    assert decoder_spec(model)["id"] != spec["id"]
+
+
+def test_unknown_layer_raises_unsupported_decoder() -> None:
+    model = _model(arch="mlp", image_shape=(1, 8, 8), hidden_dims=(16,))
+    model.decoder.insert(1, nn.Tanh())
+    with pytest.raises(UnsupportedDecoder, match="Tanh"):
+        decoder_spec(model)
+
+
+def test_overridden_decode_raises_unsupported_decoder() -> None:
+    class Custom(VAE):
+        def decode(self, z: torch.Tensor) -> torch.Tensor:
+            return super().decode(z) * 2
+
+    model = Custom(ModelConfig(image_shape=(1, 8, 8), hidden_dims=(16,)))
+    with pytest.raises(UnsupportedDecoder, match="decode"):
+        decoder_spec(model)
