@@ -84,10 +84,22 @@ def main(argv: list[str] | None = None) -> int:
         metavar="K",
         help="also estimate -log p(x) with K importance samples (Burda et al. 2015)",
     )
+    p.add_argument(
+        "--limit",
+        type=int,
+        default=0,
+        metavar="N",
+        help="use only the first N test images (0: all)",
+    )
+    p.add_argument(
+        "--write", action="store_true", help="also store the figures in the folder's metrics.json"
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     args = p.parse_args(argv)
     if args.iwae_samples < 0:
         p.error(f"--iwae-samples must be 0 or more, got {args.iwae_samples}")
+    if args.limit < 0:
+        p.error(f"--limit must be 0 or more, got {args.limit}")
     try:
         ckpt = load_checkpoint(args.dir)
         train = ckpt.config.train
@@ -106,7 +118,15 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    m = evaluate_model(ckpt.model, data.test_x, train.binarize, args.iwae_samples)
+    images = data.test_x[: args.limit] if args.limit else data.test_x
+    m = evaluate_model(ckpt.model, images, train.binarize, args.iwae_samples)
+    if args.write:
+        from vae.checkpoint import METRICS_FILE, write_json
+
+        # A subset run stores only its IWAE figures, so the full-test-set ELBO stays.
+        keep = {"iwae_nll", "iwae_samples"} if args.limit else set(m)
+        new = {k: v for k, v in m.items() if k in keep} | {"iwae_images": len(images)}
+        write_json(ckpt.path / METRICS_FILE, {**ckpt.metrics, **new})
     if args.json:
         keys = ("test_elbo", "test_recon", "test_kl", "active_units", "iwae_nll")
         print(json.dumps({k: m[k] for k in keys}))
