@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from vae import load_checkpoint
-from vae import jobs
+from vae import jobs, load_checkpoint
 from vae.jobs import JobError, JobRequest, JobRequestError
 
 TINY = {"dataset": "digits", "hidden_dims": "16", "batch_size": 256, "latent_dim": 2}
