@@ -187,7 +187,7 @@ def show_image(pic: np.ndarray, caption: str | None = None, target: int = 280) -
     if pic.dtype != np.uint8:
         pic = to_picture(pic)
     big = upscale(pic, target)
-    st.image(big, caption=caption, width=big.shape[1])
+    st.image(big, caption=caption, width=big.shape[1], output_format="PNG")
 
 
 def show_tiles(
@@ -204,5 +204,5 @@ def show_tiles(
     else:
         scale = max(1, round(target / (nrow * (w + 1) + 1)))
     pic = tile(images, nrow=nrow, padding=1, scale=scale)
-    st.image(pic, caption=caption, width=pic.shape[1])
+    st.image(pic, caption=caption, width=pic.shape[1], output_format="PNG")
     return pic

@@ -1,0 +1,206 @@
+"""Latent space: every test image encoded to mu; select points to see them and their codes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from pages.common import (
+    Images,
+    cache_key,
+    current_checkpoint,
+    dataset_images,
+    encoded,
+    show_tiles,
+)
+from pages.plots import add_prior_contours, add_sigma_ellipses, latent_scatter, selected_rows
+from vae import Checkpoint
+from vae.explore import pca, reconstruct, tsne
+
+TSNE_POINTS = 3000  # t-SNE is quadratic-ish; above this it takes minutes on a CPU
+SHOWN = 24  # selected images shown at most
+VIEWS = ("Two latent dimensions", "PCA", "t-SNE")
+
+st.title(":material/scatter_plot: The latent space")
+st.caption(
+    "Every test image, encoded to the mean μ of its approximate posterior q(z|x). Images the "
+    "model finds alike land close together; the KL term pulls the whole cloud towards N(0, I)."
+)
+
+ckpt = current_checkpoint()
+images = dataset_images(ckpt)
+mu, sigma = encoded(ckpt, images)
+n, d = mu.shape
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _projection(key: tuple[str, tuple[int, int]], source: str, method: str, _mu: np.ndarray):
+    """PCA or t-SNE of the encoded set (t-SNE on a fixed random subsample); (rows, xy)."""
+    if method == "PCA":
+        return np.arange(len(_mu)), pca(_mu)
+    rows = np.arange(len(_mu))
+    if len(rows) > TSNE_POINTS:
+        rows = np.sort(np.random.default_rng(0).choice(len(_mu), TSNE_POINTS, replace=False))
+    return rows, tsne(_mu[rows])
+
+
+view, dims = VIEWS[0], (0, min(1, d - 1))
+left, right = st.columns([3, 2], vertical_alignment="bottom")
+if d > 2:
+    with left:
+        view = (
+            st.segmented_control(
+                "View",
+                VIEWS,
+                default=VIEWS[0],
+                key="latent_view",
+                help="Two latent dimensions as they are, or a 2-D projection of all of them: "
+                "PCA (linear, keeps distances on the largest axes) or t-SNE (non-linear, keeps "
+                "neighbours, distorts distances).",
+            )
+            or VIEWS[0]
+        )
+        if view == VIEWS[0]:
+            a, b = st.columns(2)
+            names = [f"z{i + 1}" for i in range(d)]
+            dx = a.selectbox(
+                "Horizontal axis",
+                range(d),
+                0,
+                format_func=names.__getitem__,
+                key="latent_dx",
+                help="The latent dimension along the x axis.",
+            )
+            dy = b.selectbox(
+                "Vertical axis",
+                range(d),
+                1,
+                format_func=names.__getitem__,
+                key="latent_dy",
+                help="The latent dimension along the y axis.",
+            )
+            dims = (dx, dy)
+on_axes = view == VIEWS[0] and d > 1
+with right:
+    prior = st.toggle(
+        "Prior N(0, I) contours",
+        value=True,
+        key="latent_prior",
+        disabled=not on_axes,
+        help="Circles at 1, 2 and 3 standard deviations of the prior p(z), the distribution "
+        "samples are drawn from. Only on latent axes, not on projections.",
+    )
+
+if view == VIEWS[0]:
+    rows = np.arange(n)
+    if d == 1:
+        jitter = np.random.default_rng(0).uniform(-0.5, 0.5, n).astype(np.float32)
+        xy, titles = np.column_stack([mu[:, 0], jitter]), ("z1", "random jitter (no meaning)")
+    else:
+        xy, titles = mu[:, list(dims)], (f"z{dims[0] + 1}", f"z{dims[1] + 1}")
+else:
+    slow = view == "t-SNE"
+    label = f"Running t-SNE on {min(n, TSNE_POINTS):,} points (this can take a minute)…"
+    with st.spinner(label if slow else "Projecting with PCA…"):
+        rows, xy = _projection(cache_key(ckpt), images.source, view, mu)
+    titles = ("t-SNE 1", "t-SNE 2") if slow else ("PC 1", "PC 2")
+    if len(rows) < n:
+        st.caption(
+            f":material/info: t-SNE shows a random subsample of {len(rows):,} of the "
+            f"{n:,} images, since it would be slow on all of them."
+        )
+
+fig = latent_scatter(xy, rows, images.y[rows], images.classes, titles, equal_axes=on_axes)
+if prior and on_axes:
+    add_prior_contours(fig)
+
+chart_key = f"latent_chart_{ckpt.name}_{view}_{dims}"
+st.caption(
+    f"{len(rows):,} points from {images.source}. Hover for label and index; click a point, or "
+    "drag a box or lasso, to see the images (double-click to clear)."
+)
+event = st.plotly_chart(
+    fig, key=chart_key, on_select="rerun", selection_mode=("points", "box", "lasso")
+)
+chosen = selected_rows(event, n)
+
+
+def show_selection(ckpt: Checkpoint, images: Images, chosen: list[int]) -> None:
+    """Inputs beside their reconstructions, a table of codes, and the hand-off to the Decoder."""
+    shown = chosen[:SHOWN]
+    more = f" (the first {SHOWN} of {len(chosen)})" if len(chosen) > SHOWN else ""
+    st.subheader(f"Selected images{more}")
+    recon, loss = reconstruct(ckpt.model, images.x[shown])
+    nrow = min(len(shown), 8)
+    a, b = st.columns(2)
+    with a:
+        show_tiles(images.x[shown] / 255.0, nrow, "Inputs x", target=360)
+    with b:
+        show_tiles(recon, nrow, "Reconstructions: the decoder's mean at z = μ(x)", target=360)
+
+    def fmt(v: np.ndarray) -> str:
+        return ", ".join(f"{t:+.2f}" for t in v[:4]) + (", …" if len(v) > 4 else "")
+
+    table = pd.DataFrame(
+        {
+            "index": shown,
+            "label": [images.class_name(int(images.y[i])) for i in shown],
+            "μ": [fmt(mu[i]) for i in shown],
+            "σ": [fmt(sigma[i]) for i in shown],
+            "mean σ": sigma[shown].mean(1),
+            "−ELBO (nats)": loss,
+        }
+    )
+    st.dataframe(
+        table,
+        hide_index=True,
+        column_config={
+            "mean σ": st.column_config.NumberColumn(format="%.3f"),
+            "−ELBO (nats)": st.column_config.NumberColumn(format="%.1f"),
+        },
+    )
+    if on_axes:
+        zoom = latent_scatter(
+            mu[shown][:, list(dims)],
+            np.asarray(shown),
+            images.y[shown],
+            images.classes,
+            titles,
+            height=360,
+        )
+        add_sigma_ellipses(zoom, mu[shown][:, list(dims)], sigma[shown][:, list(dims)])
+        if prior:
+            add_prior_contours(zoom)
+        zoom.update_layout(dragmode="pan", showlegend=False)
+        st.plotly_chart(zoom, key="latent_zoom")
+        st.caption("The selected codes μ with one-σ ellipses of q(z|x), the encoder's Gaussian.")
+    st.caption(
+        "σ is the encoder's uncertainty: how far the code could move and still explain the "
+        "image. Small σ on a dimension means the code pins it down; σ near 1 means that "
+        "dimension carries nothing about this image."
+    )
+    pick, go_btn = st.columns([3, 1], vertical_alignment="bottom")
+    row = pick.selectbox(
+        "Image to open in the Decoder",
+        shown,
+        format_func=lambda i: f"#{i} ({images.class_name(int(images.y[i]))})",
+        key="latent_send_row",
+        help="The Decoder page starts its sliders at this image's code μ.",
+    )
+    if go_btn.button("Open in the Decoder", icon=":material/tune:", type="primary"):
+        st.session_state["decoder_z"] = {
+            "run": ckpt.name,
+            "z": [float(v) for v in mu[row]],
+            "source": f"test image #{row} ({images.class_name(int(images.y[row]))})",
+        }
+        st.switch_page("pages/decoder.py")
+
+
+if chosen:
+    show_selection(ckpt, images, chosen)
+else:
+    st.info(
+        "Select points on the map to see the images, their reconstructions and their codes.",
+        icon=":material/touch_app:",
+    )

@@ -1,0 +1,125 @@
+"""Plotly figures of the latent space, shared by the pages (no model code here).
+
+- `latent_scatter(xy, rows, labels, classes, ...)`: a WebGL scatter, one trace per class,
+  with each point's row index in `customdata` (per-class traces renumber points).
+- `add_prior_contours(fig)`: circles at 1, 2 and 3 standard deviations of N(0, I).
+- `add_sigma_ellipses(fig, mu, sigma)`: 1-sigma ellipses of q(z|x) for a few points.
+- `add_markers(fig, xy, name)`: highlighted points (e.g. an uploaded image's code).
+- `selected_rows(event, n)`: the row indices selected in `st.plotly_chart(on_select=...)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.colors import qualitative
+
+PALETTE = qualitative.D3 + qualitative.Alphabet
+
+
+def latent_scatter(
+    xy: np.ndarray,
+    rows: np.ndarray,
+    labels: np.ndarray,
+    classes: Sequence[str],
+    axis_titles: tuple[str, str] = ("z1", "z2"),
+    equal_axes: bool = True,
+    height: int = 620,
+) -> go.Figure:
+    """xy (N, 2) points, rows (N,) their indices in the image set, labels (N,) class numbers."""
+    fig = go.Figure()
+    size = 4 if len(xy) > 3000 else 6
+    for i, label in enumerate(np.unique(labels)):
+        mask = labels == label
+        name = classes[label] if 0 <= label < len(classes) else str(label)
+        fig.add_trace(
+            go.Scattergl(
+                x=xy[mask, 0],
+                y=xy[mask, 1],
+                mode="markers",
+                name=name,
+                marker={"size": size, "opacity": 0.75, "color": PALETTE[i % len(PALETTE)]},
+                customdata=rows[mask],
+                hovertemplate=f"label <b>{name}</b><br>index %{{customdata}}"
+                "<br>(%{x:.2f}, %{y:.2f})<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        height=height,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        dragmode="select",
+        legend={"title": {"text": "class"}, "itemsizing": "constant"},
+        xaxis_title=axis_titles[0],
+        yaxis_title=axis_titles[1],
+        uirevision="latent",
+    )
+    if equal_axes:
+        fig.update_yaxes(scaleanchor="x", scaleratio=1)
+    return fig
+
+
+def add_prior_contours(fig: go.Figure) -> None:
+    """Dashed circles where the density of N(0, I) in 2-D falls to 1, 2 and 3 sigma."""
+    t = np.linspace(0, 2 * np.pi, 181)
+    for r in (1, 2, 3):
+        fig.add_trace(
+            go.Scatter(
+                x=r * np.cos(t),
+                y=r * np.sin(t),
+                mode="lines",
+                line={"color": "rgba(60,60,60,0.7)", "dash": "dash", "width": 1},
+                name="prior N(0, I): 1, 2, 3σ",
+                legendgroup="prior",
+                showlegend=r == 1,
+                hoverinfo="skip",
+            )
+        )
+
+
+def add_sigma_ellipses(fig: go.Figure, mu: np.ndarray, sigma: np.ndarray) -> None:
+    """Axis-aligned 1-sigma ellipses of q(z|x) around mu; mu, sigma (K, 2)."""
+    for (x, y), (sx, sy) in zip(mu, sigma, strict=True):
+        fig.add_shape(
+            type="circle",
+            x0=x - sx,
+            x1=x + sx,
+            y0=y - sy,
+            y1=y + sy,
+            line={"color": "crimson", "width": 1.5},
+            fillcolor="rgba(220,20,60,0.08)",
+        )
+
+
+def add_markers(fig: go.Figure, xy: np.ndarray, name: str, text: Sequence[str] = ()) -> None:
+    """Large star markers at xy (K, 2), drawn above the scatter."""
+    fig.add_trace(
+        go.Scatter(
+            x=xy[:, 0],
+            y=xy[:, 1],
+            mode="markers",
+            name=name,
+            text=list(text) or None,
+            marker={"symbol": "star", "size": 16, "color": "crimson", "line": {"width": 1}},
+            hovertemplate="%{text}<extra></extra>" if text else None,
+        )
+    )
+
+
+def selected_rows(event: Any, n: int) -> list[int]:
+    """Row indices (in order, no repeats, each in [0, n)) from a plotly_chart selection event."""
+    try:
+        points = event["selection"]["points"]
+    except (KeyError, TypeError):
+        return []
+    out: dict[int, None] = {}
+    for point in points or []:
+        data = point.get("customdata") if isinstance(point, dict) else None
+        if isinstance(data, list):
+            data = data[0] if data else None
+        number = isinstance(data, (int, float)) and not isinstance(data, bool)
+        if number and 0 <= data < n and float(data).is_integer():
+            out[int(data)] = None
+    return list(out)
