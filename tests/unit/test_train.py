@@ -1,0 +1,200 @@
+"""Training: resume equals an uninterrupted run, failures keep the last good checkpoint."""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import io
+import json
+import signal
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+import vae.checkpoint
+import vae.train
+from tests.conftest import tiny_configs
+from vae import load_checkpoint
+from vae.train import TrainingError, train
+
+LOSS_KEYS = ("epoch", "train_loss", "test_loss", "recon", "kl", "samples_seen", "beta")
+
+
+def _tensors(path: Path) -> dict[str, torch.Tensor]:
+    return {k: v.clone() for k, v in load_file(str(path)).items()}
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def test_interrupted_and_resumed_run_equals_an_uninterrupted_one(digits: Any, tmp_path: Path):
+    model_cfg, cfg = tiny_configs(epochs=4, warmup_epochs=3, binarize=True)
+    log = io.StringIO()
+    train(digits, model_cfg, cfg, tmp_path / "whole", log=log)
+    train(digits, model_cfg, replace(cfg, epochs=2), tmp_path / "split", log=log)
+    assert load_checkpoint(tmp_path / "split").epoch == 2
+    train(digits, model_cfg, cfg, tmp_path / "split", resume=True, log=log)
+
+    for name in ("model.safetensors", "resume.safetensors"):
+        whole = _tensors(tmp_path / "whole" / name)
+        split = _tensors(tmp_path / "split" / name)
+        assert whole.keys() == split.keys()
+        for k in whole:
+            assert torch.equal(whole[k], split[k]), f"{name}: {k} differs"
+
+    a, b = load_checkpoint(tmp_path / "whole"), load_checkpoint(tmp_path / "split")
+    assert a.epoch == b.epoch == 4
+    assert [h["epoch"] for h in b.history] == [1, 2, 3, 4]
+    assert [[h[k] for k in LOSS_KEYS] for h in a.history] == [
+        [h[k] for k in LOSS_KEYS] for h in b.history
+    ]
+    assert a.metrics == b.metrics
+    assert (a.snapshots["mu"] == b.snapshots["mu"]).all()
+
+
+def test_same_seed_gives_the_same_run_and_another_seed_does_not(digits: Any, tmp_path: Path):
+    model_cfg, cfg = tiny_configs(epochs=1)
+    log = io.StringIO()
+    for name, seed in (("a", 0), ("b", 0), ("c", 1)):
+        train(digits, model_cfg, replace(cfg, seed=seed), tmp_path / name, log=log)
+    a, b, c = (_tensors(tmp_path / n / "model.safetensors") for n in "abc")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert not all(torch.equal(a[k], c[k]) for k in a)
+
+
+def test_existing_run_is_not_overwritten_without_resume(run_copy: Path, digits: Any):
+    before = _files(run_copy)
+    model_cfg, cfg = tiny_configs()
+    with pytest.raises(TrainingError, match="already holds a run; pass --resume"):
+        train(digits, model_cfg, cfg, run_copy, log=io.StringIO())
+    after = _files(run_copy)
+    assert {k: v for k, v in after.items() if k != ".lock"} == {
+        k: v for k, v in before.items() if k != ".lock"
+    }
+
+
+def test_a_second_job_on_the_same_folder_is_refused(run_copy: Path, digits: Any):
+    model_cfg, cfg = tiny_configs(epochs=3)
+    with (run_copy / ".lock").open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(TrainingError, match="another training job"):
+            train(digits, model_cfg, cfg, run_copy, resume=True, log=io.StringIO())
+    assert load_checkpoint(run_copy).epoch == 2
+
+
+def test_batch_larger_than_the_data_is_refused_before_writing(digits: Any, tmp_path: Path):
+    model_cfg, cfg = tiny_configs(batch_size=5000)
+    with pytest.raises(TrainingError, match="batch_size 5000 is larger than the 1500"):
+        train(digits, model_cfg, cfg, tmp_path / "run", log=io.StringIO())
+    assert not (tmp_path / "run" / "model.safetensors").exists()
+    assert not (tmp_path / "run" / "config.json").exists()
+
+
+def test_nan_loss_stops_training_and_keeps_the_last_good_epoch(
+    run_copy: Path, digits: Any, monkeypatch: pytest.MonkeyPatch
+):
+    good = _files(run_copy)["model.safetensors"]
+    real = vae.train.elbo_terms
+    calls = {"n": 0}
+
+    def poisoned(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        loss, recon, kl = real(*args, **kwargs)
+        return (loss * float("nan") if calls["n"] > 3 else loss), recon, kl
+
+    monkeypatch.setattr(vae.train, "elbo_terms", poisoned)
+    model_cfg, cfg = tiny_configs(epochs=4)
+    with pytest.raises(TrainingError, match=r"loss became nan at epoch 3, step 4.*Lower --lr"):
+        train(digits, model_cfg, cfg, run_copy, resume=True, log=io.StringIO())
+    assert (run_copy / "model.safetensors").read_bytes() == good
+    ckpt = load_checkpoint(run_copy)
+    assert ckpt.epoch == 2 and len(ckpt.history) == 2
+
+
+# --- a write that fails (a full disk) ----------------------------------------------------
+
+
+@pytest.fixture
+def keep_sigterm() -> Iterator[None]:
+    """vae.train.main installs a SIGTERM handler; put the previous one back afterwards."""
+    previous = signal.getsignal(signal.SIGTERM)
+    yield
+    signal.signal(signal.SIGTERM, previous)
+
+
+def _disk_full() -> OSError:
+    return OSError(errno.ENOSPC, "No space left on device")
+
+
+def _fail_replace(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every os.replace in vae.checkpoint fails: nothing new reaches its final name."""
+
+    real_os = vae.checkpoint.os
+
+    class FailingOs:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real_os, name)
+
+        def replace(self, src: Any, dst: Any) -> None:
+            raise _disk_full()
+
+    monkeypatch.setattr(vae.checkpoint, "os", FailingOs())
+
+
+def _fail_weights_midway(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first weights file of the epoch stops half-way through, as on a full disk."""
+    real = vae.checkpoint.atomic_write
+
+    def atomic_write(path: Path, write: Callable[[Any], None], mode: str = "wb") -> None:
+        if Path(path).suffix != ".safetensors":
+            return real(path, write, mode)
+
+        def half(f: Any) -> None:
+            buf = io.BytesIO()
+            write(buf)
+            f.write(buf.getvalue()[: len(buf.getvalue()) // 2])
+            raise _disk_full()
+
+        return real(path, half, mode)
+
+    monkeypatch.setattr(vae.checkpoint, "atomic_write", atomic_write)
+
+
+@pytest.mark.parametrize("fault", [_fail_replace, _fail_weights_midway])
+def test_a_failed_write_keeps_the_previous_checkpoint_and_is_reported(
+    fault: Callable[[pytest.MonkeyPatch], None],
+    tiny_run: Path,
+    run_copy: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    keep_sigterm: None,
+):
+    before = _files(run_copy)
+    fault(monkeypatch)
+    code = vae.train.main(["--out", str(run_copy), "--resume", "--epochs", "4", "--device", "cpu"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "No space left on device" in err and "previous checkpoint is intact" in err
+    monkeypatch.undo()
+
+    after = _files(run_copy)
+    for name in ("model.safetensors", "resume.safetensors", "preview.npz", "snapshots.npz"):
+        assert after[name] == before[name], f"{name} changed"
+    assert not [p for p in run_copy.iterdir() if p.name.endswith(".tmp")], "temp files left"
+    for line in (run_copy / "history.jsonl").read_text().splitlines():
+        json.loads(line)
+    ckpt = load_checkpoint(run_copy)
+    assert ckpt.epoch == 2
+    assert ckpt.config.model == load_checkpoint(tiny_run).config.model
+    # The run can still be continued once there is space again.
+    assert (
+        vae.train.main(["--out", str(run_copy), "--resume", "--epochs", "3", "--device", "cpu"])
+        == 0
+    )
+    assert load_checkpoint(run_copy).epoch == 3
