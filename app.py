@@ -77,7 +77,12 @@ def checkpoint_picker() -> None:
             help="A trained run folder: its data set, latent size z and test −ELBO "
             "in nats per image (lower is better).",
         )
-        st.sidebar.caption("The model every page uses. Your choice holds across pages.")
+        run = usable[st.session_state[CHECKPOINT_KEY]]
+        elbo = "n/a" if run.test_elbo is None else f"{run.test_elbo:.2f} nats"
+        st.sidebar.caption(
+            f"**{run.name}**: {run.dataset}, {run.arch} with latent size {run.latent_dim}, "
+            f"test −ELBO {elbo}. Every page uses this model; the choice holds across pages."
+        )
     for run in runs:
         if not run.ok:
             st.sidebar.error(

@@ -82,7 +82,7 @@ if d > 2:
             )
             dims = (dx, dy)
 on_axes = view == VIEWS[0] and d > 1
-with right:
+with right if d > 2 else left:
     prior = st.toggle(
         "Prior N(0, I) contours",
         value=True,

@@ -33,13 +33,6 @@ sample as a deterministic function of the encoder's outputs and independent nois
         unsafe_allow_html=True,
     )
 with maths:
-    st.markdown("**The bound on the log-likelihood** (maximised):")
-    st.latex(
-        r"\log p_\theta(x) \;\ge\; \mathcal{L}(\theta,\phi;x) = "
-        r"\underbrace{\mathbb{E}_{q_\phi(z\mid x)}\big[\log p_\theta(x\mid z)\big]}"
-        r"_{\text{reconstruction}} \;-\; "
-        r"\underbrace{D_{\mathrm{KL}}\big(q_\phi(z\mid x)\,\|\,p(z)\big)}_{\text{KL}}"
-    )
     st.markdown("**The reparameterisation trick:**")
     st.latex(r"z = \mu_\phi(x) + \sigma_\phi(x) \odot \varepsilon,\qquad \varepsilon\sim N(0, I)")
     st.markdown("**The KL term in closed form** for a Gaussian q and prior:")
@@ -47,6 +40,17 @@ with maths:
         r"D_{\mathrm{KL}} = -\tfrac12 \sum_{j=1}^{J}"
         r"\left(1 + \log\sigma_j^2 - \mu_j^2 - \sigma_j^2\right)"
     )
+
+st.markdown("**The evidence lower bound**, maximised over the decoder θ and the encoder φ:")
+st.latex(
+    r"\log p_\theta(x) \;\ge\; \mathcal{L}(\theta,\phi;x) = "
+    r"\underbrace{\mathbb{E}_{q_\phi(z\mid x)}\big[\log p_\theta(x\mid z)\big]}"
+    r"_{\text{reconstruction}} \;-\; "
+    r"\underbrace{D_{\mathrm{KL}}\big(q_\phi(z\mid x)\,\|\,p(z)\big)}_{\text{KL}}"
+)
+st.caption(
+    "The losses on these pages are −ℒ in nats per image: reconstruction plus KL, lower is better."
+)
 
 ckpt = current_checkpoint()
 model_cfg, train_cfg, metrics = ckpt.config.model, ckpt.config.train, ckpt.metrics
@@ -99,17 +103,16 @@ with arch:
         "bernoulli": "Bernoulli (pixel intensities in [0, 1])",
         "gaussian": "Gaussian with a learned per-pixel scale",
     }[model_cfg.likelihood]
+    hidden = ", ".join(map(str, model_cfg.hidden_dims))
     st.markdown(
         f"""
-| | |
-|---|---|
-| Data set | **{ckpt.config.dataset}**, images {h}×{w}, {c} channel{"s" if c > 1 else ""} |
-| Encoder and decoder | {kind}, {layers} {", ".join(map(str, model_cfg.hidden_dims))} |
-| Latent size | **{model_cfg.latent_dim}** |
-| Decoder likelihood | {decoder} |
-| Parameters | {model_cfg.parameter_count():,} |
-| Training | {ckpt.epoch} of {train_cfg.epochs} epochs, batch {train_cfg.batch_size}, \
-Adam lr {train_cfg.lr:g}, β = {train_cfg.beta:g} |
+- **Data set:** {ckpt.config.dataset}, images {h}×{w}, {c} channel{"s" if c > 1 else ""}
+- **Encoder and decoder:** {kind}, {layers} {hidden}
+- **Latent size:** {model_cfg.latent_dim}
+- **Decoder likelihood:** {decoder}
+- **Parameters:** {model_cfg.parameter_count():,}
+- **Training:** {ckpt.epoch} of {train_cfg.epochs} epochs, batch size {train_cfg.batch_size}, \
+Adam with learning rate {train_cfg.lr:g}, β = {train_cfg.beta:g}
 """
     )
 with samples:
