@@ -29,7 +29,15 @@ import streamlit as st
 from vae import Checkpoint, CheckpointError, ConfigError, DatasetError, load_checkpoint
 from vae.data import load_dataset
 from vae.explore import encode, tile
-from vae.runs import RunNameError, checkpoint_dir, default_run, list_runs, resolve_run, run_stamp
+from vae.runs import (
+    RunNameError,
+    check_name,
+    checkpoint_dir,
+    default_run,
+    list_runs,
+    resolve_run,
+    run_stamp,
+)
 
 CHECKPOINT_KEY = "checkpoint"
 _log = logging.getLogger(__name__)
@@ -103,6 +111,11 @@ def current_checkpoint() -> Checkpoint:
             "Training page, or set VAE_CHECKPOINT_DIR to a folder of run folders.",
             icon=":material/info:",
         )
+        st.stop()
+    try:
+        check_name(name)
+    except RunNameError as exc:
+        show_error(exc, "This checkpoint cannot be opened")
         st.stop()
     try:
         path = resolve_run(name)
