@@ -1,0 +1,495 @@
+// Streamlit component around decoder.js: the decoded image follows the sliders or the pointer
+// with no server round trip. Modes: "sliders" (one slider per latent dimension), "pad" (drag a
+// point over two dimensions, sliders for the rest), "map" (hover over a 2-D map of encoded
+// points). The position goes back to Python only when a move ends (slider release, pointer
+// up), so Streamlit reruns once per gesture, not once per frame.
+
+const decoders = new Map(); // spec id -> { decoder, parseMs }: weights parsed once per page
+const views = new WeakMap(); // parentElement -> LiveView
+// Timings for benchmarks: input event -> canvas drawn (ms), and first draw per spec.
+const stats = (globalThis.liveDecoderStats ??= { latencies: [], firstDraw: {} });
+const PALETTE = ["#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b",
+  "#eeca3b", "#b279a2", "#ff9da6", "#9d755d", "#bab0ac"];
+
+function getDecoder(spec) {
+  let entry = decoders.get(spec.id);
+  if (!entry) {
+    const t0 = performance.now();
+    entry = { decoder: makeDecoder(spec), parseMs: performance.now() - t0 };
+    decoders.set(spec.id, entry);
+    if (decoders.size > 4) decoders.delete(decoders.keys().next().value);
+  }
+  return entry;
+}
+
+function el(tag, className, parent, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  if (parent) parent.appendChild(node);
+  return node;
+}
+
+function cssVar(node, name, fallback) {
+  const v = getComputedStyle(node).getPropertyValue(name).trim();
+  return v && v !== "unset" ? v : fallback;
+}
+
+function b64ToArray(b64, Type) {
+  const bin = atob(b64);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return new Type(bytes.buffer);
+}
+
+// True for a dark colour given as #rgb, #rrggbb or rgb(...).
+function isDark(color) {
+  let rgb = color.match(/\d+(\.\d+)?/g);
+  if (color.startsWith("#")) {
+    const hex = color.length === 4 ? color.replace(/\w/g, "$&$&").slice(1) : color.slice(1, 7);
+    rgb = [0, 2, 4].map((i) => parseInt(hex.slice(i, i + 2), 16));
+  }
+  if (!rgb || rgb.length < 3) return false;
+  return 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2] < 128;
+}
+
+const fmt = (v) => (v < 0 ? "\u2212" : "") + Math.abs(v).toFixed(2);
+const round3 = (v) => Math.round(v * 1000) / 1000;
+
+// "Nice" tick values (1, 2 or 5 times a power of ten) covering [lo, hi].
+function ticks(lo, hi, count = 6) {
+  const raw = (hi - lo) / count;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * p).find((s) => s >= raw);
+  const out = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9; v += step) out.push(round3(v));
+  return out;
+}
+
+// A square 2-D plot: a base canvas (axes, points) under an overlay (marker, crosshair).
+class Plane {
+  constructor(parent, size, extent, names) {
+    this.size = size;
+    this.extent = extent; // [x0, x1, y0, y1]
+    this.names = names;
+    this.m = { l: 40, r: 10, t: 10, b: 34 };
+    const box = el("div", "ld-plane", parent);
+    box.style.width = box.style.height = size + "px";
+    this.base = el("canvas", "ld-base", box);
+    this.overlay = el("canvas", "ld-overlay", box);
+    this.overlay.tabIndex = 0;
+    const dpr = window.devicePixelRatio || 1;
+    for (const c of [this.base, this.overlay]) {
+      c.width = c.height = Math.round(size * dpr);
+      c.style.width = c.style.height = size + "px";
+      c.getContext("2d").setTransform(dpr, 0, 0, dpr, 0, 0);
+    }
+  }
+  get plot() {
+    const { l, r, t, b } = this.m;
+    return { x: l, y: t, w: this.size - l - r, h: this.size - t - b };
+  }
+  toPixel(x, y) {
+    const [x0, x1, y0, y1] = this.extent, p = this.plot;
+    return [p.x + ((x - x0) / (x1 - x0)) * p.w, p.y + ((y1 - y) / (y1 - y0)) * p.h];
+  }
+  toData(px, py) {
+    const [x0, x1, y0, y1] = this.extent, p = this.plot;
+    const fx = Math.min(1, Math.max(0, (px - p.x) / p.w));
+    const fy = Math.min(1, Math.max(0, (py - p.y) / p.h));
+    return [round3(x0 + fx * (x1 - x0)), round3(y1 - fy * (y1 - y0))];
+  }
+  drawAxes(colors) {
+    const ctx = this.base.getContext("2d"), p = this.plot, [x0, x1, y0, y1] = this.extent;
+    ctx.clearRect(0, 0, this.size, this.size);
+    ctx.fillStyle = colors.panel;
+    ctx.fillRect(p.x, p.y, p.w, p.h);
+    ctx.font = "11px " + colors.font;
+    ctx.fillStyle = colors.text;
+    ctx.strokeStyle = colors.grid;
+    ctx.lineWidth = 1;
+    ctx.textAlign = "center";
+    ctx.textBaseline = "top";
+    for (const v of ticks(x0, x1)) {
+      const [px] = this.toPixel(v, 0);
+      ctx.beginPath(); ctx.moveTo(px, p.y); ctx.lineTo(px, p.y + p.h); ctx.stroke();
+      ctx.fillText(fmt(v).replace(".00", ""), px, p.y + p.h + 4);
+    }
+    ctx.textAlign = "right";
+    ctx.textBaseline = "middle";
+    for (const v of ticks(y0, y1)) {
+      const [, py] = this.toPixel(0, v);
+      ctx.beginPath(); ctx.moveTo(p.x, py); ctx.lineTo(p.x + p.w, py); ctx.stroke();
+      ctx.fillText(fmt(v).replace(".00", ""), p.x - 5, py);
+    }
+    ctx.textAlign = "center";
+    ctx.textBaseline = "bottom";
+    ctx.fillText(this.names[0], p.x + p.w / 2, this.size - 1);
+    ctx.save();
+    ctx.translate(11, p.y + p.h / 2);
+    ctx.rotate(-Math.PI / 2);
+    ctx.textBaseline = "middle";
+    ctx.fillText(this.names[1], 0, 0);
+    ctx.restore();
+  }
+  // Marker at the shown position; a lighter ring at the pinned one while hovering elsewhere.
+  drawMarker(shown, pinned, colors) {
+    const ctx = this.overlay.getContext("2d"), p = this.plot;
+    ctx.clearRect(0, 0, this.size, this.size);
+    const [sx, sy] = this.toPixel(shown[0], shown[1]);
+    ctx.strokeStyle = colors.primary;
+    ctx.globalAlpha = 0.35;
+    ctx.setLineDash([3, 3]);
+    ctx.beginPath();
+    ctx.moveTo(p.x, sy); ctx.lineTo(p.x + p.w, sy);
+    ctx.moveTo(sx, p.y); ctx.lineTo(sx, p.y + p.h);
+    ctx.stroke();
+    ctx.setLineDash([]);
+    ctx.globalAlpha = 1;
+    if (pinned && (pinned[0] !== shown[0] || pinned[1] !== shown[1])) {
+      const [qx, qy] = this.toPixel(pinned[0], pinned[1]);
+      ctx.lineWidth = 2;
+      ctx.beginPath(); ctx.arc(qx, qy, 6, 0, 2 * Math.PI); ctx.stroke();
+    }
+    ctx.fillStyle = colors.primary;
+    ctx.strokeStyle = colors.bg;
+    ctx.lineWidth = 2;
+    ctx.beginPath(); ctx.arc(sx, sy, 6, 0, 2 * Math.PI); ctx.fill(); ctx.stroke();
+  }
+}
+
+class LiveView {
+  constructor(parent, setStateValue) {
+    this.parent = parent;
+    this.send = setStateValue;
+    this.root = el("div", "ld-root", parent);
+    this.frames = 0;
+    this.pendingInput = null; // earliest input event time not yet drawn
+    this.raf = 0;
+    this.sendTimer = 0;
+  }
+
+  // Called on every Streamlit render: rebuild only what changed.
+  update(data) {
+    const spec = data.spec;
+    const layout = JSON.stringify([spec.id, data.mode, data.size_px, data.span, data.pad_dims,
+      data.dim_names, data.image_px, data.map && data.map.id]);
+    const z0 = JSON.stringify(data.z0);
+    if (layout === this.layout && z0 === this.z0) return;
+    const newSpec = !this.spec || spec.id !== this.spec.id;
+    const t0 = performance.now();
+    let entry;
+    try {
+      entry = getDecoder(spec);
+    } catch (err) {
+      this.root.replaceChildren(el("div", "ld-error", null, String(err.message || err)));
+      return;
+    }
+    this.decoder = entry.decoder;
+    this.spec = spec;
+    this.data = data;
+    if (newSpec || z0 !== this.z0) {
+      this.z = Float64Array.from(data.z0);
+      this.pinned = Array.from(this.z);
+    }
+    this.z0 = z0;
+    if (layout !== this.layout) this.build();
+    this.layout = layout;
+    if (newSpec) this.firstDraw = { id: spec.id, t0, parseMs: entry.parseMs };
+    this.requestDraw(null);
+  }
+
+  build() {
+    const d = this.data, D = this.spec.latent_dim;
+    this.names = d.dim_names || Array.from({ length: D }, (_, i) => "z" + (i + 1));
+    this.root.replaceChildren();
+    this.root.dataset.mode = d.mode;
+    const [c, h, w] = this.spec.image_shape;
+    const scale = Math.max(1, Math.floor(d.image_px / Math.max(h, w)));
+    const figure = el("div", "ld-figure", this.root);
+    this.canvas = el("canvas", "ld-image", figure);
+    const dpr = window.devicePixelRatio || 1;
+    this.canvas.width = Math.round(w * scale * dpr);
+    this.canvas.height = Math.round(h * scale * dpr);
+    this.canvas.style.width = w * scale + "px";
+    this.canvas.style.height = h * scale + "px";
+    this.small = document.createElement("canvas");
+    this.small.width = w;
+    this.small.height = h;
+    this.pixels = new ImageData(w, h);
+    this.readout = el("div", "ld-readout", figure);
+    const kind = this.spec.likelihood === "gaussian" ? "Gaussian mean" : "Bernoulli mean";
+    el("div", "ld-caption", figure, kind + " \u00b7 decoded in the browser");
+    const controls = el("div", "ld-controls", this.root);
+    this.sliders = [];
+    this.plane = null;
+    if (d.mode === "map") this.buildMap(controls);
+    else if (d.mode === "pad" && D >= 2) this.buildPad(controls);
+    if (d.mode !== "map") this.buildSliders(controls);
+    this.colors = null; // read from the theme at the next draw
+  }
+
+  buildPad(parent) {
+    const span = this.data.span, dims = this.data.pad_dims;
+    this.padDims = dims;
+    const names = [this.names[dims[0]], this.names[dims[1]]];
+    this.plane = new Plane(parent, this.data.size_px, [-span, span, -span, span], names);
+    this.attachPointer(false);
+  }
+
+  buildMap(parent) {
+    const m = this.data.map;
+    this.padDims = [0, 1];
+    this.plane = new Plane(parent, this.data.size_px, m.extent, this.names.slice(0, 2));
+    this.points = {
+      x: b64ToArray(m.x, Float32Array),
+      y: b64ToArray(m.y, Float32Array),
+      label: b64ToArray(m.label, Int32Array),
+    };
+    const classes = m.classes || [];
+    if (classes.length > 1) {
+      const legend = el("div", "ld-legend", parent);
+      legend.style.maxWidth = this.data.size_px + "px";
+      this.swatches = classes.map((name) => {
+        const item = el("span", "ld-legend-item", legend);
+        const dot = el("span", "ld-swatch", item);
+        el("span", null, item, name);
+        return dot;
+      });
+    }
+    el("div", "ld-hint", parent, "Hover to decode \u00b7 click or drag to pin");
+    this.attachPointer(true);
+  }
+
+  // Sliders for every dimension not on the pad.
+  buildSliders(parent) {
+    const D = this.spec.latent_dim, span = this.data.span;
+    const onPad = this.plane ? this.padDims : [];
+    const box = el("div", "ld-sliders", parent);
+    if (D - onPad.length > 8) box.classList.add("ld-many"); // two or more columns
+    for (let i = 0; i < D; i++) {
+      if (onPad.includes(i)) continue;
+      const row = el("label", "ld-row", box);
+      el("span", "ld-name", row, this.names[i]);
+      const input = el("input", null, row);
+      Object.assign(input, { type: "range", min: -span, max: span, step: 0.01 });
+      input.value = this.z[i];
+      const out = el("output", null, row);
+      input.addEventListener("input", (e) => {
+        this.z[i] = Number(input.value);
+        this.requestDraw(e.timeStamp);
+      });
+      input.addEventListener("change", () => this.commit());
+      this.sliders.push({ i, input, out });
+    }
+    const buttons = el("div", "ld-buttons", parent);
+    const reset = el("button", null, buttons, "Reset");
+    reset.type = "button";
+    reset.addEventListener("click", (e) => this.jump(JSON.parse(this.z0), e.timeStamp));
+    const sample = el("button", null, buttons, "Sample from the prior");
+    sample.type = "button";
+    sample.title = "Draw z from N(0, I)";
+    sample.addEventListener("click", (e) => this.jump(this.priorSample(), e.timeStamp));
+  }
+
+  priorSample() {
+    return Array.from(this.z, () => {
+      const u = 1 - Math.random(), v = Math.random();
+      return round3(Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v));
+    });
+  }
+
+  jump(values, time) {
+    this.z = Float64Array.from(values);
+    for (const s of this.sliders) s.input.value = this.z[s.i];
+    this.requestDraw(time);
+    this.commit();
+  }
+
+  // Pointer on the plane: drag moves (and pins) the point; with hover, moving without a
+  // button previews and leaving returns to the pinned point.
+  attachPointer(hover) {
+    const c = this.plane.overlay, [dx, dy] = this.padDims;
+    let dragging = false;
+    const moveTo = (e) => {
+      const r = c.getBoundingClientRect();
+      const [x, y] = this.plane.toData(e.clientX - r.left, e.clientY - r.top);
+      this.z[dx] = x;
+      this.z[dy] = y;
+      this.requestDraw(e.timeStamp);
+    };
+    c.addEventListener("pointerdown", (e) => {
+      dragging = true;
+      c.setPointerCapture(e.pointerId);
+      moveTo(e);
+    });
+    c.addEventListener("pointermove", (e) => {
+      if (dragging || hover) moveTo(e);
+    });
+    const end = () => {
+      if (!dragging) return;
+      dragging = false;
+      this.commit();
+    };
+    c.addEventListener("pointerup", end);
+    c.addEventListener("pointercancel", end);
+    c.addEventListener("pointerleave", (e) => {
+      if (!hover || dragging) return;
+      this.z = Float64Array.from(this.pinned);
+      this.requestDraw(e.timeStamp);
+    });
+    c.addEventListener("keydown", (e) => {
+      const step = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] }[e.key];
+      if (!step) return;
+      e.preventDefault();
+      const [x0, x1, y0, y1] = this.plane.extent;
+      this.z[dx] = round3(Math.min(x1, Math.max(x0, this.pinned[dx] + step[0] * (x1 - x0) / 50)));
+      this.z[dy] = round3(Math.min(y1, Math.max(y0, this.pinned[dy] + step[1] * (y1 - y0) / 50)));
+      this.pinned = Array.from(this.z);
+      this.requestDraw(e.timeStamp);
+      clearTimeout(this.sendTimer);
+      this.sendTimer = setTimeout(() => this.commit(), 400);
+    });
+  }
+
+  // Pin the shown position and send it back to Python (one rerun).
+  commit() {
+    this.pinned = Array.from(this.z);
+    this.requestDraw(null);
+    this.send("z", { z: this.pinned, spec: this.spec.id });
+  }
+
+  requestDraw(time) {
+    if (time !== null && time !== undefined) {
+      this.pendingInput = this.pendingInput === null ? time : Math.min(this.pendingInput, time);
+    }
+    if (!this.raf) this.raf = requestAnimationFrame(() => this.draw());
+  }
+
+  readColors() {
+    const n = this.root;
+    const cat = cssVar(n, "--st-chart-categorical-colors", "");
+    this.colors = {
+      text: cssVar(n, "--st-text-color", "#31333f"),
+      bg: cssVar(n, "--st-background-color", "#ffffff"),
+      panel: cssVar(n, "--st-secondary-background-color", "#f0f2f6"),
+      grid: cssVar(n, "--st-border-color", "rgba(49, 51, 63, 0.15)"),
+      primary: cssVar(n, "--st-primary-color", "#ff4b4b"),
+      font: cssVar(n, "--st-font", "sans-serif"),
+      palette: cat ? cat.split(",").map((s) => s.trim()) : PALETTE,
+    };
+    this.root.style.colorScheme = isDark(this.colors.bg) ? "dark" : "light"; // native sliders
+    if (this.plane) {
+      this.plane.drawAxes(this.colors);
+      if (this.points) this.drawPoints();
+      else this.drawPrior();
+    }
+    (this.swatches || []).forEach((s, k) => {
+      s.style.background = this.colors.palette[k % this.colors.palette.length];
+    });
+  }
+
+  drawPoints() {
+    const ctx = this.plane.base.getContext("2d"), { x, y, label } = this.points, pal = this.colors.palette;
+    const p = this.plane.plot;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(p.x, p.y, p.w, p.h);
+    ctx.clip();
+    ctx.globalAlpha = 0.85;
+    const r = x.length > 2000 ? 1.25 : x.length > 500 ? 1.75 : 2.25; // point radius
+    const byLabel = new Map();
+    for (let i = 0; i < x.length; i++) {
+      if (!byLabel.has(label[i])) byLabel.set(label[i], []);
+      byLabel.get(label[i]).push(i);
+    }
+    for (const [k, idx] of byLabel) {
+      ctx.fillStyle = pal[((k % pal.length) + pal.length) % pal.length];
+      for (const i of idx) {
+        const [px, py] = this.plane.toPixel(x[i], y[i]);
+        ctx.beginPath();
+        ctx.arc(px, py, r, 0, 2 * Math.PI);
+        ctx.fill();
+      }
+    }
+    ctx.restore();
+  }
+
+  // Circles at 1, 2, 3 standard deviations of the prior N(0, I).
+  drawPrior() {
+    const ctx = this.plane.base.getContext("2d"), [cx, cy] = this.plane.toPixel(0, 0);
+    const unit = this.plane.toPixel(1, 0)[0] - cx;
+    ctx.strokeStyle = this.colors.text;
+    ctx.fillStyle = this.colors.text;
+    ctx.globalAlpha = 0.3;
+    ctx.setLineDash([4, 4]);
+    ctx.textAlign = "left";
+    ctx.textBaseline = "bottom";
+    for (const r of [1, 2, 3]) {
+      ctx.beginPath(); ctx.arc(cx, cy, r * unit, 0, 2 * Math.PI); ctx.stroke();
+      ctx.fillText(r + "\u03c3", cx + r * unit * 0.71 + 2, cy - r * unit * 0.71 - 1);
+    }
+    ctx.setLineDash([]);
+    ctx.globalAlpha = 1;
+  }
+
+  draw() {
+    this.raf = 0;
+    if (!this.colors) this.readColors();
+    const image = this.decoder.decode(this.z);
+    imageToPixels(image, this.spec.image_shape, this.pixels);
+    this.small.getContext("2d").putImageData(this.pixels, 0, 0);
+    const ctx = this.canvas.getContext("2d");
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(this.small, 0, 0, this.canvas.width, this.canvas.height);
+    if (this.plane) {
+      const [dx, dy] = this.padDims;
+      const pinned = [this.pinned[dx], this.pinned[dy]];
+      this.plane.drawMarker([this.z[dx], this.z[dy]], pinned, this.colors);
+    }
+    for (const s of this.sliders) s.out.textContent = fmt(this.z[s.i]);
+    this.readout.textContent = this.describe();
+    this.frames += 1;
+    this.root.dataset.frames = this.frames;
+    this.root.dataset.z = JSON.stringify(Array.from(this.z));
+    const now = performance.now();
+    if (this.pendingInput !== null) {
+      stats.latencies.push(now - this.pendingInput);
+      if (stats.latencies.length > 1000) stats.latencies.shift();
+      this.pendingInput = null;
+    }
+    if (this.firstDraw) {
+      const f = this.firstDraw;
+      stats.firstDraw[f.id] = { parseMs: f.parseMs, firstDrawMs: now - f.t0 };
+      this.firstDraw = null;
+    }
+  }
+
+  describe() {
+    const shown = Array.from(this.z.slice(0, 4), fmt).join(", ");
+    const more = this.z.length > 4 ? ", \u2026 (" + this.z.length + " dims)" : "";
+    return "z = (" + shown + more + ")";
+  }
+
+  destroy() {
+    cancelAnimationFrame(this.raf);
+    clearTimeout(this.sendTimer);
+    this.root.remove();
+  }
+}
+
+export default function (component) {
+  const { data, parentElement, setStateValue } = component;
+  let view = views.get(parentElement);
+  if (!view) {
+    view = new LiveView(parentElement, setStateValue);
+    views.set(parentElement, view);
+  }
+  view.send = setStateValue;
+  view.update(data);
+  return () => {
+    if (views.get(parentElement) !== view) return;
+    view.destroy();
+    views.delete(parentElement);
+  };
+}
