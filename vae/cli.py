@@ -89,6 +89,8 @@ def parse_train_args(
             likelihood=likelihood,
         )
     except ConfigError as exc:
+        if str(exc).startswith("--"):  # already names its flag
+            raise
         raise ConfigError(f"--{_flag(str(exc))}: {exc}") from exc
     return model, train, args
 
