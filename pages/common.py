@@ -94,8 +94,24 @@ def load_run(path: Path) -> Checkpoint:
     return _load_cached(str(path), run_stamp(path))
 
 
+def _run_through_app() -> None:
+    """Make sure app.py (page config, picker, navigation) wraps the page being run.
+
+    Streamlit treats a folder named pages/ beside the main script as its legacy multipage
+    layout until st.navigation is first called in the process, so a deep link such as
+    /decoder served first after a start would run the page alone, without app.py. Switch
+    that legacy mode off and rerun: the same URL then runs through app.py.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def selected_run() -> str | None:
     """The run chosen in the sidebar, else the default one (mnist-2d when present), else None."""
+    _run_through_app()
     name = st.session_state.get(CHECKPOINT_KEY)
     if isinstance(name, str) and name:
         return name

@@ -1,0 +1,1 @@
+"""AppTest tests of the Streamlit app and its pages."""
