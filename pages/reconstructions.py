@@ -1,0 +1,211 @@
+"""Reconstructions: inputs beside what the model gives back, ranked by loss; upload your own."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from pages.common import (
+    Images,
+    cache_key,
+    current_checkpoint,
+    dataset_images,
+    encoded,
+    show_error,
+    show_image,
+    upscale,
+)
+from pages.plots import add_markers, latent_scatter
+from vae import Checkpoint
+from vae.explore import encode, pca, reconstruct, tile
+from vae.uploads import FIT_CHOICES, INVERT_CHOICES, UploadError, border_mean, prepare_upload
+
+POOL = 2000  # images ranked per class choice
+CHUNK = 500
+PER_ROW = 8  # pairs per row of the picture
+ORDERS = ("Worst first", "Best first", "Data set order")
+ALL = "All classes"
+
+st.title(":material/compare: Reconstructions")
+st.caption(
+    "Each input beside its reconstruction: the image is encoded to μ(x) and decoded again. "
+    "The loss is the image's −ELBO in nats: what it costs the model to describe the image. "
+    "The worst ones show what the model has not learned."
+)
+
+ckpt = current_checkpoint()
+images = dataset_images(ckpt)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _ranked(
+    key: tuple[str, tuple[int, int]], source: str, label: int, _ckpt: Checkpoint, _img: Images
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rows, reconstructions, -ELBO) for the first POOL images of a class (-1: all)."""
+    _x = _img.x
+    rows = np.arange(len(_x)) if label < 0 else np.flatnonzero(_img.y == label)
+    rows = rows[:POOL]
+    parts = [reconstruct(_ckpt.model, _x[rows[s : s + CHUNK]]) for s in range(0, len(rows), CHUNK)]
+    if not parts:
+        c, h, w = _ckpt.config.model.image_shape
+        return rows, np.zeros((0, c, h, w), np.float32), np.zeros(0, np.float32)
+    return rows, np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def pairs(inputs: np.ndarray, recons: np.ndarray) -> np.ndarray:
+    """(N, C, H, W) inputs and reconstructions -> (N, C, H, 2W+1): each pair side by side."""
+    n, c, h, _ = inputs.shape
+    gap = np.full((n, c, h, 1), 1.0, np.float32)
+    return np.concatenate([inputs, gap, recons], axis=3)
+
+
+def gallery(ckpt: Checkpoint, images: Images) -> None:
+    labels = [int(v) for v in np.unique(images.y)]
+    a, b, c = st.columns([2, 2, 3])
+    choice = a.selectbox(
+        "Class",
+        [ALL, *labels],
+        format_func=lambda v: v if v == ALL else images.class_name(int(v)),
+        key="recon_class",
+        help="Show one class only, or all of them.",
+    )
+    count = b.slider("Pairs", 4, 64, 16, step=4, key="recon_count", help="How many pairs to show.")
+    order = c.segmented_control(
+        "Sort by loss",
+        ORDERS,
+        default=ORDERS[0],
+        key="recon_order",
+        help="Highest −ELBO first (what the model finds hardest), lowest first, or unsorted.",
+    )
+    label = -1 if choice == ALL else int(choice)
+    with st.spinner("Reconstructing…"):
+        rows, recons, loss = _ranked(cache_key(ckpt), images.source, label, ckpt, images)
+    if len(rows) == 0:
+        st.info("There are no images of this class in the set shown.")
+        return
+    order = order or ORDERS[0]
+    idx = np.arange(len(rows))
+    if order != ORDERS[2]:
+        idx = np.argsort(loss, kind="stable")
+        idx = idx[::-1] if order == ORDERS[0] else idx
+    shown = idx[:count]
+    pics = pairs(images.x[rows[shown]] / 255.0, recons[shown])
+    pic = upscale(tile(pics, nrow=min(PER_ROW, len(shown)), padding=4), target=1000)
+    st.image(pic, width=min(pic.shape[1], 1000))
+    ranked = "" if order == ORDERS[2] else f", ranked among {len(rows):,} images"
+    st.caption(
+        f"Left of each pair: the input from {images.source}; right: its reconstruction. "
+        f"Read left to right, top to bottom{ranked}."
+    )
+    table = pd.DataFrame(
+        {
+            "pair": np.arange(1, len(shown) + 1),
+            "index": rows[shown],
+            "class": [images.class_name(int(images.y[r])) for r in rows[shown]],
+            "−ELBO (nats)": loss[shown],
+        }
+    )
+    left, right = st.columns([2, 3])
+    left.dataframe(
+        table,
+        hide_index=True,
+        height=260,
+        column_config={"−ELBO (nats)": st.column_config.NumberColumn(format="%.1f")},
+    )
+    hist = go.Figure(go.Histogram(x=loss, nbinsx=40, marker_color="#9e9e9e", name="all ranked"))
+    hist.add_trace(go.Histogram(x=loss[shown], nbinsx=40, marker_color="#c2185b", name="shown"))
+    hist.update_layout(
+        barmode="overlay",
+        height=260,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        title={"text": "Per-image −ELBO", "font": {"size": 14}},
+        xaxis_title="nats",
+        legend={"orientation": "h", "y": 1.15, "x": 1, "xanchor": "right"},
+    )
+    right.plotly_chart(hist, key="recon_hist")
+
+
+def latent_map(mu: np.ndarray, point: np.ndarray) -> go.Figure:
+    """The test set's codes with the upload's code as a star; PCA when there are >2 dims."""
+    d = mu.shape[1]
+    if d == 1:
+        xy = np.column_stack([mu[:, 0], np.zeros(len(mu))])
+        pt, titles = np.array([[point[0], 0.0]]), ("z1", "")
+    elif d == 2:
+        xy, pt, titles = mu, point[None], ("z1", "z2")
+    else:
+        both = pca(np.vstack([mu, point[None]]))
+        xy, pt, titles = both[:-1], both[-1:], ("PC 1", "PC 2")
+    rows = np.arange(len(xy))
+    fig = latent_scatter(xy, rows, images.y[: len(xy)], images.classes, titles, height=420)
+    add_markers(fig, pt, "your image", ["your image"])
+    fig.update_layout(dragmode="pan")
+    return fig
+
+
+def upload_section(ckpt: Checkpoint, images: Images) -> None:
+    st.subheader("Your own image")
+    left, right = st.columns([2, 3], gap="large")
+    with left:
+        file = st.file_uploader(
+            "A PNG or JPEG image",
+            type=["png", "jpg", "jpeg", "gif", "webp"],
+            max_upload_size=10,
+            key="recon_upload",
+            help="Up to 10 MB. A digit drawn dark on light or light on dark; it is resized "
+            "to the model's input size.",
+        )
+        invert = st.radio(
+            "Invert",
+            INVERT_CHOICES,
+            horizontal=True,
+            key="recon_invert",
+            format_func=str.capitalize,
+            help="Auto swaps light and dark when your background differs from the training "
+            "images' (MNIST is white on black).",
+        )
+        fit = st.radio(
+            "Fit",
+            FIT_CHOICES,
+            horizontal=True,
+            key="recon_fit",
+            format_func={"pad": "Pad (keep all)", "crop": "Centre-crop (fill)"}.get,
+            help="Keep the aspect ratio by padding with the border colour, or by cropping.",
+        )
+    if file is None:
+        right.info("Upload an image to see how the model reconstructs it and where it lands.")
+        return
+    shape = ckpt.config.model.image_shape
+    try:
+        prepared = prepare_upload(file.getvalue(), shape, invert, fit, border_mean(images.x[:500]))
+    except UploadError as exc:
+        right.error(f"{file.name} cannot be used: {exc}.", icon=":material/image_not_supported:")
+        return
+    recon, loss = reconstruct(ckpt.model, prepared.pixels[None])
+    mu, _ = encode(ckpt.model, prepared.pixels[None])
+    with right:
+        for note in prepared.notes:
+            st.caption(f":material/info: {note}")
+        x_col, r_col, m_col = st.columns(3)
+        with x_col:
+            show_image(prepared.pixels / 255.0, "What the model sees", target=168)
+        with r_col:
+            show_image(recon[0], "Its reconstruction", target=168)
+        m_col.metric("−ELBO (nats)", f"{float(loss[0]):.1f}", help="Lower: better explained.")
+        typical = float(np.median(_ranked(cache_key(ckpt), images.source, -1, ckpt, images)[2]))
+        m_col.caption(f"Typical test image: {typical:.1f} nats.")
+        test_mu, _ = encoded(ckpt, images)
+        st.plotly_chart(latent_map(test_mu, mu[0]), key="recon_upload_map")
+        d = mu.shape[1]
+        how = "its two latent dimensions" if d <= 2 else "the first two principal components"
+        st.caption(f"Where your image lands (star) among the test codes, on {how}.")
+
+
+gallery(ckpt, images)
+st.divider()
+try:
+    upload_section(ckpt, images)
+except Exception as exc:  # never a trace: say what failed and keep the page alive
+    show_error(exc, "The upload could not be processed")

@@ -1,0 +1,291 @@
+"""Training: the selected run's learning curves, and training a new model from the browser."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+from plotly.subplots import make_subplots
+
+from pages.common import CHECKPOINT_KEY, selected_run, show_error, upscale
+from vae import CheckpointError, jobs, load_checkpoint
+from vae.checkpoint import read_history
+from vae.config import ARCHS
+from vae.data import LOADERS
+from vae.explore import decode, tile
+from vae.runs import RunNameError, checkpoint_dir, resolve_run
+
+L = jobs.FIELD_LABELS
+SAMPLES = 36  # fixed prior draws decoded after each epoch of a live job
+ROOT = checkpoint_dir()
+
+
+def history_figure(
+    rows: list[dict[str, Any]], height: int = 320, stacked: bool = False
+) -> go.Figure:
+    """Train and test -ELBO, reconstruction and KL per epoch: side by side, or stacked."""
+    epochs = [r.get("epoch") for r in rows]
+    titles = ("−ELBO (nats/image)", "Reconstruction (nats)", "KL (nats)")
+    grid = {"rows": 3, "cols": 1, "shared_xaxes": True, "vertical_spacing": 0.1}
+    fig = make_subplots(
+        **(grid if stacked else {"rows": 1, "cols": 3, "horizontal_spacing": 0.07}),
+        subplot_titles=titles,
+    )
+    mode = "lines+markers" if len(rows) < 40 else "lines"
+    series = [
+        ("train −ELBO", "train_loss", 1, "#9e9e9e"),
+        ("test −ELBO", "test_loss", 1, "#c2185b"),
+        ("test reconstruction", "recon", 2, "#1f77b4"),
+        ("test KL", "kl", 3, "#2ca02c"),
+    ]
+    for name, key, at, color in series:
+        fig.add_trace(
+            go.Scatter(
+                x=epochs,
+                y=[r.get(key) for r in rows],
+                name=name,
+                mode=mode,
+                line={"color": color},
+                hovertemplate=f"epoch %{{x}}<br>{name} %{{y:.2f}}<extra></extra>",
+            ),
+            row=at if stacked else 1,
+            col=1 if stacked else at,
+        )
+    fig.update_xaxes(tickformat="d", dtick=1 if len(rows) < 8 else None)
+    fig.update_xaxes(title_text="epoch", row=3 if stacked else 1)
+    fig.update_layout(
+        height=height,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        legend={"orientation": "h", "y": -0.12 if stacked else -0.25},
+    )
+    return fig
+
+
+def selected_history() -> None:
+    """Section (a): how the run chosen in the sidebar learned."""
+    name = selected_run()
+    if name is None:
+        st.info("No model is selected yet: train one below.", icon=":material/info:")
+        return
+    try:
+        rows = read_history(resolve_run(name))
+    except (CheckpointError, RunNameError, OSError) as exc:
+        show_error(exc, f"The history of {name} cannot be read")
+        return
+    st.subheader(f"How {name} learned")
+    if not rows:
+        st.info(f"{name} has no history.jsonl, so there are no curves to draw.")
+        return
+    st.plotly_chart(history_figure(rows), key="training_history")
+    st.caption(
+        f"{len(rows)} epochs. Train −ELBO is averaged over each epoch while the weights change "
+        "(and weighted by β); the test figures are measured after the epoch. −ELBO = "
+        "reconstruction + KL: the KL rises as the codes start carrying information."
+    )
+
+
+def select(name: str) -> None:
+    st.session_state[CHECKPOINT_KEY] = name
+    st.session_state["training_rerun_app"] = True  # the sidebar picker must redraw
+
+
+def samples(name: str, epoch: int) -> np.ndarray | None:
+    """Fixed prior draws decoded by the run's latest weights; cached per run and epoch."""
+    key = (name, epoch)
+    cached = st.session_state.get("training_samples")
+    if cached and cached[0] == key:
+        return cached[1]  # type: ignore[no-any-return]
+    try:
+        ckpt = load_checkpoint(ROOT / name)  # read afresh: the run is still being written
+    except CheckpointError:
+        return None
+    z = np.random.default_rng(0).standard_normal((SAMPLES, ckpt.config.model.latent_dim))
+    pic = upscale(tile(decode(ckpt.model, z), nrow=6, padding=1), target=240)
+    st.session_state["training_samples"] = (key, pic)
+    return pic
+
+
+def resume(name: str) -> None:
+    try:
+        jobs.resume_job(ROOT, name)
+        st.session_state["training_rerun_app"] = True  # poll every second from now on
+    except (jobs.JobError, ValueError, OSError, CheckpointError) as exc:
+        st.session_state["training_notice"] = f"Could not resume {name}: {exc}"
+
+
+def show_job(status: jobs.JobStatus) -> None:
+    """Progress, growing curves, samples and the buttons for one job."""
+    name, state = status.name, status.state
+    icons = {"finished": ":material/check_circle:", "failed": ":material/error:"}
+    st.markdown(f"#### {icons.get(state, ':material/model_training:')} {name}: {state}")
+    if status.active:
+        step = f" · step {status.step} of {status.steps}" if status.steps else ""
+        text = f"Epoch {min(status.epoch + 1, status.epochs)} of {status.epochs}{step}"
+        st.progress(
+            status.fraction, text=text if state == "running" else "Starting the training process…"
+        )
+        if st.button("Cancel training", icon=":material/stop_circle:", key="training_cancel"):
+            try:
+                jobs.cancel_job(ROOT, name)
+                st.toast(f"Cancelling {name}; the last finished epoch is kept.")
+            except jobs.JobError as exc:
+                st.warning(str(exc))
+        st.caption("Leaving this page does not stop the job; come back at any time.")
+    elif state == "finished":
+        st.success(
+            f"{name} finished {status.epoch} epochs. It is now in the sidebar's model picker."
+        )
+        if st.session_state.get(CHECKPOINT_KEY) != name:
+            st.button(
+                f"Select {name}", on_click=select, args=(name,), icon=":material/open_in_new:"
+            )
+    elif state == "failed":
+        st.error(f"{name} failed: {status.message or jobs.log_tail(ROOT, name, 3)}")
+    else:  # cancelled or interrupted
+        st.warning(f"{name} was {state}: {status.message}.", icon=":material/pause_circle:")
+        if status.resumable:
+            st.button("Resume", key=f"training_resume_{name}", on_click=resume, args=(name,))
+    try:
+        rows = read_history(ROOT / name)
+    except CheckpointError:
+        rows = []
+    if rows:
+        curves, grid = st.columns([3, 2])
+        curves.plotly_chart(
+            history_figure(rows, height=520, stacked=True), key="training_live_curves"
+        )
+        pic = samples(name, len(rows))
+        if pic is not None:
+            grid.image(pic, caption=f"Prior samples after epoch {len(rows)}", width=pic.shape[1])
+    elif status.active:
+        st.caption("Curves and samples appear after the first epoch.")
+
+
+def live_panel() -> None:
+    """The job this server launched last, polled while it runs."""
+    if st.session_state.pop("training_rerun_app", False):
+        st.rerun(scope="app")
+    status = jobs.active_job(ROOT)
+    if status is None:
+        st.info("No job yet. Fill in the form and press **Start training**.")
+        return
+    seen = st.session_state.setdefault("training_seen_active", set())
+    if status.active:
+        seen.add(status.name)
+    elif status.name in seen:  # it ended while this page watched: let the picker list it
+        seen.discard(status.name)
+        st.rerun(scope="app")
+    show_job(status)
+
+
+def training_form() -> None:
+    """Section (b): a new run, validated by vae.jobs before anything starts."""
+    with st.form("training_form", border=True):
+        a, b = st.columns(2)
+        dataset = a.selectbox(
+            L["dataset"],
+            list(LOADERS),
+            index=list(LOADERS).index("digits"),
+            key="training_dataset",
+            help="digits (8x8) trains in seconds; MNIST-like sets take minutes per epoch.",
+        )
+        arch = b.selectbox(
+            L["arch"], ARCHS, key="training_arch", help="mlp: fully connected; conv: convolutional."
+        )
+        hidden = a.text_input(
+            L["hidden_dims"],
+            "",
+            placeholder="default (512,256 for mlp, 32,64 for conv)",
+            key="training_hidden",
+            help="Widths of the encoder's layers (the decoder mirrors them), e.g. 256,128.",
+        )
+        latent = b.number_input(
+            L["latent_dim"],
+            value=2,
+            step=1,
+            key="training_latent",
+            help="Size of z, 1 to 64. 2 can be drawn as a map.",
+        )
+        beta = a.number_input(
+            L["beta"],
+            value=1.0,
+            step=0.5,
+            key="training_beta",
+            help="Weight of the KL term: 1 is the plain VAE.",
+        )
+        epochs = b.number_input(
+            L["epochs"], value=20, step=1, key="training_epochs", help="Passes over the data."
+        )
+        batch = a.number_input(
+            L["batch_size"], value=64, step=16, key="training_batch", help="Images per step."
+        )
+        lr = b.number_input(
+            L["lr"],
+            value=1e-3,
+            step=1e-4,
+            format="%.4f",
+            key="training_lr",
+            help="Adam's step size.",
+        )
+        name = st.text_input(
+            L["name"],
+            "",
+            max_chars=64,
+            placeholder="leave empty for a generated name",
+            key="training_name",
+            help="Letters, digits, - and _ only; the run's folder under the checkpoints.",
+        )
+        submitted = st.form_submit_button(
+            "Start training", type="primary", icon=":material/play_arrow:"
+        )
+    if not submitted:
+        return
+    req = jobs.JobRequest(
+        dataset=dataset,
+        arch=str(arch),
+        hidden_dims=hidden.strip(),
+        latent_dim=latent,
+        beta=beta,
+        epochs=epochs,
+        batch_size=batch,
+        lr=lr,
+        name=name.strip(),
+    )
+    try:
+        with st.spinner("Checking the settings and starting…"):
+            status = jobs.start_job(req, ROOT)
+    except jobs.JobRequestError as exc:
+        st.error(str(exc), icon=":material/edit_off:")
+    except jobs.JobError as exc:
+        st.error(f"Not started: {exc}", icon=":material/hourglass_top:")
+    except Exception as exc:
+        show_error(exc, "Training could not start")
+    else:
+        st.session_state.setdefault("training_seen_active", set()).add(status.name)
+        st.toast(f"Started {status.name}.", icon=":material/play_arrow:")
+        st.rerun()
+
+
+st.title(":material/model_training: Training")
+st.caption(
+    "A VAE learns by maximising the ELBO: reconstructions get sharper while the KL term keeps "
+    "the codes close to the prior N(0, I). Watch it happen, then train your own."
+)
+selected_history()
+st.divider()
+st.subheader("Train a new model")
+form_col, live_col = st.columns([1, 2], gap="large")
+with form_col:
+    training_form()
+with live_col:
+    notice = st.session_state.pop("training_notice", None)
+    if notice:
+        st.error(notice)
+    busy = (active := jobs.active_job(ROOT)) is not None and active.active
+    st.fragment(live_panel, run_every=1.0 if busy else 10.0)()
+    others = [s for s in jobs.unfinished_runs(ROOT) if active is None or s.name != active.name]
+    for run in others:
+        st.warning(f"{run.name} was {run.state}: {run.message}.", icon=":material/pause_circle:")
+        st.button("Resume", key=f"training_resume_{run.name}", on_click=resume, args=(run.name,))
