@@ -7,6 +7,8 @@ with vae.explore.decode: at most 1e-4 absolute difference per pixel.
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -16,6 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from components.live_decoder.measure import NEXT_FRAME
 from vae.checkpoint import load_checkpoint
 from vae.explore import decode
 from vae.export import decoder_spec
@@ -70,12 +73,19 @@ def decoder_page() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def tiny_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Train each tiny checkpoint for one epoch on the offline 8x8 digits (about a second)."""
+    import torch
+
     from vae.train import main
 
     root = tmp_path_factory.mktemp("tiny")
-    for name, args in TINY.items():
-        argv = ["--dataset", "digits", "--epochs", "1", "--snapshot-points", "0"]
-        assert main([*argv, *args, "--out", str(root / name)]) == 0
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny models: threads only add contention
+    try:
+        for name, args in TINY.items():
+            argv = ["--dataset", "digits", "--epochs", "1", "--snapshot-points", "0"]
+            assert main([*argv, "--batch-size", "256", *args, "--out", str(root / name)]) == 0
+    finally:
+        torch.set_num_threads(threads)
     return root
 
 
@@ -133,3 +143,112 @@ def test_unknown_layer_is_refused(decoder_page: Any) -> None:
         spec,
     )
     assert "softplus" in message
+
+
+# --- the component itself, mounted the way Streamlit mounts it, without a server ---------
+
+MOUNT = """async ([code, data]) => {
+    const url = URL.createObjectURL(new Blob([code], { type: "text/javascript" }));
+    const mod = await import(url);
+    window.sent = [];
+    if (window.host) window.host.remove();
+    window.host = document.body.appendChild(document.createElement("div"));
+    window.mount = (d) => mod.default({
+        data: d, parentElement: window.host, setStateValue: (k, v) => window.sent.push([k, v]),
+    });
+    window.mount(data);
+    await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+}"""
+
+# Grey level at the centre of each image pixel on the visible (upscaled) canvas.
+READ_PIXELS = """([h, w]) => {
+    const c = document.querySelector(".ld-image");
+    const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+    const out = [];
+    for (let y = 0; y < h; y++)
+        for (let x = 0; x < w; x++) {
+            const px = Math.floor(((x + 0.5) * c.width) / w);
+            const py = Math.floor(((y + 0.5) * c.height) / h);
+            out.push(d[4 * (py * c.width + px)]);
+        }
+    return out;
+}"""
+
+
+def _mount(page: Any, data: dict[str, Any]) -> None:
+    folder = DECODER_JS.parent
+    code = DECODER_JS.read_text(encoding="utf-8") + (folder / "component.js").read_text()
+    page.evaluate(MOUNT, [code, data])
+
+
+def _shown(page: Any, model: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The z the view shows and the grey levels on its canvas."""
+    z = np.asarray(json.loads(page.locator(".ld-root").get_attribute("data-z")), float)
+    _, h, w = model.config.image_shape
+    pixels = np.asarray(page.evaluate(READ_PIXELS, [h, w]), np.float32).reshape(h, w)
+    return z, pixels
+
+
+def _data(spec: dict[str, Any], mode: str, **extra: Any) -> dict[str, Any]:
+    z0 = [0.0] * spec["latent_dim"]
+    base = {"spec": spec, "mode": mode, "z0": z0, "size_px": 240, "image_px": 240, "span": 3.0}
+    return {**base, "pad_dims": [0, 1], "dim_names": None, **extra}
+
+
+def test_pad_drag_draws_the_decoded_image_and_sends_the_position(
+    decoder_page: Any, tiny_root: Path
+) -> None:
+    model = load_checkpoint(tiny_root / "conv").model
+    spec = decoder_spec(model)
+    _mount(decoder_page, _data(spec, "pad"))
+    box = decoder_page.locator(".ld-overlay").bounding_box()
+    decoder_page.mouse.move(box["x"] + 0.3 * box["width"], box["y"] + 0.3 * box["height"])
+    decoder_page.mouse.down()
+    for i in range(1, 11):
+        x, y = box["x"] + (0.3 + 0.04 * i) * box["width"], box["y"] + 0.3 * box["height"]
+        decoder_page.mouse.move(x, y)
+    assert decoder_page.evaluate("window.sent.length") == 0  # nothing sent while dragging
+    decoder_page.mouse.up()
+    decoder_page.evaluate(NEXT_FRAME)
+    z, pixels = _shown(decoder_page, model)
+    assert z[0] > 0 > -z[1]  # right of and above the centre
+    expected = np.round(255 * decode(model, z[None])[0, 0])
+    assert np.abs(pixels - expected).max() <= 1
+    sent = decoder_page.evaluate("window.sent")
+    assert sent == [["z", {"z": z.tolist(), "spec": spec["id"]}]]
+    # Streamlit mounts again on every rerun: the position stays unless z0 changes.
+    decoder_page.evaluate("(d) => window.mount(d)", _data(spec, "pad"))
+    decoder_page.evaluate(NEXT_FRAME)
+    assert np.allclose(_shown(decoder_page, model)[0], z)
+    decoder_page.evaluate("(d) => window.mount(d)", _data(spec, "pad", z0=[1.0, -1.0]))
+    decoder_page.evaluate(NEXT_FRAME)
+    assert _shown(decoder_page, model)[0].tolist() == [1.0, -1.0]
+
+
+def test_map_hover_previews_and_leaving_returns_to_the_pin(
+    decoder_page: Any, tiny_root: Path
+) -> None:
+    model = load_checkpoint(tiny_root / "gaussian").model
+    spec = decoder_spec(model)
+    points = np.random.default_rng(0).standard_normal((50, 2)).astype(np.float32)
+    b64 = {
+        k: base64.b64encode(v.tobytes()).decode()
+        for k, v in {
+            "x": points[:, 0],
+            "y": points[:, 1],
+            "label": np.arange(50, dtype="<i4") % 3,
+        }.items()
+    }
+    extent = [-3.0, 3.0, -3.0, 3.0]
+    data = _data(spec, "map", map={"id": "m", "classes": ["a", "b", "c"], "extent": extent, **b64})
+    _mount(decoder_page, data)
+    box = decoder_page.locator(".ld-overlay").bounding_box()
+    decoder_page.mouse.move(box["x"] + 0.8 * box["width"], box["y"] + 0.5 * box["height"])
+    decoder_page.evaluate(NEXT_FRAME)
+    z, pixels = _shown(decoder_page, model)
+    assert z[0] > 1.0
+    assert np.abs(pixels - np.round(255 * decode(model, z[None])[0, 0])).max() <= 1
+    assert decoder_page.evaluate("window.sent.length") == 0  # hovering sends nothing
+    decoder_page.mouse.move(box["x"] + box["width"] + 50, box["y"] + 0.5 * box["height"])
+    decoder_page.evaluate(NEXT_FRAME)
+    assert _shown(decoder_page, model)[0].tolist() == [0.0, 0.0]

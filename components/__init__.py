@@ -1,0 +1,1 @@
+"""Streamlit components that ship in this repository (no build step)."""
