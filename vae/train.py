@@ -188,6 +188,7 @@ def _train_locked(
         }
         write_npz(out / SNAPSHOTS_FILE, **snaps)
     if start_epoch == 0:
+        _save_resume(out, model, opt, 0)  # first, so a kill in epoch 1 can still --resume
         save_model(out, model, 0)
 
     train_x = data.train_x.to(device)
