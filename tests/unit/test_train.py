@@ -117,6 +117,32 @@ def test_nan_loss_stops_training_and_keeps_the_last_good_epoch(
     assert ckpt.epoch == 2 and len(ckpt.history) == 2
 
 
+def test_a_run_stopped_in_its_first_epoch_resumes_to_the_same_result(
+    tiny_run: Path, digits: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    class Stop(Exception):
+        pass
+
+    real = vae.train.elbo_terms
+    calls = {"n": 0}
+
+    def stop_at_third_step(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise Stop
+        return real(*args, **kwargs)
+
+    model_cfg, cfg = tiny_configs()  # the same settings as tiny_run
+    out = tmp_path / "run"
+    monkeypatch.setattr(vae.train, "elbo_terms", stop_at_third_step)
+    with pytest.raises(Stop):
+        train(digits, model_cfg, cfg, out, log=io.StringIO())
+    monkeypatch.undo()
+    assert load_checkpoint(out).epoch == 0
+    train(digits, model_cfg, cfg, out, resume=True, log=io.StringIO())
+    assert (out / "model.safetensors").read_bytes() == (tiny_run / "model.safetensors").read_bytes()
+
+
 # --- a write that fails (a full disk) ----------------------------------------------------
 
 
