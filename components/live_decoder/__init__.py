@@ -6,7 +6,18 @@ and is registered inline with st.components.v2 (no npm, no CDN).
 
 The weights travel once per checkpoint: the spec is cached per model here, so every rerun
 sends the same message, which Streamlit replaces by a reference to the copy the browser
-already has; the browser parses the weights once per spec id.
+already has; the browser parses the weights once per spec id. Keep z0 stable (a start
+read once, e.g. from the URL, into st.session_state): a new z0 is a new message.
+
+    try:
+        spec = spec_for(model)
+    except UnsupportedDecoder as exc:
+        st.info(f"Decoding on the server: {exc}")  # then the server path
+    else:
+        start = st.session_state.setdefault("decoder_z0", [0.0] * spec["latent_dim"])
+        z = live_decoder(spec, key="decoder_live", mode="pad", z0=start)
+        if z is not None:  # the last position the person settled on
+            st.query_params["z"] = ",".join(f"{v:.3f}" for v in z)
 """
 
 from __future__ import annotations
