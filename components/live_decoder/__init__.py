@@ -1,7 +1,7 @@
 """Decode in the browser as the pointer moves: a Streamlit component with no build step.
 
 decoder.js runs the decoder layers of vae/export.py's spec in plain JavaScript;
-component.js draws the image and the controls. Everything ships as files in this folder
+plot.js and component.js draw the image and the controls. Everything ships as files in this folder
 and is registered inline with st.components.v2 (no npm, no CDN).
 
 The weights travel once per checkpoint: the spec is cached per model here, so every rerun
@@ -39,13 +39,13 @@ from vae.models import VAE
 __all__ = ["UnsupportedDecoder", "live_decoder", "live_map", "map_extent", "spec_for"]
 
 HERE = Path(__file__).parent
-DECODER_JS = (HERE / "decoder.js").read_text(encoding="utf-8")
-COMPONENT_JS = (HERE / "component.js").read_text(encoding="utf-8")
+# One ES module: the decoder, the drawing helpers, then the view with its default export.
+JS = "\n".join(
+    (HERE / f).read_text(encoding="utf-8") for f in ("decoder.js", "plot.js", "component.js")
+)
 CSS = (HERE / "style.css").read_text(encoding="utf-8")
 
-_mount = st.components.v2.component(
-    "vae_live_decoder", js=DECODER_JS + "\n" + COMPONENT_JS, css=CSS
-)
+_mount = st.components.v2.component("vae_live_decoder", js=JS, css=CSS)
 _specs: weakref.WeakKeyDictionary[VAE, dict[str, Any]] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from components.live_decoder import JS
 from components.live_decoder.measure import NEXT_FRAME
 from vae.checkpoint import load_checkpoint
 from vae.explore import decode
@@ -176,9 +177,7 @@ READ_PIXELS = """([h, w]) => {
 
 
 def _mount(page: Any, data: dict[str, Any]) -> None:
-    folder = DECODER_JS.parent
-    code = DECODER_JS.read_text(encoding="utf-8") + (folder / "component.js").read_text()
-    page.evaluate(MOUNT, [code, data])
+    page.evaluate(MOUNT, [JS, data])
 
 
 def _shown(page: Any, model: Any) -> tuple[np.ndarray, np.ndarray]:
