@@ -5,13 +5,14 @@ from __future__ import annotations
 import io
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import streamlit as st
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,9 +33,7 @@ def app_runs(tmp_path_factory: pytest.TempPathFactory, digits: Any) -> Path:
 
     base = tmp_path_factory.mktemp("app_checkpoints")
     for name, latent in RUNS.items():
-        model = ModelConfig(
-            arch="mlp", image_shape=(1, 8, 8), latent_dim=latent, hidden_dims=(32,)
-        )
+        model = ModelConfig(arch="mlp", image_shape=(1, 8, 8), latent_dim=latent, hidden_dims=(32,))
         cfg = TrainConfig(
             dataset="digits", epochs=2, batch_size=100, device="cpu", snapshot_points=50
         )
@@ -60,6 +59,25 @@ def fresh_caches() -> Iterator[None]:
     yield
     st.cache_resource.clear()
     st.cache_data.clear()
+
+
+@pytest.fixture(autouse=True)
+def navigation_mode(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+    """Run every AppTest as a served app runs after its first st.navigation call.
+
+    AppTest forgets before each run that st.navigation was called, so with a folder named
+    pages/ it would start every run in Streamlit's legacy multipage mode; pages/common.py
+    then reruns through app.py, which drops button clicks. A server decides this once.
+    Returns a function that restores Streamlit's own behaviour, for testing that rerun.
+    """
+    original = PagesManager.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+    return lambda: monkeypatch.setattr(PagesManager, "__init__", original)
 
 
 @pytest.fixture

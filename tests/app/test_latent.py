@@ -1,0 +1,148 @@
+"""The Latent space page: the encoded test set as a WebGL scatter, selection, projections."""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from tests.app.conftest import APP, PAGES, app, image_bytes, png_size, texts
+
+LATENT = PAGES / "latent.py"
+N_TEST = 297  # scikit-learn digits: the fixed test split
+
+
+def chart(at):
+    (element,) = at.get("plotly_chart")[:1]
+    return element
+
+
+def spec(at):
+    return json.loads(chart(at).proto.spec)
+
+
+def chart_key(at) -> str:
+    return chart(at).proto.id.split("-", 2)[2]  # "$$ID-<hash>-<key>"
+
+
+def select(at, rows):
+    """Set the chart's selection as the browser would, and rerun."""
+    points = [{"customdata": int(r), "curve_number": 0, "point_index": 0} for r in rows]
+    at.session_state[chart_key(at)] = {
+        "selection": {"points": points, "point_indices": [], "box": [], "lasso": []}
+    }
+    return at.run()
+
+
+def values(v) -> np.ndarray:
+    """A plotly JSON array: a list, or a typed array {"dtype", "bdata", "shape"}."""
+    if isinstance(v, dict) and "bdata" in v:
+        out = np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"]))
+        return out.reshape(v["shape"]) if "shape" in v else out
+    return np.asarray(v)
+
+
+def scatter_traces(fig):
+    return [t for t in fig["data"] if t["type"] == "scattergl"]
+
+
+def test_every_test_image_is_a_point_coloured_by_class(ckpt_dir):
+    at = app(LATENT, checkpoint="digits-2d").run()
+    assert not at.exception
+    fig = spec(at)
+    traces = scatter_traces(fig)
+    assert [t["name"] for t in traces] == [str(i) for i in range(10)]
+    rows = np.concatenate([values(t["customdata"]) for t in traces])
+    assert sorted(rows.tolist()) == list(range(N_TEST))  # every image once, by its row
+    assert all("label" in t["hovertemplate"] and "index" in t["hovertemplate"] for t in traces)
+    assert fig["layout"]["xaxis"]["title"]["text"] == "z1"
+    assert f"{N_TEST:,} points from the digits test set" in texts(at.caption)
+    assert "Select points" in at.info[0].value
+
+
+def test_prior_contours_toggle(ckpt_dir):
+    at = app(LATENT, checkpoint="digits-2d").run()
+    prior = [t for t in spec(at)["data"] if t.get("legendgroup") == "prior"]
+    assert len(prior) == 3
+    radii = sorted(round(float(np.hypot(values(t["x"])[0], values(t["y"])[0])), 6) for t in prior)
+    assert radii == [1.0, 2.0, 3.0]
+    at.toggle[0].set_value(False).run()
+    assert not [t for t in spec(at)["data"] if t.get("legendgroup") == "prior"]
+
+
+def test_selected_points_show_images_reconstructions_and_sigma(ckpt_dir, media):
+    at = app(LATENT, checkpoint="digits-2d").run()
+    select(at, [5, 7, 5, 9999])  # a repeat and an out-of-range row are ignored
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert table["index"].tolist() == [5, 7]
+    assert set(table.columns) >= {"label", "μ", "σ", "mean σ", "−ELBO (nats)"}
+    assert (table["mean σ"] > 0).all() and np.isfinite(table["−ELBO (nats)"]).all()
+    inputs, recons = image_bytes(at, media)
+    assert png_size(inputs) == png_size(recons)
+    zoom = json.loads(at.get("plotly_chart")[1].proto.spec)
+    assert len(zoom["layout"]["shapes"]) == 2  # one sigma ellipse per selected image
+    (send_row,) = [s for s in at.selectbox if s.key == "latent_send_row"]
+    pairs = zip(table["index"], table["label"], strict=True)
+    assert send_row.options == [f"#{i} ({label})" for i, label in pairs]
+
+
+def test_open_in_decoder_starts_the_sliders_at_the_code(ckpt_dir):
+    at = app(APP, checkpoint="digits-2d").run()
+    at.switch_page("pages/latent.py").run()
+    select(at, [12])
+    assert not at.exception
+    (send,) = [b for b in at.button if b.label == "Open in the Decoder"]
+    send.click().run()
+    assert not at.exception
+    assert at.title[0].value.endswith("The decoder")
+    values = [s.value for s in at.slider]
+    assert len(values) == 2 and any(v != 0.0 for v in values)
+    assert "test image #12" in at.info[0].value
+
+
+def test_higher_dimensions_offer_axes_pca_and_tsne(ckpt_dir):
+    at = app(LATENT, checkpoint="digits-3d").run()
+    assert not at.exception
+    assert [s.label for s in at.selectbox][:2] == ["Horizontal axis", "Vertical axis"]
+    at.selectbox[0].set_value(2).run()
+    fig = spec(at)
+    assert (fig["layout"]["xaxis"]["title"]["text"], fig["layout"]["yaxis"]["title"]["text"]) == (
+        "z3",
+        "z2",
+    )
+    at.session_state["latent_view"] = "PCA"
+    at.run()
+    assert not at.exception
+    assert spec(at)["layout"]["xaxis"]["title"]["text"] == "PC 1"
+    assert at.toggle[0].disabled  # contours only on latent axes
+    at.session_state["latent_view"] = "t-SNE"
+    at.run()
+    assert not at.exception
+    fig = spec(at)
+    assert fig["layout"]["xaxis"]["title"]["text"] == "t-SNE 1"
+    assert sum(len(values(t["customdata"])) for t in scatter_traces(fig)) == N_TEST
+
+
+def test_falls_back_to_the_preview_set_with_a_note(ckpt_dir):
+    shutil.copytree(ckpt_dir / "digits-2d", ckpt_dir / "offline")
+    config = json.loads((ckpt_dir / "offline" / "config.json").read_text())
+    config["dataset"] = "folder:/nonexistent/images"
+    (ckpt_dir / "offline" / "config.json").write_text(json.dumps(config))
+    preview = np.load(ckpt_dir / "offline" / "preview.npz")["images"]
+    at = app(LATENT, checkpoint="offline").run()
+    assert not at.exception
+    assert f"the checkpoint's {len(preview):,} preview images" in texts(at.caption)
+    rows = sum(len(values(t["customdata"])) for t in scatter_traces(spec(at)))
+    assert rows == len(preview)
+
+
+@pytest.mark.parametrize("name", ["../digits-2d", "/tmp"])
+def test_bad_names_are_refused(ckpt_dir, name):
+    at = app(LATENT, checkpoint=name).run()
+    assert not at.exception
+    assert "not a checkpoint name" in texts(at.error)
+    assert not at.get("plotly_chart")

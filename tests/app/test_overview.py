@@ -1,0 +1,38 @@
+"""The Overview page: the VAE explained, the selected model's figures, prior samples."""
+
+from __future__ import annotations
+
+import json
+
+from tests.app.conftest import PAGES, app, image_bytes, png_size
+
+
+def test_explains_the_elbo_and_shows_the_model(ckpt_dir, media):
+    at = app(PAGES / "overview.py", checkpoint="digits-3d").run()
+    assert not at.exception
+    latex = "\n".join(e.value for e in at.latex)
+    assert r"\mathcal{L}" in latex and "reconstruction" in latex and "KL" in latex
+    assert r"\odot \varepsilon" in latex  # the reparameterisation trick
+    text = "\n".join(m.value for m in at.markdown)
+    assert "approximate posterior" in text and "Kingma & Welling" in text
+    assert "**Latent size:** 3" in text and "digits" in text
+    assert at.header[0].value.endswith("digits-3d")
+
+    metrics = json.loads((ckpt_dir / "digits-3d" / "metrics.json").read_text())
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Test −ELBO (nats)"] == f"{metrics['test_elbo']:.2f}"
+    assert shown["Reconstruction (nats)"] == f"{metrics['test_recon']:.2f}"
+    assert shown["KL (nats)"] == f"{metrics['test_kl']:.2f}"
+    assert shown["Active units"] == f"{metrics['active_units']} / 3"
+
+    (samples,) = image_bytes(at, media)  # one tiled picture, not 64 images
+    width, height = png_size(samples)
+    assert width == height and width >= 8 * 8 * 4  # 8 x 8 tiles of 8 px, enlarged
+
+
+def test_new_samples_change_the_picture(ckpt_dir, media):
+    at = app(PAGES / "overview.py").run()
+    before = image_bytes(at, media)
+    at.button[0].click().run()
+    assert not at.exception
+    assert image_bytes(at, media) != before
