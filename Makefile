@@ -1,0 +1,36 @@
+# make run    set up (once) and start the app
+# make test   set up (once), lint, type-check and run every test
+# make bench  set up (once) and run the benchmarks
+# make checkpoints  train the shipped checkpoints (needs VAE_DATA_ROOT for MNIST and Frey)
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TEST_DIRS := $(wildcard tests/unit tests/app tests/e2e)
+
+.PHONY: setup run test lint bench checkpoints
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	touch $(STAMP)
+
+run: setup
+	$(BIN)/streamlit run app.py
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/python -m pytest $(TEST_DIRS)
+
+bench: setup
+	$(BIN)/python -m bench
+
+checkpoints: setup
+	PYTHON=$(BIN)/python bash scripts/train_checkpoints.sh
