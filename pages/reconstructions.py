@@ -15,7 +15,6 @@ from pages.common import (
     encoded,
     show_error,
     show_image,
-    upscale,
 )
 from pages.plots import add_markers, latent_scatter
 from vae import Checkpoint
@@ -25,6 +24,7 @@ from vae.uploads import FIT_CHOICES, INVERT_CHOICES, UploadError, border_mean, p
 POOL = 2000  # images ranked per class choice
 CHUNK = 500
 PER_ROW = 8  # pairs per row of the picture
+WIDTH = 1000  # the picture's width at most, in px
 ORDERS = ("Worst first", "Best first", "Data set order")
 ALL = "All classes"
 
@@ -92,8 +92,10 @@ def gallery(ckpt: Checkpoint, images: Images) -> None:
         idx = idx[::-1] if order == ORDERS[0] else idx
     shown = idx[:count]
     pics = pairs(images.x[rows[shown]] / 255.0, recons[shown])
-    pic = upscale(tile(pics, nrow=min(PER_ROW, len(shown)), padding=4), target=1000)
-    st.image(pic, width=min(pic.shape[1], 1000))
+    pic = tile(pics, nrow=min(PER_ROW, len(shown)), padding=4)
+    factor = max(1, WIDTH // pic.shape[1])  # whole pixels: nearest-neighbour, never blurred
+    pic = pic.repeat(factor, axis=0).repeat(factor, axis=1)
+    st.image(pic, width=pic.shape[1], output_format="PNG")
     ranked = "" if order == ORDERS[2] else f", ranked among {len(rows):,} images"
     st.caption(
         f"Left of each pair: the input from {images.source}; right: its reconstruction. "

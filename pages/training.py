@@ -158,7 +158,12 @@ def show_job(status: jobs.JobStatus) -> None:
         )
         pic = samples(name, len(rows))
         if pic is not None:
-            grid.image(pic, caption=f"Prior samples after epoch {len(rows)}", width=pic.shape[1])
+            grid.image(
+                pic,
+                caption=f"Prior samples after epoch {len(rows)}",
+                width=pic.shape[1],
+                output_format="PNG",
+            )
     elif status.active:
         st.caption("Curves and samples appear after the first epoch.")
 
