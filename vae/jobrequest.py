@@ -1,0 +1,148 @@
+"""The training form's request: typed values, run names, and validation before any work.
+
+Validation reuses vae.cli's parser (and through it vae.config), so the form and the command
+line refuse the same values; each refusal names the form field it is about.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from vae.cli import parse_train_args
+from vae.config import ConfigError
+from vae.data import LOADERS, DatasetError, data_root, load_dataset
+
+JOBS_DIR = ".jobs"
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+FIELD_LABELS = {
+    "dataset": "Data set",
+    "arch": "Architecture",
+    "hidden_dims": "Hidden layers",
+    "latent_dim": "Latent size",
+    "likelihood": "Likelihood",
+    "beta": "β (KL weight)",
+    "epochs": "Epochs",
+    "batch_size": "Batch size",
+    "lr": "Learning rate",
+    "seed": "Seed",
+    "name": "Run name",
+}
+
+
+class JobRequestError(ValueError):
+    """A training form value is invalid; `field` names it (a JobRequest attribute)."""
+
+    def __init__(self, field: str | None, detail: str) -> None:
+        self.field = field
+        label = FIELD_LABELS.get(field or "", "")
+        super().__init__(f"{label}: {detail}" if label else detail)
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """What the training form asks for. Empty hidden_dims/likelihood/name mean the defaults."""
+
+    dataset: str = "digits"
+    arch: str = "mlp"
+    hidden_dims: str = ""
+    latent_dim: int = 2
+    beta: float = 1.0
+    epochs: int = 10
+    batch_size: int = 128
+    lr: float = 1e-3
+    likelihood: str = ""
+    seed: int = 0
+    name: str = ""
+
+    def argv(self, out: Path) -> list[str]:
+        """Arguments for `python -m vae.train` writing to `out`."""
+        args = [f"--dataset={self.dataset}", f"--arch={self.arch}"]
+        args += [f"--hidden-dims={self.hidden_dims}"] if self.hidden_dims.strip() else []
+        args += [f"--likelihood={self.likelihood}"] if self.likelihood else []
+        args += [f"--latent-dim={self.latent_dim}", f"--beta={self.beta}"]
+        args += [f"--epochs={self.epochs}", f"--batch-size={self.batch_size}"]
+        return [*args, f"--lr={self.lr}", f"--seed={self.seed}", f"--out={out}"]
+
+
+def check_run_name(name: str) -> str:
+    """A run name must be 1-64 letters, digits, '-' or '_', starting with a letter or digit."""
+    if not isinstance(name, str) or NAME_PATTERN.fullmatch(name) is None:
+        raise JobRequestError(
+            "name",
+            f"{name!r} is not allowed; use 1 to 64 letters, digits, '-' or '_' "
+            "(starting with a letter or digit), or leave it empty for a generated name",
+        )
+    return name
+
+
+def _whole(field: str, value: Any) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise JobRequestError(field, f"must be a whole number, got {value!r}")
+    return value
+
+
+def _field_and_detail(message: str) -> tuple[str | None, str]:
+    """Map a vae.cli message ('--latent-dim: latent_dim must be ...') to (field, detail)."""
+    flag = re.match(r"-+([a-z][a-z-]*)", message)
+    field = flag.group(1).replace("-", "_") if flag else ""
+    detail = re.sub(r"^-+[a-z-]+:? ", "", message)
+    if "must " in detail:
+        detail = detail[detail.index("must ") :]
+    if field in FIELD_LABELS:
+        return field, detail
+    if "parameters" in message:
+        return "hidden_dims", detail
+    return ("arch" if "conv architecture" in message else None), detail
+
+
+@functools.lru_cache(maxsize=8)
+def _train_size(dataset: str, root: str) -> int:
+    return len(load_dataset(dataset, root=root).train_x)
+
+
+def validate_request(req: JobRequest, root: Path) -> tuple[str, list[str]]:
+    """Check every form value before any work; -> (run name, argv). Raises JobRequestError."""
+    if req.dataset not in LOADERS:
+        raise JobRequestError(
+            "dataset", f"unknown data set {req.dataset!r}; choose one of {', '.join(LOADERS)}"
+        )
+    name = check_run_name(req.name) if req.name else new_run_name(req, root)
+    if (root / name).exists():
+        raise JobRequestError("name", f"a run named {name!r} exists already; choose another name")
+    for field in ("latent_dim", "epochs", "batch_size", "seed"):
+        _whole(field, getattr(req, field))
+    argv = req.argv(root.resolve() / name)
+    try:
+        parse_train_args(argv)
+    except (ConfigError, DatasetError) as exc:
+        raise JobRequestError(*_field_and_detail(str(exc))) from exc
+    except SystemExit as exc:  # argparse refused a value's type
+        raise JobRequestError(None, f"a value has the wrong type: {argv}") from exc
+    try:
+        size = _train_size(req.dataset, str(data_root().resolve()))
+    except DatasetError as exc:
+        raise JobRequestError("dataset", f"{req.dataset} is not on disk: {exc}") from exc
+    if req.batch_size > size:
+        raise JobRequestError(
+            "batch_size",
+            f"{req.batch_size} is larger than the {size} training images of {req.dataset}; "
+            f"choose at most {size}",
+        )
+    return name, argv
+
+
+def new_run_name(req: JobRequest, root: Path) -> str:
+    """A fresh name such as digits-2d-20250101-120000, unused under root."""
+    base = f"{req.dataset}-{req.latent_dim}d-{time.strftime('%Y%m%d-%H%M%S')}"
+    name, n = base, 1
+    while (root / name).exists() or (root / JOBS_DIR / f"{name}.json").exists():
+        n += 1
+        name = f"{base}-{n}"
+    return name
