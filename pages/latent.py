@@ -152,7 +152,8 @@ def show_selection(ckpt: Checkpoint, images: Images, chosen: list[int]) -> None:
             "−ELBO (nats)": loss,
         }
     )
-    st.dataframe(
+    left, right = st.columns([3, 2], gap="medium") if on_axes else (st.container(), None)
+    left.dataframe(
         table,
         hide_index=True,
         column_config={
@@ -160,26 +161,24 @@ def show_selection(ckpt: Checkpoint, images: Images, chosen: list[int]) -> None:
             "−ELBO (nats)": st.column_config.NumberColumn(format="%.1f"),
         },
     )
-    if on_axes:
-        zoom = latent_scatter(
-            mu[shown][:, list(dims)],
-            np.asarray(shown),
-            images.y[shown],
-            images.classes,
-            titles,
-            height=360,
-        )
-        add_sigma_ellipses(zoom, mu[shown][:, list(dims)], sigma[shown][:, list(dims)])
-        if prior:
-            add_prior_contours(zoom)
-        zoom.update_layout(dragmode="pan", showlegend=False)
-        st.plotly_chart(zoom, key="latent_zoom")
-        st.caption("The selected codes μ with one-σ ellipses of q(z|x), the encoder's Gaussian.")
-    st.caption(
+    left.caption(
         "σ is the encoder's uncertainty: how far the code could move and still explain the "
         "image. Small σ on a dimension means the code pins it down; σ near 1 means that "
         "dimension carries nothing about this image."
     )
+    if right is not None:
+        m, s = mu[shown][:, list(dims)], sigma[shown][:, list(dims)]
+        lo, hi = (m - 2 * s).min(0), (m + 2 * s).max(0)
+        pad = 0.1 * (hi - lo).max() + 0.05
+        zoom = latent_scatter(m, np.asarray(shown), images.y[shown], images.classes, titles)
+        add_sigma_ellipses(zoom, m, s)
+        if prior:
+            add_prior_contours(zoom)
+        zoom.update_layout(dragmode="pan", showlegend=False, height=340, margin={"t": 10})
+        zoom.update_xaxes(range=[lo[0] - pad, hi[0] + pad])
+        zoom.update_yaxes(range=[lo[1] - pad, hi[1] + pad])
+        right.plotly_chart(zoom, key="latent_zoom")
+        right.caption("The selected codes μ with one-σ ellipses of q(z|x), the encoder's Gaussian.")
     pick, go_btn = st.columns([3, 1], vertical_alignment="bottom")
     row = pick.selectbox(
         "Image to open in the Decoder",

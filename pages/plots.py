@@ -32,7 +32,7 @@ def latent_scatter(
     """xy (N, 2) points, rows (N,) their indices in the image set, labels (N,) class numbers."""
     fig = go.Figure()
     size = 4 if len(xy) > 3000 else 6
-    for i, label in enumerate(np.unique(labels)):
+    for label in np.unique(labels):
         mask = labels == label
         name = classes[label] if 0 <= label < len(classes) else str(label)
         fig.add_trace(
@@ -41,7 +41,7 @@ def latent_scatter(
                 y=xy[mask, 1],
                 mode="markers",
                 name=name,
-                marker={"size": size, "opacity": 0.75, "color": PALETTE[i % len(PALETTE)]},
+                marker={"size": size, "opacity": 0.75, "color": PALETTE[int(label) % len(PALETTE)]},
                 customdata=rows[mask],
                 hovertemplate=f"label <b>{name}</b><br>index %{{customdata}}"
                 "<br>(%{x:.2f}, %{y:.2f})<extra></extra>",
