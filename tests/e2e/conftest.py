@@ -2,7 +2,8 @@
 
 Fixtures: `app_url` (one server for the session), `start_app` (a server of your own, e.g. on
 another VAE_CHECKPOINT_DIR, stopped after the test), `browser` and `page`.
-Helpers: `open_app`, `wait_for_app`, `assert_no_exception`, `screenshot`.
+Helpers (from tests/e2e/harness.py, shared with bench/): `open_app`, `wait_for_app`,
+`assert_no_exception`, `screenshot`, `start_server`.
 Without Chromium or Playwright these tests skip, or fail when the CI variable is set.
 """
 
@@ -10,40 +11,46 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-START_LIMIT_S = 240  # importing torch on a busy 2-core machine is slow
-APP_LIMIT_MS = 120_000
+from tests.e2e.harness import (
+    APP_BUSY_JS,
+    APP_IDLE_JS,
+    APP_LIMIT_MS,
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    REPO,
+    START_LIMIT_S,
+    Server,
+    assert_no_exception,
+    launch_chromium,
+    open_app,
+    screenshot,
+    start_server,
+    wait_for_app,
+)
 
-# The script has finished (stApp reports notRunning), the main block is drawn, no running icon.
-APP_IDLE_JS = """() => {
-    const app = document.querySelector('[data-testid="stApp"]');
-    return !!app && app.getAttribute('data-test-script-state') === 'notRunning'
-        && !!document.querySelector('[data-testid="stMain"]')
-        && !document.querySelector('[data-testid="stStatusWidgetRunningIcon"]')
-        && !document.querySelector('[data-testid="stStatusWidgetRunningManIcon"]');
-}"""
-APP_BUSY_JS = """() => {
-    const app = document.querySelector('[data-testid="stApp"]');
-    return !app || app.getAttribute('data-test-script-state') !== 'notRunning';
-}"""
+__all__ = [
+    "APP_BUSY_JS",
+    "APP_IDLE_JS",
+    "APP_LIMIT_MS",
+    "ARTIFACTS",
+    "CHROMIUM",
+    "CHROMIUM_ARGS",
+    "REPO",
+    "START_LIMIT_S",
+    "Server",
+    "assert_no_exception",
+    "open_app",
+    "screenshot",
+    "start_server",
+    "wait_for_app",
+]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -67,74 +74,6 @@ def _unavailable(reason: str) -> None:
 
 
 # --- the Streamlit server -------------------------------------------------------------------
-
-
-@dataclass
-class Server:
-    """A running `streamlit run app.py`; its output goes to `log`."""
-
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGTERM)
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=15)
-            except ProcessLookupError:
-                pass
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _log_tail(log: Path, chars: int = 3000) -> str:
-    text = log.read_text(errors="replace") if log.exists() else ""
-    return text[-chars:]
-
-
-def start_server(
-    checkpoint_dir: Path | str | None = None, env: dict[str, str] | None = None
-) -> Server:
-    """Start the app on a free port and wait until /_stcore/health answers."""
-    port = _free_port()
-    ARTIFACTS.mkdir(exist_ok=True)
-    log = ARTIFACTS / f"streamlit-{port}.log"
-    environ = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    if checkpoint_dir is not None:
-        environ["VAE_CHECKPOINT_DIR"] = str(checkpoint_dir)
-    environ.update(env or {})
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", "app.py",
-        "--server.headless", "true", "--server.port", str(port),
-        "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            cmd, cwd=REPO, env=environ, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    server = Server(f"http://127.0.0.1:{port}", proc, log)
-    deadline = time.monotonic() + START_LIMIT_S
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{_log_tail(log)}")
-        try:
-            with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=5) as r:
-                if r.status == 200:
-                    return server
-        except (urllib.error.URLError, OSError):
-            pass
-        if time.monotonic() > deadline:
-            server.stop()
-            raise RuntimeError(f"streamlit did not answer in {START_LIMIT_S} s:\n{_log_tail(log)}")
-        time.sleep(0.25)
 
 
 @pytest.fixture(scope="session")
@@ -174,7 +113,7 @@ def browser() -> Iterator[Any]:
         _unavailable(f"{CHROMIUM} is missing; apt-get install chromium")
     pw = sync_playwright().start()
     try:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        chromium = launch_chromium(pw)
     except Error as exc:
         pw.stop()
         _unavailable(f"Chromium did not start: {str(exc).splitlines()[0]}")
@@ -195,39 +134,3 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
         with contextlib.suppress(Exception):  # the page may be gone; the failure is what counts
             screenshot(pg, f"failed-{request.node.name}")
     context.close()
-
-
-# --- helpers --------------------------------------------------------------------------------
-
-
-def wait_for_app(page: Any, rerun: bool = False, timeout_ms: int = APP_LIMIT_MS) -> None:
-    """Wait until Streamlit has finished running the script and drawn the main block.
-
-    After an interaction pass rerun=True: it first gives the rerun a moment to start.
-    """
-    if rerun:
-        with contextlib.suppress(Exception):  # the rerun may already be over
-            page.wait_for_function(APP_BUSY_JS, timeout=3000)
-    page.wait_for_function(APP_IDLE_JS, timeout=timeout_ms)
-
-
-def open_app(page: Any, url: str) -> None:
-    """Go to a URL of the app and wait for it to finish running."""
-    page.goto(url)
-    wait_for_app(page)
-
-
-def assert_no_exception(page: Any) -> None:
-    """Fail with the text of every exception box Streamlit shows on the page."""
-    boxes = page.locator('[data-testid="stException"]')
-    if boxes.count():
-        texts = "\n---\n".join(boxes.all_inner_texts())
-        raise AssertionError(f"the page shows {boxes.count()} exception(s):\n{texts}")
-
-
-def screenshot(page: Any, name: str) -> Path:
-    """Save a full-page screenshot as test-artifacts/<name>.png and return its path."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', name)}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
