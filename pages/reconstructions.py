@@ -27,6 +27,10 @@ PER_ROW = 8  # pairs per row of the picture
 WIDTH = 1000  # the picture's width at most, in px
 ORDERS = ("Worst first", "Best first", "Data set order")
 ALL = "All classes"
+GAUSSIAN_NOTE = (
+    " With a Gaussian decoder the pixels are continuous, so the loss is a density and can be "
+    "negative; lower is still better."
+)
 
 st.title(":material/compare: Reconstructions")
 st.caption(
@@ -69,6 +73,7 @@ def gallery(ckpt: Checkpoint, images: Images) -> None:
         [ALL, *labels],
         format_func=lambda v: v if v == ALL else images.class_name(int(v)),
         key="recon_class",
+        disabled=len(labels) < 2,
         help="Show one class only, or all of them.",
     )
     count = b.slider("Pairs", 4, 64, 16, step=4, key="recon_count", help="How many pairs to show.")
@@ -100,6 +105,8 @@ def gallery(ckpt: Checkpoint, images: Images) -> None:
     st.caption(
         f"Left of each pair: the input from {images.source}; right: its reconstruction. "
         f"Read left to right, top to bottom{ranked}."
+        + GAUSSIAN_NOTE
+        * (ckpt.config.model.likelihood == "gaussian")
     )
     table = pd.DataFrame(
         {
