@@ -15,6 +15,7 @@ Public API
 - `encoded(ckpt, images)`: (mu, sigma) of q(z|x) for those images, cached per checkpoint.
 - `upscale(pic, target)`, `show_image(pic, ...)`, `show_tiles(images, nrow, ...)`: show
   small images at a visible size with nearest-neighbour upscaling.
+- `label_rows(pic, labels)`: a tiled picture with a text label left of each row.
 """
 
 from __future__ import annotations
@@ -219,13 +220,35 @@ def show_image(pic: np.ndarray, caption: str | None = None, target: int = 280) -
     st.image(big, caption=caption, width=big.shape[1], output_format="PNG")
 
 
+def label_rows(pic: np.ndarray, labels: list[str], font_px: int = 14) -> np.ndarray:
+    """Add a white margin with one label per row, centred on that row, left of a tiled picture.
+
+    pic: uint8 (H, W, 3) whose rows of tiles have equal height, e.g. from `tile`.
+    """
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.load_default(size=font_px)
+    margin = 8 + max(int(font.getlength(text)) for text in labels) if labels else 0
+    canvas = Image.new("RGB", (pic.shape[1] + margin, pic.shape[0]), "white")
+    canvas.paste(Image.fromarray(pic), (margin, 0))
+    draw = ImageDraw.Draw(canvas)
+    row_h = pic.shape[0] / max(1, len(labels))
+    for i, text in enumerate(labels):
+        draw.text((margin - 6, (i + 0.5) * row_h), text, fill=(60, 60, 60), font=font, anchor="rm")
+    return np.asarray(canvas)
+
+
 def show_tiles(
-    images: np.ndarray, nrow: int, caption: str | None = None, target: int | None = None
+    images: np.ndarray,
+    nrow: int,
+    caption: str | None = None,
+    target: int | None = None,
+    row_labels: list[str] | None = None,
 ) -> np.ndarray:
     """Tile (N, C, H, W) floats in [0, 1] into one picture and show it; returns the picture.
 
     With `target`, pixels are repeated so the whole picture's width nears `target` px;
-    without it, each image is scaled to roughly 56 px.
+    without it, each image is scaled to roughly 56 px. `row_labels` adds a label per row.
     """
     h, w = images.shape[2:]
     if target is None:
@@ -233,5 +256,7 @@ def show_tiles(
     else:
         scale = max(1, round(target / (nrow * (w + 1) + 1)))
     pic = tile(images, nrow=nrow, padding=1, scale=scale)
+    if row_labels:
+        pic = label_rows(pic, row_labels)
     st.image(pic, caption=caption, width=pic.shape[1], output_format="PNG")
     return pic

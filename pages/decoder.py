@@ -141,9 +141,10 @@ def server_decoder(ckpt: Checkpoint) -> None:
     with trav_col:
         st.subheader("Traversals")
         rows = traversals(ckpt.model, z, steps=9, span=SPAN)  # (D, 9, C, H, W)
-        show_tiles(rows.reshape(-1, *rows.shape[2:]), nrow=9, target=420)
+        labels = [f"z{i + 1}" for i in range(d)]
+        show_tiles(rows.reshape(-1, *rows.shape[2:]), nrow=9, target=420, row_labels=labels)
         st.caption(
-            "One row per dimension, z1 at the top: that dimension runs from −3 to +3 while the "
+            "One row per dimension: that dimension runs from −3 (left) to +3 (right) while the "
             "others stay at the sliders. A row that does not change is a dimension the model "
             "does not use."
         )

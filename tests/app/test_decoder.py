@@ -47,7 +47,9 @@ def test_two_d_models_show_the_manifold_grid_others_do_not(ckpt_dir, media):
     assert "The learned manifold" not in [h.value for h in at.subheader]
     _, trav = image_bytes(at, media)
     width, height = png_size(trav)
-    assert width / height == pytest.approx(9 / 3, rel=0.05)  # 3 rows of 9 steps
+    scale = round(420 / (9 * (8 + 1) + 1))  # 9 tiles of 8 px, 1 px apart, about 420 px wide
+    assert height == (3 * (8 + 1) + 1) * scale  # one row per latent dimension
+    assert width > (9 * (8 + 1) + 1) * scale  # plus a margin with the row labels
 
 
 def test_buttons_set_the_sliders(ckpt_dir):
