@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import streamlit as st
+from PIL import Image
 
 from pages.common import cache_key, current_checkpoint, show_image, show_tiles
 from vae import Checkpoint
@@ -56,13 +59,19 @@ def _manifold_picture(key: tuple[str, tuple[int, int]], _ckpt: Checkpoint) -> np
     return tile(imgs, nrow=GRID, padding=1)
 
 
-def marked_grid(pic: np.ndarray, z: np.ndarray, image_hw: tuple[int, int]) -> np.ndarray:
-    """A copy of the grid picture with a red box around the tile nearest to z (2,)."""
+def nearest_tile(z: np.ndarray) -> tuple[int, int]:
+    """(row, col) of the grid tile nearest to z (2,); rows run from high to low z2."""
     vals = grid_values(GRID)
-    col = int(np.abs(vals - z[0]).argmin())
-    row = GRID - 1 - int(np.abs(vals - z[1]).argmin())  # rows run from high to low z2
-    h, w = image_hw
-    out = pic.copy()
+    return GRID - 1 - int(np.abs(vals - z[1]).argmin()), int(np.abs(vals - z[0]).argmin())
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _marked_png(
+    key: tuple[str, tuple[int, int]], row: int, col: int, _pic: np.ndarray, hw: tuple[int, int]
+) -> bytes:
+    """PNG of the grid with a red box around tile (row, col); one encoding per position."""
+    h, w = hw
+    out = _pic.copy()
     y0, x0 = row * (h + 1), col * (w + 1)
     y1, x1 = y0 + h + 1, x0 + w + 1
     red = np.array([220, 20, 60], np.uint8)
@@ -71,7 +80,11 @@ def marked_grid(pic: np.ndarray, z: np.ndarray, image_hw: tuple[int, int]) -> np
     if h >= 16:  # a thicker box where the tiles are large enough to spare a pixel
         out[y0 + 1 : y1, [x0 + 1, x1 - 1]] = red
         out[[y0 + 1, y1 - 1], x0 + 1 : x1] = red
-    return out
+    scale = max(1, round(560 / out.shape[1]))
+    out = out.repeat(scale, 0).repeat(scale, 1)
+    buf = io.BytesIO()
+    Image.fromarray(out).save(buf, format="PNG", compress_level=1)
+    return buf.getvalue()
 
 
 @st.fragment
@@ -128,10 +141,8 @@ def server_decoder(ckpt: Checkpoint) -> None:
             st.subheader("The learned manifold")
             with st.spinner("Decoding the grid…"):
                 pic = _manifold_picture(cache_key(ckpt), ckpt)
-            marked = marked_grid(pic, z, (h, w))
-            scale = max(1, round(560 / marked.shape[1]))
-            marked = marked.repeat(scale, 0).repeat(scale, 1)
-            st.image(marked, width=marked.shape[1], output_format="PNG")
+            row, col = nearest_tile(z)
+            st.image(_marked_png(cache_key(ckpt), row, col, pic, (h, w)), output_format="PNG")
             st.caption(
                 f"As in Kingma & Welling's Figure 4: a {GRID}×{GRID} grid of z values spaced "
                 "through the inverse Gaussian CDF (5% to 95%), so each tile covers an equal "
