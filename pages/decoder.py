@@ -38,7 +38,8 @@ if isinstance(handoff, dict) and handoff.get("run") == ckpt.name:
     if isinstance(z0, list) and len(z0) == d:
         for key, v in zip(keys, z0, strict=True):
             st.session_state[key] = _snap(float(v))
-        st.session_state["decoder_from"] = (ckpt.name, str(handoff.get("source", "")))
+        clipped = " (clipped to the sliders' ±3)" if max(abs(float(v)) for v in z0) > SPAN else ""
+        st.session_state["decoder_from"] = (ckpt.name, f"{handoff.get('source', '')}{clipped}")
 for key in keys:
     st.session_state.setdefault(key, 0.0)
 came_from = st.session_state.get("decoder_from")
