@@ -74,13 +74,13 @@ def show_error(exc: BaseException, what: str = "") -> None:
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _load_cached(path: str, stamp: tuple[int, int]) -> Checkpoint:
+def _load_cached(path: str, stamp: tuple[int, ...]) -> Checkpoint:
     ckpt = load_checkpoint(path)
     ckpt._cache_stamp = stamp  # type: ignore[attr-defined]  # set once, before it is shared
     return ckpt
 
 
-def cache_key(ckpt: Checkpoint) -> tuple[str, tuple[int, int]]:
+def cache_key(ckpt: Checkpoint) -> tuple[str, tuple[int, ...]]:
     """(path, file times at load): a key for caches of things computed from this checkpoint."""
     stamp = getattr(ckpt, "_cache_stamp", None) or run_stamp(ckpt.path)
     return str(ckpt.path), stamp
@@ -186,7 +186,7 @@ def dataset_images(ckpt: Checkpoint, note: bool = True) -> Images:
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _encoded(
-    key: tuple[str, tuple[int, int]], source: str, _ckpt: Checkpoint, _x: np.ndarray
+    key: tuple[str, tuple[int, ...]], source: str, _ckpt: Checkpoint, _x: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     return encode(_ckpt.model, _x)
 

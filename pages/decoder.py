@@ -54,7 +54,7 @@ def _set_all(values: np.ndarray) -> None:
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _manifold_picture(key: tuple[str, tuple[int, int]], _ckpt: Checkpoint) -> np.ndarray:
+def _manifold_picture(key: tuple[str, tuple[int, ...]], _ckpt: Checkpoint) -> np.ndarray:
     """The Figure 4 grid of a 2-D model, tiled once per checkpoint. Shared: never change it."""
     _, imgs = manifold_grid(_ckpt.model, GRID)
     return tile(imgs, nrow=GRID, padding=1)
@@ -68,7 +68,7 @@ def nearest_tile(z: np.ndarray) -> tuple[int, int]:
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def _marked_png(
-    key: tuple[str, tuple[int, int]], row: int, col: int, _pic: np.ndarray, hw: tuple[int, int]
+    key: tuple[str, tuple[int, ...]], row: int, col: int, _pic: np.ndarray, hw: tuple[int, int]
 ) -> bytes:
     """PNG of the grid with a red box around tile (row, col); one encoding per position."""
     h, w = hw

@@ -35,7 +35,7 @@ n, d = mu.shape
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _projection(key: tuple[str, tuple[int, int]], source: str, method: str, _mu: np.ndarray):
+def _projection(key: tuple[str, tuple[int, ...]], source: str, method: str, _mu: np.ndarray):
     """PCA or t-SNE of the encoded set (t-SNE on a fixed random subsample); (rows, xy)."""
     if method == "PCA":
         return np.arange(len(_mu)), pca(_mu)

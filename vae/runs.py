@@ -110,18 +110,21 @@ def resolve_run(name: object, base: Path | None = None) -> Path:
     return path
 
 
-def run_stamp(path: Path) -> tuple[int, int]:
-    """Modification times (ns) of model.safetensors and config.json; -1 where missing.
+def run_stamp(path: Path) -> tuple[int, ...]:
+    """Modification and change times (ns) and size of model.safetensors and config.json.
 
-    A cache keyed by (path, stamp) reloads a checkpoint that was replaced on disk.
+    -1 stands for a missing file. A cache keyed by (path, stamp) reloads a checkpoint whose
+    files were replaced on disk, even by a copy that kept the old modification times (the
+    change time cannot be set back).
     """
-    out = []
+    out: list[int] = []
     for file in (MODEL_FILE, CONFIG_FILE):
         try:
-            out.append((path / file).stat().st_mtime_ns)
+            info = (path / file).stat()
+            out += [info.st_mtime_ns, info.st_ctime_ns, info.st_size]
         except OSError:
-            out.append(-1)
-    return out[0], out[1]
+            out += [-1, -1, -1]
+    return tuple(out)
 
 
 def _check_weights_header(path: Path) -> None:

@@ -140,3 +140,13 @@ def test_a_page_run_alone_in_legacy_mode_is_rerun_through_app_py(ckpt_dir, navig
     assert not at.exception
     assert picker(at).value == "digits-2d"  # the sidebar from app.py is there
     assert [s.label for s in at.slider] == ["z1", "z2"]
+
+
+def test_a_folder_replaced_on_disk_is_loaded_afresh(ckpt_dir):
+    at = app(PAGE_DIR / "decoder.py", checkpoint="digits-2d").run()
+    assert len(at.slider) == 2
+    shutil.rmtree(ckpt_dir / "digits-2d")
+    shutil.copytree(ckpt_dir / "digits-3d", ckpt_dir / "digits-2d")  # new files, new times
+    at.run()
+    assert not at.exception
+    assert len(at.slider) == 3

@@ -208,4 +208,16 @@ def test_run_stamp_changes_when_weights_are_replaced(root):
     st = (folder / "model.safetensors").stat()
     os.utime(folder / "model.safetensors", ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
     assert run_stamp(folder) != before
-    assert run_stamp(root / "missing") == (-1, -1)
+    assert run_stamp(root / "missing") == (-1,) * 6
+
+
+def test_run_stamp_changes_when_a_copy_keeps_the_old_times(root):
+    folder = make_run(root / "good")
+    before = run_stamp(folder)
+    other = make_run(root / "other")
+    (folder / "model.safetensors").unlink()
+    shutil.copy2(other / "model.safetensors", folder / "model.safetensors")
+    info = (folder / "model.safetensors").stat()
+    os.utime(folder / "model.safetensors", ns=(info.st_atime_ns, before[0]))
+    assert run_stamp(folder)[0] == before[0]
+    assert run_stamp(folder) != before
