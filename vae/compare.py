@@ -1,0 +1,131 @@
+"""Comparing runs: rate-distortion points, which run to compare with, shared test inputs.
+
+The negative ELBO splits into a distortion and a rate (Alemi et al. 2018, "Fixing a
+Broken ELBO"): D = -E_q[log p(x|z)], the reconstruction term, and R = KL(q(z|x) || p(z)),
+the nats the code carries about x. -ELBO = D + R; a beta-VAE (Higgins et al. 2017)
+minimises D + beta R, so beta > 1 buys a lower rate with a higher distortion.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from vae.checkpoint import RunConfig
+from vae.runs import RunSummary
+
+# (metrics.json key, label, help) of the figures shown side by side
+FIGURES = (
+    ("test_elbo", "Test −ELBO (nats)", "Reconstruction + KL per test image; lower is better."),
+    ("test_recon", "Reconstruction (nats)", "Distortion: −E_q[log p(x|z)] per test image."),
+    ("test_kl", "KL (nats)", "Rate: KL(q(z|x) ‖ p(z)), the nats the code carries about x."),
+    ("active_units", "Active units", "Latent dimensions whose mean code varies across the data."),
+)
+
+
+@dataclass(frozen=True)
+class RDPoint:
+    """One run on the rate-distortion plane, in nats per test image."""
+
+    name: str
+    dataset: str
+    beta: float
+    latent_dim: int
+    rate: float  # test KL
+    distortion: float  # test reconstruction
+
+    @property
+    def elbo(self) -> float:
+        """-ELBO = distortion + rate."""
+        return self.distortion + self.rate
+
+    @property
+    def label(self) -> str:
+        """e.g. 'mnist-2d (β=1, z=2)'."""
+        return f"{self.name} (β={self.beta:g}, z={self.latent_dim})"
+
+
+def rate_distortion_points(runs: Sequence[RunSummary]) -> list[RDPoint]:
+    """A point for every usable run whose metrics.json has test_kl and test_recon."""
+    points = []
+    for run in runs:
+        if not run.ok or run.test_kl is None or run.test_recon is None:
+            continue
+        points.append(
+            RDPoint(
+                name=run.name,
+                dataset=str(run.dataset),
+                beta=1.0 if run.beta is None else float(run.beta),
+                latent_dim=int(run.latent_dim or 0),
+                rate=float(run.test_kl),
+                distortion=float(run.test_recon),
+            )
+        )
+    return points
+
+
+def by_dataset(points: Sequence[RDPoint], first: Sequence[str] = ()) -> dict[str, list[RDPoint]]:
+    """Points grouped by data set; the data sets in `first` lead, the rest follow by name."""
+    groups: dict[str, list[RDPoint]] = {}
+    for point in sorted(points, key=lambda p: p.name):
+        groups.setdefault(point.dataset, []).append(point)
+    lead = [d for d in dict.fromkeys(first) if d in groups]
+    order = lead + sorted(d for d in groups if d not in lead)
+    return {d: groups[d] for d in order}
+
+
+def default_partner(runs: Sequence[RunSummary], left: str) -> str | None:
+    """A run to compare `left` with: another usable run on the same data set if any.
+
+    Among those, the one whose beta or latent size differs (a telling comparison) comes
+    first; otherwise any other usable run; None when `left` is the only one.
+    """
+    usable = [r for r in runs if r.ok and r.name != left]
+    me = next((r for r in runs if r.name == left), None)
+    if not usable:
+        return None
+    if me is None:
+        return usable[0].name
+
+    def rank(r: RunSummary) -> tuple[int, int, str]:
+        same_data = r.dataset == me.dataset
+        differs = r.beta != me.beta or r.latent_dim != me.latent_dim
+        return (0 if same_data else 1, 0 if differs else 1, r.name)
+
+    return min(usable, key=rank).name
+
+
+def input_mismatch(a: RunConfig, b: RunConfig) -> str | None:
+    """Why two runs cannot be shown the same input images, or None when they can."""
+    if a.dataset != b.dataset:
+        return f"they were trained on different data sets ({a.dataset} and {b.dataset})"
+    if a.model.image_shape != b.model.image_shape:
+        sa = "×".join(map(str, a.model.image_shape))
+        sb = "×".join(map(str, b.model.image_shape))
+        return f"their inputs have different shapes ({sa} and {sb})"
+    return None
+
+
+def shared_rows(labels: np.ndarray, label: int, count: int, seed: int) -> np.ndarray:
+    """Rows of `count` test images drawn at random (by seed), of class `label` (-1: any).
+
+    The same arguments always give the same rows, in increasing order. Fewer rows come
+    back when the class has fewer images.
+    """
+    labels = np.asarray(labels)
+    pool = np.arange(len(labels)) if label < 0 else np.flatnonzero(labels == label)
+    count = max(0, min(count, len(pool)))
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(pool, count, replace=False)).astype(np.int64)
+
+
+def figure(metrics: dict[str, Any], key: str) -> float | None:
+    """A finite number from metrics.json, or None."""
+    value = metrics.get(key)
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return None
+    return float(value) if math.isfinite(value) else None
