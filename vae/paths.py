@@ -75,12 +75,11 @@ def prior_shell_radius(d: int) -> float:
     return math.sqrt(d)
 
 
-def norm_band(codes: np.ndarray, low: float = 10.0, high: float = 90.0) -> tuple[float, float]:
-    """The low and high percentiles of ||mu|| over a set of codes (N, D)."""
-    norms = np.linalg.norm(np.asarray(codes, np.float64), axis=1)
-    if norms.size == 0:
-        return 0.0, 0.0
-    lo, hi = np.percentile(norms, [low, high])
+def prior_norm_range(d: int, mass: float = 0.9) -> tuple[float, float]:
+    """The central interval of ||z|| holding `mass` of N(0, I) in D dimensions (chi law)."""
+    from scipy.stats import chi
+
+    lo, hi = chi.ppf([(1 - mass) / 2, (1 + mass) / 2], d)
     return float(lo), float(hi)
 
 

@@ -138,8 +138,12 @@ def test_choosing_endpoints() -> None:
     assert i != j
 
 
-def test_norm_band() -> None:
-    codes = np.column_stack([np.arange(1, 101, dtype=float), np.zeros(100)])
-    lo, hi = vp.norm_band(codes)
-    assert lo == pytest.approx(10.9) and hi == pytest.approx(90.1)
-    assert vp.norm_band(np.zeros((0, 3))) == (0.0, 0.0)
+def test_prior_norm_range_holds_that_mass_of_prior_draws() -> None:
+    rng = np.random.default_rng(4)
+    for d in (2, 20):
+        lo, hi = vp.prior_norm_range(d, 0.9)
+        norms = np.linalg.norm(rng.standard_normal((20000, d)), axis=1)
+        assert np.mean((norms > lo) & (norms < hi)) == pytest.approx(0.9, abs=0.01)
+        assert lo < vp.prior_shell_radius(d) < hi
+    lo, hi = vp.prior_norm_range(20)
+    assert hi - lo < 2.5 and lo > 3  # in 20-D the inside of the ball is empty

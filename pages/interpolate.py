@@ -1,0 +1,308 @@
+"""Interpolation: walk from one image's code to another's, straight and along the sphere."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+
+from pages.common import (
+    Images,
+    current_checkpoint,
+    dataset_images,
+    encoded,
+    show_error,
+    show_image,
+    show_tiles,
+)
+from pages.plots import add_markers, add_prior_contours, latent_scatter
+from vae import Checkpoint
+from vae.explore import encode
+from vae.paths import (
+    LatentPath,
+    animation_frames,
+    fit_projection,
+    gif_bytes,
+    interpolate,
+    nth_of_class,
+    prior_norm_range,
+    prior_shell_radius,
+    random_pair,
+)
+from vae.uploads import UploadError, border_mean, prepare_upload
+
+SOURCES = ("Test images", "Random pair", "Your uploads")
+NAMES = {"linear": "Linear (lerp)", "spherical": "Spherical (slerp)"}
+COLOURS = {"linear": "#212121", "spherical": "#c2185b"}
+DASHES = {"linear": "dot", "spherical": "solid"}
+ANIMATE = {
+    "Both paths": ("linear", "spherical"),
+    "Spherical": ("spherical",),
+    "Linear": ("linear",),
+}
+STRIP_WIDTH = 1100  # px, the widest a strip is shown
+
+st.title(":material/conversion_path: Interpolation")
+st.caption(
+    "Encode two images to their codes μ and walk from one to the other, decoding every step. "
+    "A smooth morph means the space between the codes is filled with plausible images: the "
+    "KL term packs the codes together so that there are no empty gaps between them."
+)
+
+ckpt = current_checkpoint()
+images = dataset_images(ckpt)
+mu, _ = encoded(ckpt, images)
+d = ckpt.config.model.latent_dim
+
+
+def endpoint_from_test(images: Images, side: str, default: int) -> tuple[int, str]:
+    """Class and number-in-class pickers for one endpoint. -> (row, description)."""
+    labels = [int(v) for v in np.unique(images.y)]
+    label = st.selectbox(
+        f"Class of {side}",
+        labels,
+        index=min(default, len(labels) - 1),
+        format_func=images.class_name,
+        key=f"interp_{side}_class_{ckpt.config.dataset}",
+        disabled=len(labels) < 2,
+        help=f"The class of image {side}.",
+    )
+    count = int(np.sum(images.y == label))
+    n = st.number_input(
+        f"Image number ({count:,} in the class)",
+        0,
+        count - 1,
+        0 if side == "A" or len(labels) > 1 else min(1, count - 1),
+        key=f"interp_{side}_n_{ckpt.config.dataset}_{label}",
+        help="Which image of that class, counted from 0 in the test set's order.",
+    )
+    row = nth_of_class(images.y, label, int(n))
+    return row, f"test image #{row} ({images.class_name(label)})"
+
+
+def endpoint_from_upload(side: str, box: DeltaGenerator) -> np.ndarray | None:
+    """A file uploader for one endpoint; the prepared pixels (C, H, W) or None."""
+    file = box.file_uploader(
+        f"Image {side}",
+        type=["png", "jpg", "jpeg", "gif", "webp"],
+        max_upload_size=10,
+        key=f"interp_upload_{side}",
+        help="A PNG or JPEG of up to 10 MB; it is resized (padded) to the model's input "
+        "size and inverted when its background differs from the training images'.",
+    )
+    if file is None:
+        return None
+    shape = ckpt.config.model.image_shape
+    try:
+        prepared = prepare_upload(
+            file.getvalue(), shape, reference_border=border_mean(images.x[:500])
+        )
+    except UploadError as exc:
+        box.error(f"{file.name} cannot be used: {exc}.", icon=":material/image_not_supported:")
+        return None
+    for note in prepared.notes:
+        box.caption(f":material/info: {note}")
+    return prepared.pixels
+
+
+def choose_endpoints() -> tuple[np.ndarray, np.ndarray, list[str]] | None:
+    """The controls for the two endpoints. -> (inputs (2, C, H, W) uint8, codes (2, D), names)."""
+    source = st.segmented_control(
+        "Endpoints",
+        SOURCES,
+        default=SOURCES[0],
+        key="interp_source",
+        help="Two test images you choose, a random pair of different classes, or two images "
+        "of your own.",
+    )
+    a_box, b_box = st.columns(2)
+    if source == "Your uploads":
+        pixels = [endpoint_from_upload(s, box) for s, box in zip("AB", (a_box, b_box), strict=True)]
+        if pixels[0] is None or pixels[1] is None:
+            st.info("Upload two images, A and B, to walk between them.", icon=":material/upload:")
+            return None
+        x = np.stack([pixels[0], pixels[1]])
+        return x, encode(ckpt.model, x)[0], ["your image A", "your image B"]
+    if source == "Random pair":
+        seed = int(st.session_state.get("interp_seed", 0))
+        rows = list(random_pair(images.y, seed))
+        if a_box.button("New random pair", icon=":material/casino:", help="Draw two new images."):
+            st.session_state["interp_seed"] = seed + 1
+            st.rerun()
+        names = [f"test image #{r} ({images.class_name(int(images.y[r]))})" for r in rows]
+    else:
+        rows, names = [], []
+        for side, box, default in (("A", a_box, 0), ("B", b_box, 1)):
+            with box:
+                row, name = endpoint_from_test(images, side, default)
+            rows.append(row)
+            names.append(name)
+    return images.x[rows], mu[rows], names
+
+
+def latent_map(paths: dict[str, LatentPath], ends: np.ndarray) -> go.Figure:
+    """The test codes with both paths and their decoded points; PCA above two dimensions."""
+    view = fit_projection(mu)
+    rows = np.arange(len(mu))
+    fig = latent_scatter(view(mu), rows, images.y, images.classes, view.titles, height=520)
+    fig.update_traces(marker_opacity=0.3, selector={"type": "scattergl"})
+    if d == 2:
+        add_prior_contours(fig)
+    for kind, path in paths.items():
+        xy = view(path.z)
+        fig.add_trace(
+            go.Scatter(
+                x=xy[:, 0],
+                y=xy[:, 1],
+                mode="lines+markers",
+                name=NAMES[kind],
+                line={"color": COLOURS[kind], "width": 2.5, "dash": DASHES[kind]},
+                marker={"size": 7, "color": COLOURS[kind], "line": {"width": 1, "color": "white"}},
+                customdata=np.column_stack([path.t, path.norms]),
+                hovertemplate=f"{NAMES[kind]}<br>t = %{{customdata[0]:.2f}}"
+                "<br>‖z‖ = %{customdata[1]:.2f}<extra></extra>",
+            )
+        )
+    add_markers(fig, view(ends), "endpoints A and B", ["A", "B"])
+    fig.update_layout(dragmode="pan", legend={"itemsizing": "constant"})
+    return fig
+
+
+def norm_chart(paths: dict[str, LatentPath]) -> go.Figure:
+    """||z|| along each path, against the prior's shell."""
+    lo, hi = prior_norm_range(d)
+    fig = go.Figure()
+    fig.add_hrect(y0=lo, y1=hi, fillcolor="rgba(120,120,120,0.15)", line_width=0)
+    fig.add_hline(
+        y=prior_shell_radius(d),
+        line={"dash": "dash", "color": "#757575", "width": 1},
+        annotation_text=f"√D = {prior_shell_radius(d):.2f}",
+        annotation_position="top left",
+    )
+    for kind, path in paths.items():
+        fig.add_trace(
+            go.Scatter(
+                x=path.t,
+                y=path.norms,
+                mode="lines+markers",
+                name=NAMES[kind],
+                line={"color": COLOURS[kind], "dash": DASHES[kind]},
+                hovertemplate="t = %{x:.2f}<br>‖z‖ = %{y:.2f}<extra></extra>",
+            )
+        )
+    top = max(hi, *(float(p.norms.max()) for p in paths.values()))
+    fig.update_layout(
+        height=300,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        title={"text": "Norm ‖z‖ along each path", "font": {"size": 14}},
+        xaxis_title="t (from A to B)",
+        yaxis={"title": "‖z‖", "range": [0, 1.08 * top]},
+        legend={"orientation": "h", "y": -0.3},
+    )
+    return fig
+
+
+def render(ckpt: Checkpoint) -> None:
+    chosen = choose_endpoints()
+    if chosen is None:
+        return
+    x, ends, names = chosen
+    steps = st.slider(
+        "Steps",
+        3,
+        24,
+        10,
+        key="interp_steps",
+        help="How many points along each path, both endpoints included.",
+    )
+    a_pic, b_pic, summary = st.columns([1, 1, 4], vertical_alignment="center")
+    with a_pic:
+        show_image(x[0] / 255.0, "A", target=84)
+    with b_pic:
+        show_image(x[1] / 255.0, "B", target=84)
+    summary.markdown(f"From **{names[0]}** to **{names[1]}**, both encoded to their means μ.")
+    with st.spinner("Decoding the paths…"):
+        paths = interpolate(ckpt.model, ends[0], ends[1], steps)
+    h, w = x.shape[2:]
+    width = min(STRIP_WIDTH, steps * 8 * max(h, w))
+    for kind, path in paths.items():
+        st.markdown(f"**{NAMES[kind]}**")
+        show_tiles(path.images, nrow=steps, target=width)
+    st.caption(
+        f"Each strip decodes {steps} evenly spaced points, from A's code (left) to B's "
+        "(right). The ends are the reconstructions of A and B, not the inputs themselves."
+    )
+    map_col, side = st.columns([3, 2], gap="large")
+    with map_col:
+        st.plotly_chart(latent_map(paths, ends), key="interp_map")
+        if d > 2:
+            view = fit_projection(mu)
+            st.caption(
+                f"A {d}-dimensional space seen through the first two principal components of "
+                f"the test codes ({view.explained:.0%} of their variance). The straight path "
+                "stays straight in this view; the spherical one bends."
+            )
+        else:
+            st.caption(
+                "The test codes, both paths and the points that were decoded (hover for t "
+                "and ‖z‖). Dashed circles: the prior N(0, I) at 1, 2 and 3σ."
+            )
+    with side:
+        st.plotly_chart(norm_chart(paths), key="interp_norms")
+        lo, hi = prior_norm_range(d)
+        st.caption(
+            f"Grey band: 90% of prior draws in D = {d} have a norm between {lo:.2f} and {hi:.2f}."
+        )
+        st.markdown(
+            """
+**Why spherical?** A prior draw z ~ N(0, I) in D dimensions has ‖z‖² as a sum of D
+squares, so its norm concentrates near √D: almost all the prior's mass lies in a thin
+shell, and the middle of the ball is nearly empty. The decoder was trained on codes
+drawn from there. A straight line between two codes cuts through the inside: between two
+nearly perpendicular codes of norm r, its midpoint has norm r/√2, a region the decoder
+has rarely seen, so the middle images can fade or blur. Slerp follows the great circle
+between the two directions and keeps the norm close to the endpoints'. In two dimensions
+the shell is thick and the paths differ little; the gap grows with D.
+            """
+        )
+    gif_section(paths)
+
+
+def gif_section(paths: dict[str, LatentPath]) -> None:
+    st.subheader("Animation")
+    choice_col, show_col = st.columns([2, 3], gap="large")
+    with choice_col:
+        what = st.radio(
+            "Animate",
+            list(ANIMATE),
+            horizontal=True,
+            key="interp_gif_paths",
+            help="Which path the GIF plays; both play side by side.",
+        )
+        kinds = ANIMATE[what or "Both paths"]
+        with st.spinner("Making the GIF…"):
+            frames = animation_frames(
+                [paths[k].images for k in kinds],
+                [NAMES[k] for k in kinds] if len(kinds) > 1 else (),
+            )
+            data = gif_bytes(frames)
+        st.download_button(
+            "Download the GIF",
+            data=data,
+            file_name=f"{ckpt.name}-interpolation.gif",
+            mime="image/gif",
+            icon=":material/download:",
+            key="interp_gif",
+            help="An endlessly looping GIF that plays from A to B and back.",
+        )
+        st.caption(
+            f"{2 * len(frames) - 2} frames, A to B and back; the bar marks t along the path."
+        )
+    show_col.image(data, caption="The path, animated", width=frames[0].shape[1])
+
+
+try:
+    render(ckpt)
+except Exception as exc:  # never a trace: say what failed and keep the page alive
+    show_error(exc, "The interpolation could not be drawn")
