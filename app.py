@@ -42,6 +42,18 @@ PAGES = [
         icon=":material/compare:",
         url_path="reconstructions",
     ),
+    st.Page(
+        "pages/interpolate.py",
+        title="Interpolation",
+        icon=":material/conversion_path:",
+        url_path="interpolate",
+    ),
+    st.Page(
+        "pages/compare.py",
+        title="Compare models",
+        icon=":material/compare_arrows:",
+        url_path="compare",
+    ),
 ]
 
 
