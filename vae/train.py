@@ -7,6 +7,7 @@ any moment leaves the last complete epoch loadable, and --resume continues from 
 from __future__ import annotations
 
 import fcntl
+import json
 import math
 import os
 import signal
@@ -76,16 +77,23 @@ def _status(out: Path, **fields: Any) -> None:
     write_json(out / STATUS_FILE, {"pid": os.getpid(), "updated": time.time(), **fields})
 
 
-def _save_resume(out: Path, model: VAE, opt: torch.optim.Optimizer, epoch: int) -> None:
+def _save_resume(
+    out: Path, model: VAE, opt: torch.optim.Optimizer, epoch: int, row: dict[str, Any] | None = None
+) -> None:
+    """Model and optimiser state in one atomic file, with the epoch's history row."""
     tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
     state = opt.state_dict()
     for i, s in state["state"].items():
         for k, v in s.items():
             tensors[f"opt.{i}.{k}"] = v if torch.is_tensor(v) else torch.tensor(v)
-    write_tensors(out / RESUME_FILE, tensors, {"epoch": str(epoch)})
+    meta = {"epoch": str(epoch), "history_row": json.dumps(row) if row else ""}
+    write_tensors(out / RESUME_FILE, tensors, meta)
 
 
-def _load_resume(out: Path, model: VAE, opt: torch.optim.Optimizer) -> int:
+def _load_resume(
+    out: Path, model: VAE, opt: torch.optim.Optimizer
+) -> tuple[int, dict[str, Any] | None]:
+    """Restore model and optimiser; returns the epoch and its history row (if any)."""
     from safetensors.torch import load_file
 
     path = out / RESUME_FILE
@@ -94,7 +102,9 @@ def _load_resume(out: Path, model: VAE, opt: torch.optim.Optimizer) -> int:
     from safetensors import safe_open
 
     with safe_open(str(path), framework="pt") as f:
-        epoch = int((f.metadata() or {}).get("epoch", "0"))
+        meta = f.metadata() or {}
+    epoch = int(meta.get("epoch", "0"))
+    row = json.loads(meta["history_row"]) if meta.get("history_row") else None
     tensors = load_file(str(path))
     model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
     state = opt.state_dict()
@@ -105,7 +115,7 @@ def _load_resume(out: Path, model: VAE, opt: torch.optim.Optimizer) -> int:
             opt_state.setdefault(int(i), {})[name] = v
     state["state"] = opt_state
     opt.load_state_dict(state)
-    return epoch
+    return epoch, row
 
 
 def _encode_snapshot(model: VAE, x: torch.Tensor, device: torch.device) -> np.ndarray:
@@ -125,6 +135,7 @@ def train(
     log: TextIO = sys.stderr,
 ) -> dict[str, Any]:
     """Train, writing the checkpoint folder `out` after every epoch. Returns final metrics."""
+    _check_fits(data, model_cfg, train_cfg)  # refuse before anything is written
     out.mkdir(parents=True, exist_ok=True)
     lock = open(out / LOCK_FILE, "w")  # noqa: SIM115 (held for the whole run)
     try:
@@ -137,6 +148,18 @@ def train(
         lock.close()
 
 
+def _check_fits(data: Dataset, model_cfg: ModelConfig, cfg: TrainConfig) -> None:
+    if data.image_shape != model_cfg.image_shape:
+        raise TrainingError(
+            f"{data.name} images are {data.image_shape}, model expects {model_cfg.image_shape}"
+        )
+    if cfg.batch_size > len(data.train_x):
+        raise TrainingError(
+            f"batch_size {cfg.batch_size} is larger than the {len(data.train_x)} "
+            f"training images of {data.name}; choose at most {len(data.train_x)}"
+        )
+
+
 def _train_locked(
     data: Dataset,
     model_cfg: ModelConfig,
@@ -147,15 +170,6 @@ def _train_locked(
     progress: Callable[[int, int], None] | None,
     log: TextIO,
 ) -> dict[str, Any]:
-    if data.image_shape != model_cfg.image_shape:
-        raise TrainingError(
-            f"{data.name} images are {data.image_shape}, model expects {model_cfg.image_shape}"
-        )
-    if cfg.batch_size > len(data.train_x):
-        raise TrainingError(
-            f"batch_size {cfg.batch_size} is larger than the {len(data.train_x)} "
-            f"training images of {data.name}; choose at most {len(data.train_x)}"
-        )
     device = pick_device(cfg.device)
     torch.manual_seed(cfg.seed)
     model = VAE(model_cfg).to(device)
@@ -163,8 +177,10 @@ def _train_locked(
     run = RunConfig(model_cfg, cfg, data.name, data.classes)
     start_epoch, history = 0, []
     if resume:
-        start_epoch = _load_resume(out, model, opt)
+        start_epoch, last_row = _load_resume(out, model, opt)
         history = [h for h in read_history(out) if h.get("epoch", 0) <= start_epoch]
+        if last_row and (not history or history[-1].get("epoch", 0) < start_epoch):
+            history.append(last_row)  # killed after the weights, before the history line
     elif (out / MODEL_FILE).exists() or (out / RESUME_FILE).exists():
         raise TrainingError(
             f"{out} already holds a run; pass --resume to continue it or choose another --out"
@@ -239,9 +255,11 @@ def _train_locked(
             "beta": beta,
         }
         history.append(row)
-        write_jsonl(out / "history.jsonl", history)
-        _save_resume(out, model, opt, epoch + 1)
+        # Order matters for a kill at any moment: the resume state (with this row) first,
+        # then the weights, then the history, so history never runs ahead of the weights.
+        _save_resume(out, model, opt, epoch + 1, row)
         save_model(out, model, epoch + 1)
+        write_jsonl(out / "history.jsonl", history)
         if snaps:
             snaps["epochs"] = np.append(snaps["epochs"], epoch + 1)
             snaps["mu"] = np.concatenate(
