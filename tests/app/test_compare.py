@@ -1,0 +1,147 @@
+"""The Compare page: two runs' figures, the rate-distortion plane, shared inputs, maps."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tests.app.conftest import PAGES, app, texts
+from tests.app.conftest_jobs import plotly_spec, values
+from vae import load_checkpoint, load_dataset
+from vae.compare import shared_rows
+from vae.explore import reconstruct
+
+PAGE = PAGES / "compare.py"
+FIGURES = ("Test −ELBO (nats)", "Reconstruction (nats)", "KL (nats)", "Active units")
+KEYS = ("test_elbo", "test_recon", "test_kl", "active_units")
+
+
+def edit(run: Path, name: str, **changes: Any) -> None:
+    data = json.loads((run / name).read_text())
+    for key, value in changes.items():
+        if isinstance(value, dict):
+            data[key].update(value)
+        else:
+            data[key] = value
+    (run / name).write_text(json.dumps(data))
+
+
+@pytest.fixture
+def runs(ckpt_dir: Path) -> Path:
+    """digits-2d, digits-3d, a beta = 4 run, one without a KL figure and a broken one."""
+    shutil.copytree(ckpt_dir / "digits-2d", ckpt_dir / "digits-2d-b4")
+    edit(ckpt_dir / "digits-2d-b4", "config.json", train={"beta": 4.0})
+    edit(ckpt_dir / "digits-2d-b4", "metrics.json", test_recon=41.5, test_kl=0.75, test_elbo=42.25)
+    shutil.copytree(ckpt_dir / "digits-2d", ckpt_dir / "no-kl")
+    edit(ckpt_dir / "no-kl", "metrics.json", test_kl=None)
+    shutil.copytree(ckpt_dir / "digits-2d", ckpt_dir / "broken")
+    (ckpt_dir / "broken" / "model.safetensors").write_bytes(b"")
+    return ckpt_dir
+
+
+def metrics(run: Path) -> dict[str, Any]:
+    return json.loads((run / "metrics.json").read_text())  # type: ignore[no-any-return]
+
+
+def shown(at: Any) -> list[list[float]]:
+    """The figures of the left and the right model, as numbers, in FIGURES order."""
+    found = [m for m in at.metric if m.label in FIGURES]
+    assert [m.label for m in found] == list(FIGURES) * 2
+    return [[float(m.value.split(" / ")[0]) for m in found[i : i + 4]] for i in (0, 4)]
+
+
+def test_the_sidebar_model_faces_a_telling_partner_with_its_own_figures(runs: Path) -> None:
+    at = app(PAGE, checkpoint="digits-2d").run()
+    assert not at.exception and not at.error, texts(at.error)
+    assert at.selectbox(key="compare_left").value == "digits-2d"
+    assert at.selectbox(key="compare_right").value == "digits-2d-b4"  # same data, other beta
+    left, right = shown(at)
+    for values_, run in ((left, "digits-2d"), (right, "digits-2d-b4")):
+        expected = [metrics(runs / run)[k] for k in KEYS]
+        assert values_ == pytest.approx(expected, abs=0.005)
+    delta = next(m for m in at.metric[4:] if m.label == FIGURES[2]).proto.delta
+    assert float(delta) == pytest.approx(0.75 - metrics(runs / "digits-2d")["test_kl"], abs=0.005)
+    at.selectbox(key="compare_right").set_value("digits-3d").run()
+    assert shown(at)[1] == pytest.approx([metrics(runs / "digits-3d")[k] for k in KEYS], abs=0.005)
+
+
+def test_rate_distortion_has_one_point_per_usable_run(runs: Path) -> None:
+    at = app(PAGE, checkpoint="digits-2d").run()
+    spec = next(s for s in map(lambda i: plotly_spec(at, i), range(3)) if "rate" in json.dumps(s))
+    points = {
+        t["name"]: (values(t["x"])[0], values(t["y"])[0], t["marker"]["size"])
+        for t in spec["data"]
+        if "markers" in t["mode"]
+    }
+    assert sorted(points) == ["digits-2d", "digits-2d-b4", "digits-3d"]  # not no-kl nor broken
+    for name, (x, y, _) in points.items():
+        assert (x, y) == pytest.approx(
+            (metrics(runs / name)["test_kl"], metrics(runs / name)["test_recon"])
+        )
+    assert [points[n][2] for n in sorted(points)] == [15, 15, 10]  # the compared two stand out
+    lines = [t for t in spec["data"] if t["mode"] == "lines"]
+    assert len(lines) == 2  # one line of equal -ELBO through each compared run
+    x, y = values(lines[1]["x"]), values(lines[1]["y"])
+    assert np.allclose(x + y, 42.25)
+    assert "digits-2d-b4 (β=4, z=2)" in json.dumps(spec, ensure_ascii=False)
+
+
+def test_the_same_inputs_go_through_both_models(runs: Path) -> None:
+    at = app(PAGE, checkpoint="digits-2d").run()
+    at.selectbox(key="compare_right").set_value("digits-3d").run()
+    at.slider(key="compare_count").set_value(6).run()
+    at.number_input(key="compare_seed").set_value(3).run()
+    assert not at.exception and not at.error
+    table = at.dataframe[0].value
+    digits = load_dataset("digits")
+    rows = shared_rows(digits.test_y.numpy(), -1, 6, 3)
+    assert list(table["index"]) == rows.tolist()
+    x = digits.test_x.numpy()[rows]
+    for name in ("digits-2d", "digits-3d"):
+        _, loss = reconstruct(load_checkpoint(runs / name).model, x)
+        assert list(table[f"−ELBO {name}"]) == pytest.approx(loss.tolist(), rel=1e-4)
+    at.selectbox(key="compare_class").set_value(5).run()
+    assert set(at.dataframe[0].value["class"]) == {"5"}
+    maps = [plotly_spec(at, i) for i in (1, 2)]
+    assert [m["layout"]["xaxis"]["title"]["text"] for m in maps] == ["z1", "PC 1"]
+    stars = [next(t for t in m["data"] if t["name"] == "the inputs above") for m in maps]
+    assert all(len(values(s["x"])) == 6 for s in stars)
+
+
+def test_runs_on_different_data_cannot_share_inputs(runs: Path) -> None:
+    shutil.copytree(runs / "digits-2d", runs / "other-data")
+    edit(runs / "other-data", "config.json", dataset="frey", train={"dataset": "frey"})
+    at = app(PAGE, checkpoint="digits-2d").run()
+    at.selectbox(key="compare_right").set_value("other-data").run()
+    assert not at.exception and not at.error, texts(at.error)
+    assert "different data sets (digits and frey)" in texts(at.info)
+    assert not at.dataframe and len(at.get("plotly_chart")) == 3  # rate-distortion and two maps
+    assert all(m.proto.delta == "" for m in at.metric)  # no differences across data sets
+    spec = plotly_spec(at, 0)
+    assert [a["text"] for a in spec["layout"]["annotations"]] == ["digits", "frey"]
+
+
+def test_the_left_model_follows_the_sidebar(runs: Path) -> None:
+    at = app(PAGE, checkpoint="digits-2d").run()
+    at.session_state["checkpoint"] = "digits-3d"
+    at.run()
+    assert at.selectbox(key="compare_left").value == "digits-3d"
+    assert at.selectbox(key="compare_right").value == "digits-2d-b4"  # kept
+    at.session_state["checkpoint"] = "digits-2d-b4"
+    at.run()  # the sidebar now names the right model: the right one gives way
+    assert at.selectbox(key="compare_left").value == "digits-2d-b4"
+    assert at.selectbox(key="compare_right").value == "digits-2d"
+
+
+def test_a_single_run_has_nothing_to_compare(ckpt_dir: Path) -> None:
+    shutil.rmtree(ckpt_dir / "digits-3d")
+    at = app(PAGE, checkpoint="digits-2d").run()
+    assert not at.exception
+    assert "only usable checkpoint" in texts(at.info)
+    (trace,) = plotly_spec(at, 0)["data"]
+    assert trace["name"] == "digits-2d"
