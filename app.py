@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.common import CHECKPOINT_KEY
+from pages.common import CHECKPOINT_KEY, take_link_run, write_link_run
 from vae.runs import RunSummary, checkpoint_dir, default_run, list_runs
 
 st.set_page_config(
@@ -69,6 +69,7 @@ def checkpoint_picker() -> None:
         )
         st.session_state.pop(CHECKPOINT_KEY, None)
     else:
+        take_link_run(list(usable), default_run(runs))
         chosen = st.session_state.get(CHECKPOINT_KEY)
         if chosen is not None and chosen not in usable:
             fallback = default_run(runs)
@@ -90,6 +91,7 @@ def checkpoint_picker() -> None:
             "in nats per image (lower is better).",
         )
         run = usable[st.session_state[CHECKPOINT_KEY]]
+        write_link_run(run.name)
         elbo = "n/a" if run.test_elbo is None else f"{run.test_elbo:.2f} nats"
         st.sidebar.caption(
             f"**{run.name}**: {run.dataset}, {run.arch} with latent size {run.latent_dim}, "

@@ -16,6 +16,8 @@ Public API
 - `upscale(pic, target)`, `show_image(pic, ...)`, `show_tiles(images, nrow, ...)`: show
   small images at a visible size with nearest-neighbour upscaling.
 - `label_rows(pic, labels)`: a tiled picture with a text label left of each row.
+- `take_link_run(usable, fallback)` / `write_link_run(name)`: the checkpoint in the URL
+  (?run=NAME); app.py reads it once per new value and writes the sidebar's choice back.
 """
 
 from __future__ import annotations
@@ -39,8 +41,11 @@ from vae.runs import (
     resolve_run,
     run_stamp,
 )
+from vae.share import ShareError, parse_run
 
 CHECKPOINT_KEY = "checkpoint"
+RUN_PARAM = "run"  # the URL's query parameter naming the checkpoint
+_LINK_RUN_KEY = "link_run_seen"  # the ?run= value last read from or written to the URL
 _log = logging.getLogger(__name__)
 
 
@@ -117,6 +122,35 @@ def selected_run() -> str | None:
     if isinstance(name, str) and name:
         return name
     return default_run(list_runs())
+
+
+def take_link_run(usable: list[str], fallback: str | None) -> None:
+    """Select the checkpoint named by the URL's ?run=, once per new value.
+
+    Only a name among `usable` is accepted (a plain folder name, see vae.share.parse_run);
+    anything else gets an st.warning and the current or `fallback` checkpoint stays.
+    """
+    value = st.query_params.get(RUN_PARAM)
+    if value is None or value == st.session_state.get(_LINK_RUN_KEY):
+        return
+    st.session_state[_LINK_RUN_KEY] = value
+    try:
+        st.session_state[CHECKPOINT_KEY] = parse_run(value, usable)
+    except ShareError as exc:
+        current = st.session_state.get(CHECKPOINT_KEY)
+        shown = current if current in usable else fallback
+        st.warning(
+            f"The link's checkpoint was not opened: {exc}. Showing **{shown}** instead; "
+            "the sidebar lists the checkpoints there are.",
+            icon=":material/link_off:",
+        )
+
+
+def write_link_run(name: str) -> None:
+    """Put the selected checkpoint in the URL (?run=NAME) so a copied address reopens it."""
+    if st.query_params.get(RUN_PARAM) != name:
+        st.query_params[RUN_PARAM] = name
+    st.session_state[_LINK_RUN_KEY] = name
 
 
 def current_checkpoint() -> Checkpoint:

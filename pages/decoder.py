@@ -1,105 +1,224 @@
-"""Decoder: move through the latent space with sliders and see what the decoder makes there."""
+"""Decoder: move through the latent space and see what the decoder makes there.
+
+The decoder runs in the browser as the pointer moves (components.live_decoder); the server
+sliders are the fallback, or a choice. The settled point marks the grid, sets the
+traversals' base and goes into the URL, so a copied link opens this exact view.
+"""
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import streamlit as st
-from PIL import Image
 
-from pages.common import cache_key, current_checkpoint, show_image, show_tiles
+from components.live_decoder import UnsupportedDecoder, live_decoder, spec_for
+from pages.common import (
+    cache_key,
+    current_checkpoint,
+    dataset_images,
+    encoded,
+    show_image,
+    show_tiles,
+)
+from pages.decoder_parts import (
+    GRID,
+    HANDOFF_KEY,
+    SPAN,
+    STEP,
+    DecoderPoint,
+    kl_figure,
+    show_manifold,
+)
+from pages.plots import selected_rows
 from vae import Checkpoint
-from vae.explore import decode, grid_values, manifold_grid, tile, traversals
+from vae.dims import DimStats, dim_traversal, from_posterior
+from vae.explore import decode, traversals
+from vae.share import share_link
 
-SPAN = 3.0  # slider range in prior standard deviations
-STEP = 0.05
-GRID = 20  # the paper's Figure 4 decodes a 20 x 20 grid
-HANDOFF_KEY = "decoder_z"  # set by the Latent page: {"run", "z", "source"}
+PAD, SLIDERS = "2-D pad", "Sliders"
 
 st.title(":material/tune: The decoder")
 st.caption(
-    "The decoder p(x|z) turns any point z of the latent space into an image. Move the sliders "
-    "to walk through the space: only the decoder runs on each move, no image is encoded."
+    "The decoder p(x|z) turns any point z of the latent space into an image. Move through "
+    "the space and watch the image follow: only the decoder runs, no image is encoded."
 )
 
 ckpt = current_checkpoint()
 d = ckpt.config.model.latent_dim
-keys = [f"decoder_{ckpt.name}_z{i}" for i in range(d)]
-
-
-def _snap(v: float) -> float:
-    return float(np.clip(round(v / STEP) * STEP, -SPAN, SPAN))
-
-
-handoff = st.session_state.pop(HANDOFF_KEY, None)
-if isinstance(handoff, dict) and handoff.get("run") == ckpt.name:
-    z0 = handoff.get("z")
-    if isinstance(z0, list) and len(z0) == d:
-        for key, v in zip(keys, z0, strict=True):
-            st.session_state[key] = _snap(float(v))
-        clipped = " (clipped to the sliders' ±3)" if max(abs(float(v)) for v in z0) > SPAN else ""
-        st.session_state["decoder_from"] = (ckpt.name, f"{handoff.get('source', '')}{clipped}")
-for key in keys:
-    st.session_state.setdefault(key, 0.0)
-came_from = st.session_state.get("decoder_from")
-if isinstance(came_from, tuple) and came_from[0] == ckpt.name and came_from[1]:
-    st.info(f"Started at the code μ of {came_from[1]}.", icon=":material/my_location:")
-
-
-def _set_all(values: np.ndarray) -> None:
-    for key, v in zip(keys, values, strict=True):
-        st.session_state[key] = _snap(float(v))
-    st.session_state.pop("decoder_from", None)
+point = DecoderPoint(ckpt.name, d)
+point.take_handoff(st.session_state.pop(HANDOFF_KEY, None))
+point.take_link(st.query_params.get("z"))
+if note := point.note():
+    st.info(note, icon=":material/my_location:")
+MEAN = {
+    "bernoulli": "the Bernoulli mean: each pixel's probability of being on, σ(logits)",
+    "gaussian": "the Gaussian mean: each pixel's expected grey level",
+}[ckpt.config.model.likelihood]
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _manifold_picture(key: tuple[str, tuple[int, ...]], _ckpt: Checkpoint) -> np.ndarray:
-    """The Figure 4 grid of a 2-D model, tiled once per checkpoint. Shared: never change it."""
-    _, imgs = manifold_grid(_ckpt.model, GRID)
-    return tile(imgs, nrow=GRID, padding=1)
+def _dim_stats(key: tuple[str, tuple[int, ...]], source: str, _mu, _sigma) -> DimStats:
+    return from_posterior(_mu, _sigma)
 
 
-def nearest_tile(z: np.ndarray) -> tuple[int, int]:
-    """(row, col) of the grid tile nearest to z (2,); rows run from high to low z2."""
-    vals = grid_values(GRID)
-    return GRID - 1 - int(np.abs(vals - z[1]).argmin()), int(np.abs(vals - z[0]).argmin())
+def dim_stats() -> tuple[DimStats, str]:
+    """KL and activity of each dimension over the test images (cached), and their source."""
+    images = dataset_images(ckpt, note=False)
+    return _dim_stats(cache_key(ckpt), images.source, *encoded(ckpt, images)), images.source
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
-def _marked_png(
-    key: tuple[str, tuple[int, ...]], row: int, col: int, _pic: np.ndarray, hw: tuple[int, int]
-) -> bytes:
-    """PNG of the grid with a red box around tile (row, col); one encoding per position."""
-    h, w = hw
-    out = _pic.copy()
-    y0, x0 = row * (h + 1), col * (w + 1)
-    y1, x1 = y0 + h + 1, x0 + w + 1
-    red = np.array([220, 20, 60], np.uint8)
-    out[y0 : y1 + 1, [x0, x1]] = red
-    out[[y0, y1], x0 : x1 + 1] = red
-    if h >= 16:  # a thicker box where the tiles are large enough to spare a pixel
-        out[y0 + 1 : y1, [x0 + 1, x1 - 1]] = red
-        out[[y0 + 1, y1 - 1], x0 + 1 : x1] = red
-    scale = max(1, round(560 / out.shape[1]))
-    out = out.repeat(scale, 0).repeat(scale, 1)
-    buf = io.BytesIO()
-    Image.fromarray(out).save(buf, format="PNG", compress_level=1)
-    return buf.getvalue()
+options = st.columns([2, 2, 3], vertical_alignment="bottom")
+server = options[0].toggle(
+    "Decode on the server",
+    key="decoder_server",
+    help="Run the decoder in Python, one round trip per slider move, instead of in your browser.",
+)
+layout, pad_dims = SLIDERS, (0, min(1, d - 1))
+if d >= 2 and not server:
+    layout = (
+        options[1].segmented_control(
+            "Controls",
+            [PAD, SLIDERS],
+            default=PAD if d == 2 else SLIDERS,
+            key=f"decoder_layout_{ckpt.name}",
+            help="Drag a point over two dimensions, or one slider per dimension.",
+        )
+        or SLIDERS
+    )
+    if layout == PAD and d > 2:
+        names = [f"z{i + 1}" for i in range(d)]
+        by_kl = [int(i) for i in np.argsort(-dim_stats()[0].kl, kind="stable")]
+        a, b = options[2].columns(2)
+        across = a.selectbox(
+            "Pad across",
+            range(d),
+            by_kl[0],
+            format_func=names.__getitem__,
+            key=f"decoder_pad_x_{ckpt.name}",
+            help="The dimension along the pad's horizontal axis (default: the largest KL).",
+        )
+        rest = [i for i in by_kl if i != across]
+        up = b.selectbox(
+            "Pad up",
+            rest,
+            0,
+            format_func=names.__getitem__,
+            key=f"decoder_pad_y_{ckpt.name}",
+            help="The dimension along the pad's vertical axis.",
+        )
+        pad_dims = (across, up if up is not None else rest[0])
+
+spec = None
+if not server:
+    try:
+        spec = spec_for(ckpt.model)
+    except UnsupportedDecoder as exc:
+        st.info(
+            f"This decoder cannot run in the browser ({exc}), so it runs on the server: each "
+            "slider move is a round trip.",
+            icon=":material/dns:",
+        )
+
+
+def share_box(ckpt: Checkpoint) -> None:
+    """The point goes into the URL; the full link is shown to copy."""
+    link = share_link(st.context.url, "decoder", {"run": ckpt.name, "z": point.write_link()})
+    st.markdown("**Share this view**")
+    st.code(link, language=None, wrap_lines=True)
+    st.caption(
+        "Copy the link (button at its right) to open this page on this checkpoint at this "
+        "point. The address bar holds it too."
+    )
+
+
+def views(ckpt: Checkpoint, z: np.ndarray) -> None:
+    """Everything that follows the point: the grid (2-D), traversals, KL per dimension."""
+    grid_col, trav_col = st.columns(2, gap="large") if d == 2 else (None, st.container())
+    if grid_col is not None:
+        with grid_col:
+            st.subheader("The learned manifold")
+            show_manifold(ckpt, z)
+            st.caption(
+                f"Kingma & Welling's Figure 4: a {GRID}×{GRID} grid of evenly spaced "
+                "probabilities (5% to 95%) mapped through the inverse CDF of N(0, 1), so "
+                "each tile covers an equal share of the prior's mass; z1 grows to the right, "
+                "z2 upwards. The red box marks the tile nearest the point."
+            )
+    with trav_col:
+        st.subheader("Traversals")
+        rows = traversals(ckpt.model, z, steps=9, span=SPAN)  # (D, 9, C, H, W)
+        labels = [f"z{i + 1}" for i in range(d)]
+        show_tiles(rows.reshape(-1, *rows.shape[2:]), nrow=9, target=420, row_labels=labels)
+        st.caption(
+            "One row per dimension: it runs from −3 (left) to +3 (right) while the others stay "
+            "at the point. A flat row is a collapsed dimension (see below)."
+        )
+    kl_section(ckpt, z)
+
+
+def kl_section(ckpt: Checkpoint, z: np.ndarray) -> None:
+    """Mean KL per dimension with collapsed ones flagged; a clicked bar shows its traversal."""
+    st.subheader("Which dimensions carry information?")
+    stats, source = dim_stats()
+    chart_key = f"decoder_kl_{ckpt.name}"
+    chosen = selected_rows(st.session_state.get(chart_key), d)
+    dim = chosen[-1] if chosen else None
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        st.plotly_chart(kl_figure(stats), key=chart_key, on_select="rerun", selection_mode="points")
+        st.caption(
+            f"Mean KL(q(z_d|x) ‖ N(0, 1)) of each dimension over {stats.images:,} images of "
+            f"{source}; the bars sum to the ELBO's KL term, {stats.total_kl:.2f} nats. "
+            f"{stats.active_units} of {d} dimensions are active: the spread of their code "
+            "Var_x(μ_d) exceeds 0.01 (Burda et al., 2015). Click a bar to traverse it."
+        )
+    with right:
+        if dim is None:
+            st.info("Click a bar to see that dimension's traversal.", icon=":material/touch_app:")
+        else:
+            state = "active" if stats.active[dim] else "collapsed"
+            st.markdown(f"**z{dim + 1}** · mean KL {stats.kl[dim]:.3f} nats · {state}")
+            row = dim_traversal(ckpt.model, z, dim, steps=9, span=SPAN)
+            show_tiles(row, nrow=9, target=440, row_labels=[f"z{dim + 1}"])
+            st.caption(f"z{dim + 1} from −3 to +3, the other dimensions at the point.")
+        st.caption(
+            "A collapsed dimension has q(z_d|x) equal to the prior N(0, 1) for every image: "
+            "it costs no KL, so it carries no information about x, and the decoder learns to "
+            "ignore it. Moving it changes nothing, which is why its traversal is flat."
+        )
 
 
 @st.fragment
-def server_decoder(ckpt: Checkpoint) -> None:
-    """Sliders, the decoded image, the marked manifold grid and traversals, all on the server.
+def live_view(ckpt: Checkpoint, spec: dict, layout: str, pad_dims: tuple[int, int]) -> None:
+    """The in-browser decoder; its settled position reruns only this fragment."""
+    mode = "pad" if layout == PAD else "sliders"
+    view_key = f"decoder_live_{ckpt.name}_{mode}_{pad_dims[0]}_{pad_dims[1]}"
+    left, right = st.columns([2, 1], gap="large")
+    with left:
+        settled = live_decoder(
+            spec, key=view_key, mode=mode, z0=point.start(view_key), pad_dims=pad_dims
+        )
+        point.from_live(view_key, settled)
+    with right:
+        st.markdown("**What you see**")
+        pad = " The dashed circles on the pad are 1, 2 and 3 prior σ." if mode == "pad" else ""
+        st.caption(
+            f"The image is {MEAN} at z: E[x|z], not a sample, which would add independent "
+            "noise to every pixel. Your browser decodes it as you move; the point is sent "
+            f"back when you let go.{pad}"
+        )
+        share_box(ckpt)
+    views(ckpt, point.z)
 
-    This fragment is the only part that reruns when a slider moves.
-    """
+
+@st.fragment
+def server_view(ckpt: Checkpoint) -> None:
+    """Sliders and the decoded image, both on the server; a move reruns only this fragment."""
     controls, view = st.columns([1, 1], gap="large")
     with controls:
         st.subheader("Latent code z")
         ncols = 1 if d <= 4 else 2 if d <= 12 else 3
         cols = st.columns(ncols)
-        for i, key in enumerate(keys):
+        for i, key in enumerate(point.slider_keys):
             with cols[i % ncols]:
                 st.slider(
                     f"z{i + 1}",
@@ -116,7 +235,7 @@ def server_decoder(ckpt: Checkpoint) -> None:
         a.button(
             "Origin",
             icon=":material/center_focus_strong:",
-            on_click=_set_all,
+            on_click=point.jump,
             args=(np.zeros(d),),
             help="Set every dimension to 0, the prior's mean.",
             width="stretch",
@@ -124,42 +243,22 @@ def server_decoder(ckpt: Checkpoint) -> None:
         b.button(
             "Random z ~ N(0, I)",
             icon=":material/casino:",
-            on_click=lambda: _set_all(np.random.default_rng().standard_normal(d)),
+            on_click=lambda: point.jump(np.random.default_rng().standard_normal(d)),
             help="Draw a code from the prior, as when the model generates a new image.",
             width="stretch",
         )
-    z = np.array([st.session_state[key] for key in keys], np.float32)
+    point.from_sliders()
+    z = point.z
     with view:
         st.subheader("Decoded image")
         show_image(decode(ckpt.model, z[None])[0], target=280)
         shown = ", ".join(f"{v:+.2f}" for v in z[:8]) + (", …" if d > 8 else "")
-        st.caption(f"The decoder's mean image at z = ({shown}), enlarged pixel by pixel.")
-
-    h, w = ckpt.config.model.image_shape[1:]
-    grid_col, trav_col = st.columns([1, 1], gap="large") if d == 2 else (None, st.container())
-    if grid_col is not None:
-        with grid_col:
-            st.subheader("The learned manifold")
-            with st.spinner("Decoding the grid…"):
-                pic = _manifold_picture(cache_key(ckpt), ckpt)
-            row, col = nearest_tile(z)
-            st.image(_marked_png(cache_key(ckpt), row, col, pic, (h, w)), output_format="PNG")
-            st.caption(
-                f"As in Kingma & Welling's Figure 4: a {GRID}×{GRID} grid of z values spaced "
-                "through the inverse Gaussian CDF (5% to 95%), so each tile covers an equal "
-                "share of the prior's mass; z1 grows to the right, z2 upwards. The red box marks "
-                "the tile nearest the sliders."
-            )
-    with trav_col:
-        st.subheader("Traversals")
-        rows = traversals(ckpt.model, z, steps=9, span=SPAN)  # (D, 9, C, H, W)
-        labels = [f"z{i + 1}" for i in range(d)]
-        show_tiles(rows.reshape(-1, *rows.shape[2:]), nrow=9, target=420, row_labels=labels)
-        st.caption(
-            "One row per dimension: that dimension runs from −3 (left) to +3 (right) while the "
-            "others stay at the sliders. A row that does not change is a dimension the model "
-            "does not use."
-        )
+        st.caption(f"The decoder's output at z = ({shown}): {MEAN}, enlarged pixel by pixel.")
+        share_box(ckpt)
+    views(ckpt, z)
 
 
-server_decoder(ckpt)
+if spec is not None:
+    live_view(ckpt, spec, layout, pad_dims)
+else:
+    server_view(ckpt)

@@ -84,3 +84,17 @@ def from_posterior(
     m = torch.from_numpy(np.asarray(mu, np.float64))
     s = torch.from_numpy(np.asarray(sigma, np.float64)).clamp_min(1e-30)
     return summarize(m, 2.0 * torch.log(s), threshold)
+
+
+def dim_traversal(
+    model: VAE, base: np.ndarray, dim: int, steps: int = 11, span: float = 3.0
+) -> np.ndarray:
+    """Decode base with dimension `dim` swept from -span to +span. -> (steps, C, H, W) in [0, 1]."""
+    from vae.explore import decode
+
+    d = model.config.latent_dim
+    if not 0 <= dim < d:
+        raise ValueError(f"dimension {dim} is outside the latent space of size {d}")
+    z = np.tile(np.asarray(base, np.float32).reshape(d), (steps, 1))  # (steps, D)
+    z[:, dim] = np.linspace(-span, span, steps, dtype=np.float32)
+    return decode(model, z)

@@ -1,4 +1,8 @@
-"""The Decoder page: sliders per latent dimension, the decoded image, grid and traversals."""
+"""The Decoder page's server path: sliders per latent dimension, decoded image, grid, traversals.
+
+The in-browser view (the default) is covered by test_decoder_live.py; here the page runs
+with "Decode on the server" switched on, as a person would choose it.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,14 @@ from tests.app.conftest import PAGES, RUNS, app, image_bytes, png_size
 DECODER = PAGES / "decoder.py"
 
 
+def server_app(**state):
+    """The Decoder page with the server path chosen."""
+    return app(DECODER, decoder_server=True, **state)
+
+
 @pytest.mark.parametrize(("run", "latent"), RUNS.items())
 def test_one_slider_per_latent_dimension(ckpt_dir, run, latent):
-    at = app(DECODER, checkpoint=run).run()
+    at = server_app(checkpoint=run).run()
     assert not at.exception
     assert [s.label for s in at.slider] == [f"z{i + 1}" for i in range(latent)]
     for s in at.slider:
@@ -21,7 +30,7 @@ def test_one_slider_per_latent_dimension(ckpt_dir, run, latent):
 
 
 def test_moving_a_slider_changes_only_the_decoded_pictures(ckpt_dir, media):
-    at = app(DECODER, checkpoint="digits-2d").run()
+    at = server_app(checkpoint="digits-2d").run()
     decoded, grid, trav = image_bytes(at, media)
     assert png_size(decoded) == (280, 280)  # 8 px enlarged 35 times, nearest neighbour
     at.slider[0].set_value(1.5).run()
@@ -30,20 +39,22 @@ def test_moving_a_slider_changes_only_the_decoded_pictures(ckpt_dir, media):
     assert decoded2 != decoded
     assert trav2 != trav  # traversals follow the slider position
     assert grid2 != grid and png_size(grid2) == png_size(grid)  # the red box moved
-    assert "+1.50" in at.caption[2].value
+    assert "+1.50" in at.caption[2].value  # the decoded image's caption names the point
+    assert at.query_params["z"] == "1.50,0.00"  # and the address holds it
 
 
 def test_two_d_models_show_the_manifold_grid_others_do_not(ckpt_dir, media):
-    at = app(DECODER, checkpoint="digits-2d").run()
+    at = server_app(checkpoint="digits-2d").run()
     assert [h.value for h in at.subheader] == [
         "Latent code z",
         "Decoded image",
         "The learned manifold",
         "Traversals",
+        "Which dimensions carry information?",
     ]
     grid = image_bytes(at, media)[1]
     assert png_size(grid)[0] == png_size(grid)[1]  # 20 x 20 square tiles
-    at = app(DECODER, checkpoint="digits-3d").run()
+    at = server_app(checkpoint="digits-3d").run()
     assert "The learned manifold" not in [h.value for h in at.subheader]
     _, trav = image_bytes(at, media)
     width, height = png_size(trav)
@@ -53,7 +64,7 @@ def test_two_d_models_show_the_manifold_grid_others_do_not(ckpt_dir, media):
 
 
 def test_buttons_set_the_sliders(ckpt_dir):
-    at = app(DECODER, checkpoint="digits-3d").run()
+    at = server_app(checkpoint="digits-3d").run()
     at.slider[1].set_value(2.0).run()
     at.button[0].click().run()  # Origin
     assert [s.value for s in at.slider] == [0.0, 0.0, 0.0]
@@ -64,7 +75,7 @@ def test_buttons_set_the_sliders(ckpt_dir):
 
 def test_starts_at_a_point_sent_from_the_latent_page(ckpt_dir):
     handoff = {"run": "digits-3d", "z": [0.52, -1.0, 7.0], "source": "test image #5 (3)"}
-    at = app(DECODER, checkpoint="digits-3d", decoder_z=handoff).run()
+    at = server_app(checkpoint="digits-3d", decoder_z=handoff).run()
     assert not at.exception
     assert [s.value for s in at.slider] == pytest.approx([0.5, -1.0, 3.0])
     assert "test image #5" in at.info[0].value and "clipped" in at.info[0].value
@@ -73,6 +84,6 @@ def test_starts_at_a_point_sent_from_the_latent_page(ckpt_dir):
 
 def test_a_point_for_another_model_is_ignored(ckpt_dir):
     handoff = {"run": "digits-2d", "z": [1.0, 1.0], "source": "test image #1 (0)"}
-    at = app(DECODER, checkpoint="digits-3d", decoder_z=handoff).run()
+    at = server_app(checkpoint="digits-3d", decoder_z=handoff).run()
     assert not at.exception
     assert [s.value for s in at.slider] == [0.0, 0.0, 0.0]

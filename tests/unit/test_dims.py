@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from vae import VAE, ModelConfig
-from vae.dims import dim_stats, from_posterior, summarize
+from vae.dims import dim_stats, dim_traversal, from_posterior, summarize
 from vae.evaluate import to_input
 from vae.explore import encode
 from vae.objectives import active_units, kl_per_dim
@@ -87,3 +87,16 @@ def test_empty_and_single_image_sets():
     assert empty.images == 0 and empty.kl.tolist() == [0.0, 0.0] and empty.active_units == 0
     one = summarize(torch.ones(1, 2), torch.zeros(1, 2))
     assert one.active_units == 0 and one.kl == pytest.approx([0.5, 0.5])
+
+
+def test_one_dimension_traversal_moves_only_that_dimension():
+    from vae.explore import decode, traversals
+
+    model = _model(latent=3, seed=4)
+    base = np.array([0.5, -1.0, 0.25], np.float32)
+    row = dim_traversal(model, base, 2, steps=9, span=3.0)
+    assert row.shape == (9, 1, 8, 8)
+    assert np.allclose(row, traversals(model, base, steps=9, span=3.0)[2], atol=1e-6)
+    assert np.allclose(row[4], decode(model, np.array([[0.5, -1.0, 0.0]]))[0], atol=1e-6)
+    with pytest.raises(ValueError, match="outside"):
+        dim_traversal(model, base, 3)

@@ -1,0 +1,243 @@
+"""The Decoder page's pieces: its latent point in session state, the grid, the KL bar chart.
+
+- `DecoderPoint`: the one latent point the page shows, per checkpoint. It moves by a
+  settled position from the in-browser view, by the server sliders, or by a jump (a
+  link, the Latent page, a button); it writes itself to the URL.
+- `show_manifold(ckpt, z)`: Kingma & Welling's Figure 4 grid with the point marked (2-D).
+- `kl_figure(stats)`: mean KL per latent dimension, collapsed dimensions flagged.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+from PIL import Image
+
+from pages.common import cache_key
+from vae import Checkpoint
+from vae.dims import DimStats
+from vae.explore import grid_values, manifold_grid, tile
+from vae.share import ShareError, format_z, parse_z
+
+SPAN = 3.0  # slider range in prior standard deviations
+STEP = 0.05  # server slider step
+GRID = 20  # the paper's Figure 4 decodes a 20 x 20 grid
+HANDOFF_KEY = "decoder_z"  # set by the Latent page: {"run", "z", "source"}
+FROM_KEY = "decoder_from"  # (run, where the point came from) for a note at the top
+LINK_SEEN_KEY = "decoder_link_z"  # the z text last read from or written to the URL
+ACTIVE, COLLAPSED = "#4c78a8", "#b9b9b9"
+
+
+def snap(v: float) -> float:
+    """A value on the server sliders' grid: a multiple of STEP within +-SPAN."""
+    return float(np.clip(round(v / STEP) * STEP, -SPAN, SPAN))
+
+
+class DecoderPoint:
+    """The latent point the Decoder page shows for one checkpoint, kept in st.session_state.
+
+    The in-browser view starts at a fixed z0 per view (`start`) that changes only on a
+    jump, so reruns send it the same message and it keeps its position and weights.
+    """
+
+    def __init__(self, run: str, latent_dim: int) -> None:
+        self.run, self.d = run, latent_dim
+        self.slider_keys = [f"decoder_{run}_z{i}" for i in range(latent_dim)]
+        self._point, self._starts, self._seen = (
+            f"decoder_{run}_{name}" for name in ("point", "starts", "seen")
+        )
+        ss = st.session_state
+        if self._point not in ss:
+            ss[self._point] = [float(ss.get(k, 0.0)) for k in self.slider_keys]
+        ss.setdefault(self._starts, {})
+        ss.setdefault(self._seen, {})
+        for key, v in zip(self.slider_keys, ss[self._point], strict=True):
+            ss.setdefault(key, snap(v))
+
+    @property
+    def z(self) -> np.ndarray:
+        """The point, (D,) float32."""
+        return np.asarray(st.session_state[self._point], np.float32)
+
+    def _set(self, values: Sequence[float] | np.ndarray, sliders: bool) -> None:
+        z = np.clip(np.asarray(values, np.float64).reshape(self.d), -SPAN, SPAN)
+        st.session_state[self._point] = [round(float(v), 4) for v in z]
+        if sliders:
+            for key, v in zip(self.slider_keys, z, strict=True):
+                st.session_state[key] = snap(float(v))
+
+    def jump(self, values: Sequence[float] | np.ndarray, note: str | None = None) -> None:
+        """Move the point from Python: every view starts there on its next draw.
+
+        note: where the point came from, shown at the top of the page until it moves.
+        """
+        self._set(values, sliders=True)
+        st.session_state[self._starts] = {}
+        if note:
+            st.session_state[FROM_KEY] = (self.run, note)
+        else:
+            st.session_state.pop(FROM_KEY, None)
+
+    def start(self, view_key: str) -> list[float]:
+        """z0 for the in-browser view `view_key`: where the point was when it first showed."""
+        starts: dict[str, list[float]] = st.session_state[self._starts]
+        return starts.setdefault(view_key, list(st.session_state[self._point]))
+
+    def from_live(self, view_key: str, settled: list[float] | None) -> None:
+        """Take a position the in-browser view settled on, if it is new for that view."""
+        seen: dict[str, list[float]] = st.session_state[self._seen]
+        if settled is None or seen.get(view_key) == settled:
+            return
+        seen[view_key] = settled
+        self._set(settled, sliders=True)
+        st.session_state.pop(FROM_KEY, None)
+
+    def from_sliders(self) -> None:
+        """Take the server sliders' values when they moved away from the point."""
+        values = [float(st.session_state[k]) for k in self.slider_keys]
+        if values != [snap(v) for v in st.session_state[self._point]]:
+            self._set(values, sliders=False)
+            st.session_state[self._starts] = {}
+            st.session_state.pop(FROM_KEY, None)
+
+    def take_handoff(self, handoff: object) -> None:
+        """Jump to a point sent from the Latent page ({"run", "z", "source"}) for this run."""
+        if not isinstance(handoff, dict) or handoff.get("run") != self.run:
+            return
+        z = handoff.get("z")
+        if not isinstance(z, list) or len(z) != self.d:
+            return
+        values = np.asarray(z, np.float64)
+        if not np.isfinite(values).all():
+            return
+        clipped = " (clipped to the sliders' ±3)" if np.abs(values).max() > SPAN else ""
+        source = f"the code μ of {handoff.get('source', 'the chosen image')}{clipped}"
+        self.jump(values, f"Started at {source}.")
+
+    def take_link(self, text: object) -> None:
+        """Jump to the point in the URL's z, once per new value; warn when it is unusable."""
+        if text is None or text == st.session_state.get(LINK_SEEN_KEY):
+            return
+        st.session_state[LINK_SEEN_KEY] = text
+        try:
+            z, clipped = parse_z(text, self.d, SPAN)
+        except ShareError as exc:
+            st.warning(
+                f"The link's latent point was not used: {exc}. Showing the current point "
+                "instead; the address now holds it.",
+                icon=":material/link_off:",
+            )
+            return
+        note = " (clipped to the sliders' ±3)" if clipped else ""
+        self.jump(z, f"Opened at the point in the link{note}.")
+
+    def write_link(self) -> str:
+        """Put the point in the URL (?z=...) and return that text."""
+        text = format_z(self.z)
+        if st.query_params.get("z") != text:
+            st.query_params["z"] = text
+        st.session_state[LINK_SEEN_KEY] = text
+        return text
+
+    def note(self) -> str | None:
+        """Where the point came from, for an st.info, if it came from elsewhere."""
+        came = st.session_state.get(FROM_KEY)
+        return came[1] if isinstance(came, tuple) and came[0] == self.run else None
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _manifold_picture(key: tuple[str, tuple[int, ...]], _ckpt: Checkpoint) -> np.ndarray:
+    """The Figure 4 grid of a 2-D model, tiled once per checkpoint. Shared: never change it."""
+    _, imgs = manifold_grid(_ckpt.model, GRID)
+    return tile(imgs, nrow=GRID, padding=1)
+
+
+def nearest_tile(z: np.ndarray) -> tuple[int, int]:
+    """(row, col) of the grid tile nearest to z (2,); rows run from high to low z2."""
+    vals = grid_values(GRID)
+    return GRID - 1 - int(np.abs(vals - z[1]).argmin()), int(np.abs(vals - z[0]).argmin())
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _marked_png(
+    key: tuple[str, tuple[int, ...]], row: int, col: int, _pic: np.ndarray, hw: tuple[int, int]
+) -> bytes:
+    """PNG of the grid with a red box around tile (row, col); one encoding per position."""
+    h, w = hw
+    out = _pic.copy()
+    y0, x0 = row * (h + 1), col * (w + 1)
+    y1, x1 = y0 + h + 1, x0 + w + 1
+    red = np.array([220, 20, 60], np.uint8)
+    out[y0 : y1 + 1, [x0, x1]] = red
+    out[[y0, y1], x0 : x1 + 1] = red
+    if h >= 16:  # a thicker box where the tiles are large enough to spare a pixel
+        out[y0 + 1 : y1, [x0 + 1, x1 - 1]] = red
+        out[[y0 + 1, y1 - 1], x0 + 1 : x1] = red
+    scale = max(1, round(560 / out.shape[1]))
+    out = out.repeat(scale, 0).repeat(scale, 1)
+    buf = io.BytesIO()
+    Image.fromarray(out).save(buf, format="PNG", compress_level=1)
+    return buf.getvalue()
+
+
+def show_manifold(ckpt: Checkpoint, z: np.ndarray) -> None:
+    """The Figure 4 grid of a 2-D model with a red box on the tile nearest z."""
+    h, w = ckpt.config.model.image_shape[1:]
+    with st.spinner("Decoding the grid…"):
+        pic = _manifold_picture(cache_key(ckpt), ckpt)
+    row, col = nearest_tile(z)
+    st.image(_marked_png(cache_key(ckpt), row, col, pic, (h, w)), output_format="PNG")
+
+
+def kl_figure(stats: DimStats) -> go.Figure:
+    """Bars of mean KL per dimension; collapsed ones grey and labelled. customdata[0]: dim.
+
+    Each dimension also gets a faint full-height column behind its bar, so a collapsed
+    dimension (a bar of height ~0) can still be clicked. The figure depends on `stats`
+    only: st.plotly_chart keys its selection on the figure, so it must not change on a click.
+    """
+    d = len(stats.kl)
+    names = [f"z{i + 1}" for i in range(d)]
+    top = max(float(stats.kl.max()), 1e-3) * 1.12
+    fig = go.Figure()
+    fig.add_bar(
+        x=names,
+        y=[top] * d,
+        customdata=np.arange(d),
+        marker={"color": "rgba(128, 128, 128, 0.07)"},
+        hoverinfo="none",
+        showlegend=False,
+        name="column",
+    )
+    for flag, label, color in ((True, "active", ACTIVE), (False, "collapsed", COLLAPSED)):
+        idx = np.flatnonzero(stats.active == flag)
+        if len(idx) == 0:
+            continue
+        fig.add_bar(
+            x=[names[i] for i in idx],
+            y=stats.kl[idx],
+            customdata=np.column_stack([idx, stats.activity[idx]]),
+            marker={"color": color},
+            name=label if flag else "collapsed: q(z_d|x) = prior",
+            text=None if flag else ["collapsed"] * len(idx),
+            textposition="outside",
+            textangle=0 if d <= 12 else -90,
+            hovertemplate="%{x}: mean KL %{y:.3f} nats<br>Var<sub>x</sub>(μ) = "
+            f"%{{customdata[1]:.3g}}<extra>{label}</extra>",
+        )
+    fig.update_layout(
+        barmode="overlay",
+        bargap=0.6 if d <= 3 else 0.35 if d <= 10 else 0.2,
+        height=320,
+        margin={"t": 30, "b": 10, "l": 10, "r": 10},
+        legend={"orientation": "h", "y": 1.12, "x": 0},
+        clickmode="event+select",
+        dragmode=False,
+    )
+    fig.update_xaxes(categoryorder="array", categoryarray=names, fixedrange=True)
+    fig.update_yaxes(title="mean KL (nats)", range=[0, top], fixedrange=True)
+    return fig
