@@ -1,4 +1,9 @@
-"""Latent space: every test image encoded to mu; select points to see them and their codes."""
+"""Latent space: every test image encoded to mu; select points to see them and their codes.
+
+Tabs: the map (with the prior and the aggregate posterior), hover-to-decode in the browser
+(2-D models), samples from q(z|x), and the space forming over training. The teaching aids
+live in pages/latent_aids.py.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from pages import latent_aids as aids
 from pages.common import (
     Images,
     cache_key,
@@ -24,8 +30,9 @@ VIEWS = ("Two latent dimensions", "PCA", "t-SNE")
 
 st.title(":material/scatter_plot: The latent space")
 st.caption(
-    "Every test image, encoded to the mean μ of its approximate posterior q(z|x). Images the "
-    "model finds alike land close together; the KL term pulls the whole cloud towards N(0, I)."
+    "Every test image, encoded to the mean μ of its approximate posterior q(z|x): one point per "
+    "image. Images the model finds alike land close together; the KL term pulls the whole "
+    "cloud towards the prior N(0, I), the distribution new images are sampled from."
 )
 
 ckpt = current_checkpoint()
@@ -46,8 +53,8 @@ def _projection(key: tuple[str, tuple[int, ...]], source: str, method: str, _mu:
 
 
 view, dims = VIEWS[0], (0, min(1, d - 1))
-left, right = st.columns([3, 2], vertical_alignment="bottom")
 if d > 2:
+    left, _ = st.columns([3, 2], vertical_alignment="bottom")
     with left:
         view = (
             st.segmented_control(
@@ -82,8 +89,15 @@ if d > 2:
             )
             dims = (dx, dy)
 on_axes = view == VIEWS[0] and d > 1
-with right if d > 2 else left:
-    prior = st.toggle(
+
+
+def show_map() -> tuple[list[int], bool]:
+    """The scatter of every code mu, with the prior and q(z) overlays.
+
+    Returns the selected rows and whether the prior contours are on.
+    """
+    a, b = st.columns(2)
+    prior = a.toggle(
         "Prior N(0, I) contours",
         value=True,
         key="latent_prior",
@@ -91,42 +105,51 @@ with right if d > 2 else left:
         help="Circles at 1, 2 and 3 standard deviations of the prior p(z), the distribution "
         "samples are drawn from. Only on latent axes, not on projections.",
     )
-
-if view == VIEWS[0]:
-    rows = np.arange(n)
-    if d == 1:
-        jitter = np.random.default_rng(0).uniform(-0.5, 0.5, n).astype(np.float32)
-        xy, titles = np.column_stack([mu[:, 0], jitter]), ("z1", "random jitter (no meaning)")
+    density = b.toggle(
+        "Shade where q(z) is thin",
+        value=False,
+        key="latent_density",
+        disabled=not on_axes,
+        help="Shade the map by the aggregate posterior q(z), the average of every image's "
+        "q(z|x): dark where few codes land. Only on latent axes.",
+    )
+    if view == VIEWS[0]:
+        rows = np.arange(n)
+        if d == 1:
+            jitter = np.random.default_rng(0).uniform(-0.5, 0.5, n).astype(np.float32)
+            xy, titles = np.column_stack([mu[:, 0], jitter]), ("z1", "random jitter (no meaning)")
+        else:
+            xy, titles = mu[:, list(dims)], (f"z{dims[0] + 1}", f"z{dims[1] + 1}")
     else:
-        xy, titles = mu[:, list(dims)], (f"z{dims[0] + 1}", f"z{dims[1] + 1}")
-else:
-    slow = view == "t-SNE"
-    label = f"Running t-SNE on {min(n, TSNE_POINTS):,} points (this can take a minute)…"
-    with st.spinner(label if slow else "Projecting with PCA…"):
-        rows, xy = _projection(cache_key(ckpt), images.source, view, mu)
-    titles = ("t-SNE 1", "t-SNE 2") if slow else ("PC 1", "PC 2")
-    if len(rows) < n:
-        st.caption(
-            f":material/info: t-SNE shows a random subsample of {len(rows):,} of the "
-            f"{n:,} images, since it would be slow on all of them."
-        )
+        slow = view == "t-SNE"
+        label = f"Running t-SNE on {min(n, TSNE_POINTS):,} points (this can take a minute)…"
+        with st.spinner(label if slow else "Projecting with PCA…"):
+            rows, xy = _projection(cache_key(ckpt), images.source, view, mu)
+        titles = ("t-SNE 1", "t-SNE 2") if slow else ("PC 1", "PC 2")
+        if len(rows) < n:
+            st.caption(
+                f":material/info: t-SNE shows a random subsample of {len(rows):,} of the "
+                f"{n:,} images, since it would be slow on all of them."
+            )
 
-fig = latent_scatter(xy, rows, images.y[rows], images.classes, titles, equal_axes=on_axes)
-if prior and on_axes:
-    add_prior_contours(fig)
+    fig = latent_scatter(xy, rows, images.y[rows], images.classes, titles, equal_axes=on_axes)
+    if prior and on_axes:
+        add_prior_contours(fig)
+    if density and on_axes:
+        aids.show_density(fig, ckpt, images, mu, sigma, dims)
 
-chart_key = f"latent_chart_{ckpt.name}_{view}_{dims}"
-st.caption(
-    f"{len(rows):,} points from {images.source}. Hover for label and index; click a point, or "
-    "drag a box or lasso, to see the images (double-click to clear)."
-)
-event = st.plotly_chart(
-    fig, key=chart_key, on_select="rerun", selection_mode=("points", "box", "lasso")
-)
-chosen = selected_rows(event, n)
+    chart_key = f"latent_chart_{ckpt.name}_{view}_{dims}"
+    st.caption(
+        f"{len(rows):,} points from {images.source}. Hover for label and index; click a point, "
+        "or drag a box or lasso, to see the images (double-click to clear)."
+    )
+    event = st.plotly_chart(
+        fig, key=chart_key, on_select="rerun", selection_mode=("points", "box", "lasso")
+    )
+    return selected_rows(event, n), bool(prior and on_axes)
 
 
-def show_selection(ckpt: Checkpoint, images: Images, chosen: list[int]) -> None:
+def show_selection(ckpt: Checkpoint, images: Images, chosen: list[int], prior: bool) -> None:
     """Inputs beside their reconstructions, a table of codes, and the hand-off to the Decoder."""
     shown = chosen[:SHOWN]
     more = f" (the first {SHOWN} of {len(chosen)})" if len(chosen) > SHOWN else ""
@@ -170,6 +193,7 @@ def show_selection(ckpt: Checkpoint, images: Images, chosen: list[int]) -> None:
         m, s = mu[shown][:, list(dims)], sigma[shown][:, list(dims)]
         lo, hi = (m - 2 * s).min(0), (m + 2 * s).max(0)
         pad = 0.1 * (hi - lo).max() + 0.05
+        titles = (f"z{dims[0] + 1}", f"z{dims[1] + 1}")
         zoom = latent_scatter(m, np.asarray(shown), images.y[shown], images.classes, titles)
         add_sigma_ellipses(zoom, m, s)
         if prior:
@@ -179,7 +203,7 @@ def show_selection(ckpt: Checkpoint, images: Images, chosen: list[int]) -> None:
         zoom.update_yaxes(range=[lo[1] - pad, hi[1] + pad])
         right.plotly_chart(zoom, key="latent_zoom")
         right.caption("The selected codes μ with one-σ ellipses of q(z|x), the encoder's Gaussian.")
-    pick, go_btn = st.columns([3, 1], vertical_alignment="bottom")
+    pick, go_btn, draw_btn = st.columns([4, 2, 2], vertical_alignment="bottom")
     row = pick.selectbox(
         "Image to open in the Decoder",
         shown,
@@ -194,12 +218,50 @@ def show_selection(ckpt: Checkpoint, images: Images, chosen: list[int]) -> None:
             "source": f"test image #{row} ({images.class_name(int(images.y[row]))})",
         }
         st.switch_page("pages/decoder.py")
-
-
-if chosen:
-    show_selection(ckpt, images, chosen)
-else:
-    st.info(
-        "Select points on the map to see the images, their reconstructions and their codes.",
-        icon=":material/touch_app:",
+    draw_btn.button(
+        "Samples from q(z|x)",
+        icon=":material/casino:",
+        on_click=aids.sample_this,
+        args=(row,),
+        help="Draw codes from this image's q(z|x) and decode them.",
     )
+
+
+tabs = dict(
+    zip(
+        aids.tabs_for(d),
+        st.tabs(aids.tabs_for(d), key=aids.TAB_KEY, on_change="rerun"),
+        strict=True,
+    )
+)
+with tabs[aids.MAP_TAB]:
+    if tabs[aids.MAP_TAB].open is not False:
+        chosen, prior = show_map()
+        if chosen:
+            if st.session_state.get(aids.FOCUS_KEY) != chosen[0]:
+                st.session_state[aids.FOCUS_KEY] = chosen[0]
+                st.session_state.pop("latent_enc_row", None)
+            show_selection(ckpt, images, chosen, prior)
+        else:
+            st.info(
+                "Select points on the map to see the images, their reconstructions and their "
+                "codes.",
+                icon=":material/touch_app:",
+            )
+if aids.HOVER_TAB in tabs:
+    with tabs[aids.HOVER_TAB]:
+        if tabs[aids.HOVER_TAB].open:
+            aids.show_hover(ckpt, images, mu)
+with tabs[aids.SAMPLES_TAB]:
+    if tabs[aids.SAMPLES_TAB].open:
+        if not on_axes and d > 1:
+            st.caption(f":material/info: The small map shows {aids.dims_name(dims)}.")
+        aids.show_encoder_samples(ckpt, images, mu, dims)
+with tabs[aids.TRAINING_TAB]:
+    if tabs[aids.TRAINING_TAB].open:
+        if view == "t-SNE":
+            st.caption(
+                ":material/info: t-SNE cannot place every epoch on the same axes; the replay "
+                "uses PCA of the final epoch instead."
+            )
+        aids.show_formation(ckpt, dims if on_axes and d > 2 else None)
