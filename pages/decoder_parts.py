@@ -51,8 +51,12 @@ class DecoderPoint:
             f"decoder_{run}_{name}" for name in ("point", "starts", "seen")
         )
         ss = st.session_state
-        if self._point not in ss:
-            ss[self._point] = [float(ss.get(k, 0.0)) for k in self.slider_keys]
+        point = ss.get(self._point)
+        if not isinstance(point, list) or len(point) != latent_dim:  # new, or a replaced run
+            ss[self._point] = [0.0] * latent_dim
+            ss[self._starts], ss[self._seen] = {}, {}
+            for key in self.slider_keys:
+                ss[key] = 0.0
         ss.setdefault(self._starts, {})
         ss.setdefault(self._seen, {})
         for key, v in zip(self.slider_keys, ss[self._point], strict=True):

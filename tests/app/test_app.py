@@ -40,7 +40,7 @@ def test_default_is_mnist_2d_when_present(ckpt_dir):
 
 
 def test_choice_holds_across_pages(ckpt_dir):
-    at = app().run()
+    at = app(decoder_server=True).run()
     picker(at).select("digits-3d").run()
     assert not at.exception
     for page, title in PAGES.items():
@@ -66,7 +66,7 @@ def test_broken_checkpoint_is_reported_and_the_others_stay_usable(ckpt_dir):
     damaged = ckpt_dir / "no-weights"
     shutil.copytree(ckpt_dir / "digits-2d", damaged)
     (damaged / "model.safetensors").unlink()
-    at = app().run()
+    at = app(decoder_server=True).run()
     assert not at.exception
     errors = texts(at.sidebar.error)
     assert "half-copied" in errors and "not valid JSON" in errors
@@ -89,7 +89,7 @@ def test_weights_that_fail_to_load_show_an_error_on_the_page_not_a_trace(ckpt_di
 
 
 def test_a_folder_deleted_while_selected_is_reported(ckpt_dir):
-    at = app().run()
+    at = app(decoder_server=True).run()
     picker(at).select("digits-3d").run()
     shutil.rmtree(ckpt_dir / "digits-3d")
     at.switch_page("pages/decoder.py").run()
@@ -134,7 +134,7 @@ def test_pages_refuse_a_bad_name_in_session_state(ckpt_dir):
 
 def test_a_page_run_alone_in_legacy_mode_is_rerun_through_app_py(ckpt_dir, navigation_mode):
     navigation_mode()  # as on a fresh server whose first request is a deep link
-    at = app().run()
+    at = app(decoder_server=True).run()
     at.switch_page("pages/decoder.py").run()
     at.run()
     assert not at.exception
@@ -143,7 +143,7 @@ def test_a_page_run_alone_in_legacy_mode_is_rerun_through_app_py(ckpt_dir, navig
 
 
 def test_a_folder_replaced_on_disk_is_loaded_afresh(ckpt_dir):
-    at = app(PAGE_DIR / "decoder.py", checkpoint="digits-2d").run()
+    at = app(PAGE_DIR / "decoder.py", checkpoint="digits-2d", decoder_server=True).run()
     assert len(at.slider) == 2
     shutil.rmtree(ckpt_dir / "digits-2d")
     shutil.copytree(ckpt_dir / "digits-3d", ckpt_dir / "digits-2d")  # new files, new times

@@ -91,7 +91,7 @@ def test_selected_points_show_images_reconstructions_and_sigma(ckpt_dir, media):
 
 
 def test_open_in_decoder_starts_the_sliders_at_the_code(ckpt_dir):
-    at = app(APP, checkpoint="digits-2d").run()
+    at = app(APP, checkpoint="digits-2d", decoder_server=True).run()
     at.switch_page("pages/latent.py").run()
     select(at, [12])
     assert not at.exception
