@@ -60,6 +60,8 @@ def parse_z(value: object, latent_dim: int, span: float = 3.0) -> tuple[np.ndarr
         )
     values = []
     for part in parts:
+        if part.lower().lstrip("+-") in ("nan", "inf", "infinity"):
+            raise ShareError(f"{_shown(part)} in the latent point is not a finite number")
         if not _NUMBER.fullmatch(part):
             raise ShareError(f"{_shown(part)} in the latent point is not a decimal number")
         v = float(part)

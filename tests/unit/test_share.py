@@ -52,7 +52,7 @@ def test_the_wrong_count_is_refused(text, dims, words):
     ["nan,0", "0,inf", "-Infinity,1", "1e999,0", "NaN,NaN", "0,-1E400"],
 )
 def test_nan_and_infinity_are_refused(text):
-    with pytest.raises(ShareError, match=r"not a (finite|decimal) number"):
+    with pytest.raises(ShareError, match="not a finite number"):
         parse_z(text, 2)
 
 
