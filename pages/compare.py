@@ -96,26 +96,37 @@ def show_figures(models: dict[str, Checkpoint], same_data: bool) -> None:
             delta = None
             other = figure(models["left"].metrics, key)
             if side == "right" and same_data and value is not None and other is not None:
-                delta = f"{value - other:+.2f}" if key in LOSSES else f"{value - other:+.0f}"
+                if key in LOSSES:
+                    delta = f"{value - other:+.2f}"
+                elif value != other:
+                    delta = f"{value - other:+.0f}"
             if key == "active_units":
                 shown = "n/a" if value is None else f"{value:.0f} / {ck.config.model.latent_dim}"
             else:
                 shown = "n/a" if value is None else f"{value:.2f}"
             inverse = "inverse" if key in LOSSES else "normal"
             cell.metric(label, shown, delta, delta_color=inverse, help=help_text)
+        if side == "right" and same_data:
+            col.caption("Figures in nats per test image; arrows: right minus left.")
+        elif side == "right":
+            col.caption("Figures in nats per test image, on different data: not comparable.")
 
 
 def rd_figure(points: list[RDPoint], names: dict[str, str]) -> go.Figure:
     """One panel per data set: every run at (KL, reconstruction); the compared two highlighted."""
     groups = by_dataset(points, [p.dataset for p in points if p.name in names.values()])
     side_of = {name: side for side, name in names.items()}
-    fig = make_subplots(1, len(groups), subplot_titles=list(groups), horizontal_spacing=0.08)
+    chosen = {p.dataset for p in points if p.name in side_of}
+    widths = [3.0 if d in chosen else 1.0 for d in groups]
+    fig = make_subplots(
+        1, len(groups), subplot_titles=list(groups), column_widths=widths, horizontal_spacing=0.1
+    )
     for col, group in enumerate(groups.values(), start=1):
         rates = np.array([p.rate for p in group])
         dist = np.array([p.distortion for p in group])
-        pad_x, pad_y = 0.25 * max(1.0, np.ptp(rates)), 0.25 * max(1.0, np.ptp(dist))
+        pad_x, pad_y = 0.3 * max(1.0, np.ptp(rates)), 0.2 * max(1.0, np.ptp(dist))
         x_range = [max(0.0, rates.min() - pad_x), rates.max() + pad_x]
-        for p in group:
+        for i, p in enumerate(sorted(group, key=lambda p: p.rate)):
             side = side_of.get(p.name)
             fig.add_trace(
                 go.Scatter(
@@ -123,8 +134,10 @@ def rd_figure(points: list[RDPoint], names: dict[str, str]) -> go.Figure:
                     y=[p.distortion],
                     mode="markers+text",
                     name=p.name,
-                    text=[p.label],
-                    textposition="top center",
+                    text=[f"{p.name}<br>β={p.beta:g}, z={p.latent_dim}"],
+                    textposition=("top right", "bottom left")[i % 2],
+                    textfont={"size": 11, "color": COLOURS[side] if side else "#616161"},
+                    cliponaxis=False,
                     showlegend=False,
                     marker={
                         "size": 15 if side else 10,
@@ -154,7 +167,7 @@ def rd_figure(points: list[RDPoint], names: dict[str, str]) -> go.Figure:
         fig.update_xaxes(title_text="rate: KL (nats)", range=x_range, row=1, col=col)
         fig.update_yaxes(range=[dist.min() - pad_y, dist.max() + pad_y], row=1, col=col)
     fig.update_yaxes(title_text="distortion: reconstruction (nats)", row=1, col=1)
-    fig.update_layout(height=380, margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    fig.update_layout(height=420, margin={"l": 10, "r": 30, "t": 40, "b": 10})
     return fig
 
 
@@ -245,7 +258,7 @@ def render() -> None:
     st.subheader("Figures on the test set")
     show_figures(models, mismatch is None)
     st.subheader("Rate and distortion")
-    plot, note = st.columns([3, 1], gap="large")
+    plot, note = st.columns([5, 2], gap="large")
     plot.plotly_chart(rd_figure(points, dict(zip(SIDES, names, strict=True))), key="compare_rd")
     note.markdown(
         """

@@ -59,7 +59,8 @@ d = ckpt.config.model.latent_dim
 def endpoint_from_test(images: Images, side: str, default: int) -> tuple[int, str]:
     """Class and number-in-class pickers for one endpoint. -> (row, description)."""
     labels = [int(v) for v in np.unique(images.y)]
-    label = st.selectbox(
+    left, right = st.columns([3, 2])
+    label = left.selectbox(
         f"Class of {side}",
         labels,
         index=min(default, len(labels) - 1),
@@ -69,8 +70,8 @@ def endpoint_from_test(images: Images, side: str, default: int) -> tuple[int, st
         help=f"The class of image {side}.",
     )
     count = int(np.sum(images.y == label))
-    n = st.number_input(
-        f"Image number ({count:,} in the class)",
+    n = right.number_input(
+        f"Number (of {count:,})",
         0,
         count - 1,
         0 if side == "A" or len(labels) > 1 else min(1, count - 1),
@@ -108,7 +109,16 @@ def endpoint_from_upload(side: str, box: DeltaGenerator) -> np.ndarray | None:
 
 def choose_endpoints() -> tuple[np.ndarray, np.ndarray, list[str]] | None:
     """The controls for the two endpoints. -> (inputs (2, C, H, W) uint8, codes (2, D), names)."""
-    source = st.segmented_control(
+    source_col, steps_col = st.columns([2, 3], gap="large")
+    steps_col.slider(
+        "Steps",
+        3,
+        24,
+        10,
+        key="interp_steps",
+        help="How many points along each path, both endpoints included.",
+    )
+    source = source_col.segmented_control(
         "Endpoints",
         SOURCES,
         default=SOURCES[0],
@@ -178,7 +188,7 @@ def norm_chart(paths: dict[str, LatentPath]) -> go.Figure:
         y=prior_shell_radius(d),
         line={"dash": "dash", "color": "#757575", "width": 1},
         annotation_text=f"√D = {prior_shell_radius(d):.2f}",
-        annotation_position="top left",
+        annotation_position="bottom right",
     )
     for kind, path in paths.items():
         fig.add_trace(
@@ -197,7 +207,7 @@ def norm_chart(paths: dict[str, LatentPath]) -> go.Figure:
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
         title={"text": "Norm ‖z‖ along each path", "font": {"size": 14}},
         xaxis_title="t (from A to B)",
-        yaxis={"title": "‖z‖", "range": [0, 1.08 * top]},
+        yaxis={"title": "norm", "range": [0, 1.08 * top]},
         legend={"orientation": "h", "y": -0.3},
     )
     return fig
@@ -208,14 +218,7 @@ def render(ckpt: Checkpoint) -> None:
     if chosen is None:
         return
     x, ends, names = chosen
-    steps = st.slider(
-        "Steps",
-        3,
-        24,
-        10,
-        key="interp_steps",
-        help="How many points along each path, both endpoints included.",
-    )
+    steps = int(st.session_state["interp_steps"])
     a_pic, b_pic, summary = st.columns([1, 1, 4], vertical_alignment="center")
     with a_pic:
         show_image(x[0] / 255.0, "A", target=84)
@@ -256,14 +259,13 @@ def render(ckpt: Checkpoint) -> None:
         )
         st.markdown(
             """
-**Why spherical?** A prior draw z ~ N(0, I) in D dimensions has ‖z‖² as a sum of D
-squares, so its norm concentrates near √D: almost all the prior's mass lies in a thin
-shell, and the middle of the ball is nearly empty. The decoder was trained on codes
-drawn from there. A straight line between two codes cuts through the inside: between two
-nearly perpendicular codes of norm r, its midpoint has norm r/√2, a region the decoder
-has rarely seen, so the middle images can fade or blur. Slerp follows the great circle
-between the two directions and keeps the norm close to the endpoints'. In two dimensions
-the shell is thick and the paths differ little; the gap grows with D.
+**Why spherical?** For z ~ N(0, I) in D dimensions, ‖z‖² is a sum of D squares, so
+‖z‖ concentrates near √D: the prior's mass lies in a shell and the middle of the ball is
+nearly empty. The decoder was trained on codes from that shell. A straight line cuts
+through the middle: between two nearly perpendicular codes of norm r its midpoint has
+norm r/√2, where the decoder has rarely been, so the middle images can fade or blur.
+Slerp follows the great circle between the two directions and keeps the norm near the
+endpoints'. In 2-D the shell is thick and the paths differ little; the gap grows with D.
             """
         )
     gif_section(paths)

@@ -20,9 +20,9 @@ from vae.runs import RunSummary
 
 # (metrics.json key, label, help) of the figures shown side by side
 FIGURES = (
-    ("test_elbo", "Test −ELBO (nats)", "Reconstruction + KL per test image; lower is better."),
-    ("test_recon", "Reconstruction (nats)", "Distortion: −E_q[log p(x|z)] per test image."),
-    ("test_kl", "KL (nats)", "Rate: KL(q(z|x) ‖ p(z)), the nats the code carries about x."),
+    ("test_elbo", "−ELBO", "Nats per test image: distortion + rate. Lower is better."),
+    ("test_recon", "Distortion", "The reconstruction term −E_q[log p(x|z)], nats per test image."),
+    ("test_kl", "Rate (KL)", "KL(q(z|x) ‖ p(z)), the nats the code carries about x per image."),
     ("active_units", "Active units", "Latent dimensions whose mean code varies across the data."),
 )
 

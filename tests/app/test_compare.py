@@ -17,7 +17,7 @@ from vae.compare import shared_rows
 from vae.explore import reconstruct
 
 PAGE = PAGES / "compare.py"
-FIGURES = ("Test −ELBO (nats)", "Reconstruction (nats)", "KL (nats)", "Active units")
+FIGURES = ("−ELBO", "Distortion", "Rate (KL)", "Active units")
 KEYS = ("test_elbo", "test_recon", "test_kl", "active_units")
 
 
@@ -88,7 +88,7 @@ def test_rate_distortion_has_one_point_per_usable_run(runs: Path) -> None:
     assert len(lines) == 2  # one line of equal -ELBO through each compared run
     x, y = values(lines[1]["x"]), values(lines[1]["y"])
     assert np.allclose(x + y, 42.25)
-    assert "digits-2d-b4 (β=4, z=2)" in json.dumps(spec, ensure_ascii=False)
+    assert "digits-2d-b4<br>β=4, z=2" in json.dumps(spec, ensure_ascii=False)
 
 
 def test_the_same_inputs_go_through_both_models(runs: Path) -> None:
