@@ -12,6 +12,7 @@ import os
 import platform
 import sys
 import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -194,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as exc:
             failed += 1
             sec.fail(exc)
+            traceback.print_exc()
             print(f"[bench] {name} FAILED: {exc!r}", file=sys.stderr, flush=True)
         sec.done = True
         sec.add(f"*Section time: {time.perf_counter() - t0:.0f} s.*")

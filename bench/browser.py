@@ -1,0 +1,429 @@
+"""Browser figures: Playwright drives Debian's Chromium against `streamlit run app.py`.
+
+Every latency is measured inside the page (performance.now()), from the input event to the
+frame in which the new picture is shown, and set beside the trivial app in bench/trivial_app.py
+started in the same run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from bench.report import Section, Stat, cell, num, ratios, stat
+from tests.e2e.harness import APP_IDLE_JS, APP_LIMIT_MS, Server, launch_chromium, start_server
+
+TRIVIAL = "bench/trivial_app.py"
+PAGES = ("overview", "training", "latent", "decoder", "reconstructions")
+FIRST_IMAGE = '[data-testid="stMain"] [data-testid="stImage"] img'
+SLIDER = '[data-testid="stMain"] [data-testid="stSlider"] input[type="range"]'
+
+# Script finished, `sel` drawn and every picture on the page loaded. (Streamlit reports the
+# script finished a little before it has drawn the last elements, so a page names the
+# element it ends with.)
+READY_JS = f"""(sel) => ({APP_IDLE_JS})() && !!document.querySelector(sel)
+    && Array.from(document.images).every((i) => i.complete)"""
+# The Latent page has run and its plotly chart has drawn.
+LATENT_READY_JS = f"""() => {{
+    const h = document.querySelector('[data-testid="stMain"] h1');
+    return ({APP_IDLE_JS})() && !!h && /latent space/i.test(h.textContent)
+        && !!document.querySelector('[data-testid="stPlotlyChart"] .main-svg');
+}}"""
+# Start watching the first image: resolves with ms from the next keydown to the frame in
+# which a new, loaded picture is on the page.
+WATCH_JS = """(sel) => {
+    const old = document.querySelector(sel)?.src;
+    let t0 = null;
+    document.addEventListener("keydown", () => { t0 ??= performance.now(); }, { capture: true });
+    window.benchWatch = new Promise((resolve) => {
+        const tick = () => {
+            const img = document.querySelector(sel);
+            if (t0 !== null && img && img.src !== old && img.complete && img.naturalWidth > 0)
+                resolve(performance.now() - t0);
+            else requestAnimationFrame(tick);
+        };
+        requestAnimationFrame(tick);
+    });
+}"""
+# Mount the component the way Streamlit does, without a server (as in the e2e tests).
+MOUNT_JS = """async ([code, data]) => {
+    const url = URL.createObjectURL(new Blob([code], { type: "text/javascript" }));
+    const mod = await import(url);
+    const host = document.body.appendChild(document.createElement("div"));
+    mod.default({ data, parentElement: host, setStateValue: () => {} });
+    await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+}"""
+
+
+def live_latencies(page: Any, moves: int) -> Stat:
+    """Pointer moves over the live decoder's pad (measure.py); each move's ms to canvas drawn."""
+    from components.live_decoder.measure import measure_latency
+
+    page.wait_for_function("() => globalThis.liveDecoderStats !== undefined")
+    before = page.evaluate("() => globalThis.liveDecoderStats.latencies.length")
+    measure_latency(page, moves=moves)
+    got = page.evaluate("(k) => globalThis.liveDecoderStats.latencies.slice(k)", before)
+    return stat(got[-moves:])
+
+
+def checkpoint_dir() -> Path:
+    from vae.runs import checkpoint_dir as configured
+
+    return configured()
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextlib.contextmanager
+def serving(script: str = "app.py") -> Iterator[Server]:
+    server = start_server(checkpoint_dir(), script=script)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def new_page(browser: Any) -> Any:
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    page.set_default_timeout(APP_LIMIT_MS)
+    return page
+
+
+def wait_ready(page: Any, sel: str = FIRST_IMAGE) -> None:
+    page.wait_for_function(READY_JS, arg=sel, polling="raf")
+
+
+def open_ready(page: Any, url: str, sel: str = FIRST_IMAGE) -> None:
+    page.goto(url)
+    wait_ready(page, sel)
+
+
+# --- 3a: slider move to new image -----------------------------------------------------------
+
+
+def slider_moves(page: Any, moves: int, start: int) -> list[float]:
+    """Press the first slider's arrow keys `moves` times; ms from key to new image for each."""
+    thumb = page.locator(SLIDER).first
+    out = []
+    for i in range(start, start + moves):
+        wait_ready(page, SLIDER)
+        page.evaluate(WATCH_JS, FIRST_IMAGE)
+        thumb.focus()
+        page.keyboard.press("ArrowRight" if (i // 40) % 2 == 0 else "ArrowLeft")
+        out.append(float(page.evaluate("() => window.benchWatch")))
+    wait_ready(page, SLIDER)
+    return out
+
+
+def interaction(sec: Section, moves: int, live_moves: int) -> None:
+    """The Decoder page's in-browser decoder, then its server path against the trivial app."""
+    rounds = max(1, moves // 6)
+    per = max(1, moves // rounds)
+    with chromium() as browser, serving() as app, serving(TRIVIAL) as trivial:
+        app_page, ref_page = new_page(browser), new_page(browser)
+        open_ready(app_page, f"{app.url}/decoder", '[data-testid="stMain"] h1')
+        live = app_page.locator(".ld-root canvas")  # the component draws in a shadow root
+        if live.count() or app_page.locator(".ld-root").count():
+            live.first.wait_for()
+            lat = live_latencies(app_page, live_moves)
+            p90 = sorted(lat.values)[int(0.9 * (lat.n - 1))]
+            sec.add(
+                f"**In-browser decoder on the Decoder page** (its default view): {lat.n} pointer "
+                "moves over the pad, from the input event to the canvas drawn, as recorded by "
+                f"the component (globalThis.liveDecoderStats): {cell(lat, 'ms')}, 90th "
+                f"percentile {num(p90)} ms."
+            )
+        else:
+            lat = None
+            sec.add("The Decoder page shows no in-browser decoder: that figure was not measured.")
+        sec.goal(
+            "In-browser decoder, move → canvas drawn (median)",
+            "≤ 50 ms",
+            cell(lat, "ms") if lat else "n/a",
+            lat.median <= 50 if lat else None,
+        )
+        toggle = app_page.get_by_text("Decode on the server", exact=True)
+        if toggle.count():
+            toggle.click()
+        wait_ready(app_page, SLIDER)
+        open_ready(ref_page, trivial.url)
+        slider_moves(app_page, 2, 0)  # warm both: first reruns compile and cache
+        slider_moves(ref_page, 2, 0)
+        a_all: list[float] = []
+        r_all: list[float] = []
+        per_round: list[tuple[float, float]] = []
+        for k in range(rounds):
+            a = slider_moves(app_page, per, 2 + k * per)
+            r = slider_moves(ref_page, per, 2 + k * per)
+            a_all += a
+            r_all += r
+            per_round.append((stat(a).median, stat(r).median))
+    ratio = ratios([a for a, _ in per_round], [r for _, r in per_round])
+    sec.add(
+        "**Server path** (“Decode on the server”: st.slider and the decoded image in a "
+        "fragment, with the grid, traversals and KL chart that follow the point) against the "
+        f"trivial app: keyboard moves of the first slider, one step each; {rounds} "
+        f"alternating rounds of {per} moves (n = {len(a_all)} moves per app), measured in the "
+        "page from the key press to the frame that shows the new picture, loaded. The ratio "
+        "is per round (median of the round on the app / on the trivial page)."
+    )
+    sec.table(
+        ["path", "move → new image", "trivial page", "ratio"],
+        [
+            [
+                "server (st.slider + fragment image)",
+                cell(stat(a_all), "ms"),
+                cell(stat(r_all), "ms"),
+                cell(ratio),
+            ]
+        ],
+    )
+    if lat:
+        sec.add(
+            f"The in-browser path above is {num(stat(a_all).median / lat.median)} times faster "
+            "than the server path on the same page."
+        )
+    sec.goal(
+        "Slider move, Decoder page (server path) / trivial page",
+        "≤ 1.3",
+        cell(ratio),
+        ratio.median <= 1.3,
+    )
+
+
+# --- 3b: cold start and navigation ----------------------------------------------------------
+
+
+def cold_start(browser: Any, script: str) -> tuple[float, Server, Any]:
+    """Seconds from starting the server to its first page ready; the server and page stay up."""
+    t0 = time.perf_counter()
+    server = start_server(checkpoint_dir(), script=script)
+    page = new_page(browser)
+    try:
+        open_ready(page, server.url)
+    except Exception:
+        server.stop()
+        raise
+    return time.perf_counter() - t0, server, page
+
+
+def to_latent(page: Any) -> float:
+    """Seconds from a click on the Latent space link to its chart drawn and the script done."""
+    link = page.locator('[data-testid="stSidebarNav"] a', has_text="Latent space")
+    t0 = time.perf_counter()
+    link.click()
+    page.wait_for_function(LATENT_READY_JS, polling="raf")
+    return time.perf_counter() - t0
+
+
+def to_overview(page: Any) -> None:
+    page.locator('[data-testid="stSidebarNav"] a', has_text="Overview").click()
+    wait_ready(page)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stPlotlyChart\"]')", polling="raf"
+    )
+
+
+def startup(sec: Section, repeats: int, nav_repeats: int) -> None:
+    """Cold start of the app and of the trivial app, alternating; then the Latent page."""
+    app_s: list[float] = []
+    ref_s: list[float] = []
+    first_nav: list[float] = []
+    warm_nav: list[float] = []
+    points = ""
+    with chromium() as browser:
+        for _ in range(repeats):
+            t, server, page = cold_start(browser, TRIVIAL)
+            ref_s.append(t)
+            server.stop()
+            page.context.close()
+            t, server, page = cold_start(browser, "app.py")
+            app_s.append(t)
+            try:
+                first_nav.append(to_latent(page))
+                caption = page.locator('[data-testid="stMain"]').inner_text()
+                points = next((ln for ln in caption.splitlines() if "points from" in ln), points)
+                if len(warm_nav) < nav_repeats:
+                    for _ in range(nav_repeats):
+                        to_overview(page)
+                        warm_nav.append(to_latent(page))
+            finally:
+                server.stop()
+                page.context.close()
+    ratio = ratios(app_s, ref_s)
+    sec.add(
+        f"Cold start: from launching `streamlit run` (a new process; the operating system's "
+        f"file cache is warm) to the first page drawn with its pictures loaded, {repeats} "
+        f"alternating starts of each (n = {repeats}; the ratio is per pair)."
+    )
+    sec.table(
+        ["", "app.py (Overview)", "trivial app", "ratio"],
+        [["cold start", cell(stat(app_s), "s"), cell(stat(ref_s), "s"), cell(ratio)]],
+    )
+    sec.goal("Cold start, app / trivial app", "≤ 1.5", cell(ratio), ratio.median <= 1.5)
+    nav = stat(first_nav)
+    sec.add(
+        "Navigation from the Overview to the Latent space page (sidebar link) until the script "
+        "has finished and the plotly chart is drawn. First visit after a cold start (the test "
+        f"set is loaded and encoded, n = {len(first_nav)}): {cell(nav, 's')}; later visits "
+        f"(cached, n = {len(warm_nav)}): {cell(stat(warm_nav), 's') if warm_nav else 'n/a'}. "
+        f"The page said: “{points.strip() or 'no point count found'}”."
+    )
+    sec.goal(
+        "Latent page with 10 000 points interactive after navigation (first visit)",
+        "≤ 2 s",
+        cell(nav, "s"),
+        nav.median <= 2.0 if "10,000" in points else None,
+    )
+    if warm_nav:
+        warm = stat(warm_nav)
+        sec.goal(
+            "Latent page interactive after navigation (later visits)",
+            "≤ 2 s",
+            cell(warm, "s"),
+            warm.median <= 2.0 if "10,000" in points else None,
+        )
+
+
+# --- 4b: memory -----------------------------------------------------------------------------
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and its descendants, MB (psutil if installed, else /proc)."""
+    try:
+        import psutil
+
+        proc = psutil.Process(pid)
+        procs = [proc, *proc.children(recursive=True)]
+        return sum(p.memory_info().rss for p in procs) / 2**20
+    except ImportError:
+        pass
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        for line in Path(f"/proc/{p}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1]) / 1024
+        for task in Path(f"/proc/{p}/task").iterdir():
+            todo += [int(c) for c in (task / "children").read_text().split()]
+    return total
+
+
+def rss_samples(pid: int, n: int = 3, gap_s: float = 1.0) -> list[float]:
+    out = []
+    for i in range(n):
+        if i:
+            time.sleep(gap_s)
+        out.append(tree_rss_mb(pid))
+    return out
+
+
+def memory(sec: Section, sessions: int, settle_s: float = 10.0) -> None:
+    """RSS after start, with browser sessions open on different pages, and after they close."""
+    from streamlit import config
+
+    ttl = config.get_option("server.disconnectedSessionTTL")
+    rows = []
+    with chromium() as browser, serving() as app:
+        pid = app.process.pid
+        time.sleep(settle_s)
+        rows.append(
+            [
+                "after start, no session (the app is not imported yet)",
+                cell(stat(rss_samples(pid)), "MB"),
+            ]
+        )
+        pages = []
+        for i in range(sessions):
+            page = new_page(browser)
+            open_ready(page, f"{app.url}/{PAGES[i % len(PAGES)]}", '[data-testid="stMain"] h1')
+            pages.append(page)
+            time.sleep(2.0)
+            if i == 0:
+                rows.append([f"1 session open ({PAGES[0]})", cell(stat(rss_samples(pid)), "MB")])
+        names = ", ".join(PAGES[i % len(PAGES)] for i in range(sessions))
+        rows.append([f"{sessions} sessions open ({names})", cell(stat(rss_samples(pid)), "MB")])
+        for page in pages:
+            page.context.close()
+        time.sleep(settle_s)
+        rows.append([f"{num(settle_s)} s after they closed", cell(stat(rss_samples(pid)), "MB")])
+    sec.add(
+        "Resident memory of the `streamlit run app.py` process (and any children), three "
+        "samples a second apart at each moment (median and range). Each session is its own "
+        "browser context. Streamlit keeps a closed session's state for "
+        f"server.disconnectedSessionTTL = {ttl} s so a reconnecting tab can resume, and cached "
+        "models and encodings are shared by all sessions and kept."
+    )
+    sec.table(["moment", "resident memory"], rows)
+
+
+# --- 6: weight transfer and first draw ------------------------------------------------------
+
+
+def live_weights(sec: Section, repeats: int, moves: int) -> None:
+    """Per checkpoint: the decoder spec's size, first draw in a fresh page, move latency."""
+    from components.live_decoder import JS
+    from vae.checkpoint import load_checkpoint
+    from vae.export import UnsupportedDecoder, decoder_spec
+    from vae.runs import list_runs
+
+    rows = []
+    with chromium() as browser:
+        for run in [r for r in list_runs() if r.ok]:
+            model = load_checkpoint(checkpoint_dir() / run.name).model
+            try:
+                spec = decoder_spec(model)
+            except UnsupportedDecoder as exc:
+                rows.append([run.name, f"server path only: {exc}", "", "", ""])
+                continue
+            raw = json.dumps(spec).encode()
+            data = {
+                "spec": spec,
+                "mode": "pad" if spec["latent_dim"] >= 2 else "sliders",
+                "z0": [0.0] * spec["latent_dim"],
+                "size_px": 280,
+                "image_px": 280,
+                "span": 3.0,
+                "pad_dims": [0, 1],
+                "dim_names": None,
+            }
+            parse, first = [], []
+            page = None
+            for _ in range(repeats):
+                if page is not None:
+                    page.context.close()
+                page = new_page(browser)
+                page.set_content("<!doctype html><title>live decoder</title><body></body>")
+                page.evaluate(MOUNT_JS, [JS, data])
+                got = page.evaluate("() => globalThis.liveDecoderStats.firstDraw")[spec["id"]]
+                parse.append(got["parseMs"])
+                first.append(got["firstDrawMs"])
+            lat = live_latencies(page, moves)
+            page.context.close()
+            size = f"{num(len(raw) / 1024)} KiB ({num(len(gzip.compress(raw)) / 1024)} KiB gzipped)"
+            move = cell(lat, "ms")
+            name = f"{run.name} ({run.arch}, z = {run.latent_dim})"
+            rows.append([name, size, cell(stat(parse), "ms"), cell(stat(first), "ms"), move])
+    sec.add(
+        "For each checkpoint: the decoder spec the component receives once (JSON with float32 "
+        "weights in base64; Streamlit's websocket sends it uncompressed by default), then, in "
+        f"a fresh Chromium page each time (n = {repeats}), the time to parse the weights and "
+        "to the first drawn image, from the component's own timings; then pointer moves over "
+        "the pad to the canvas drawn in the same page (no server)."
+    )
+    sec.table(["checkpoint", "weights sent", "parse", "first draw", "move → drawn (median)"], rows)
