@@ -227,8 +227,7 @@ def render(ckpt: Checkpoint) -> None:
     summary.markdown(f"From **{names[0]}** to **{names[1]}**, both encoded to their means μ.")
     with st.spinner("Decoding the paths…"):
         paths = interpolate(ckpt.model, ends[0], ends[1], steps)
-    h, w = x.shape[2:]
-    width = min(STRIP_WIDTH, steps * 8 * max(h, w))
+    width = min(STRIP_WIDTH, steps * 110)  # about 110 px a step, whatever the image size
     for kind, path in paths.items():
         st.markdown(f"**{NAMES[kind]}**")
         show_tiles(path.images, nrow=steps, target=width)
@@ -242,7 +241,7 @@ def render(ckpt: Checkpoint) -> None:
         if d > 2:
             view = fit_projection(mu)
             st.caption(
-                f"A {d}-dimensional space seen through the first two principal components of "
+                f"The {d}-dimensional space seen through the first two principal components of "
                 f"the test codes ({view.explained:.0%} of their variance). The straight path "
                 "stays straight in this view; the spherical one bends."
             )
