@@ -145,3 +145,10 @@ def test_a_single_run_has_nothing_to_compare(ckpt_dir: Path) -> None:
     assert "only usable checkpoint" in texts(at.info)
     (trace,) = plotly_spec(at, 0)["data"]
     assert trace["name"] == "digits-2d"
+
+
+def test_the_page_is_in_the_app_navigation(ckpt_dir: Path) -> None:
+    at = app().run()
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception and "Compare two models" in at.title[0].value
+    assert at.selectbox(key="compare_left").value == "digits-2d"

@@ -133,3 +133,10 @@ def test_a_bad_upload_is_refused_and_the_page_lives(ckpt_dir: Path) -> None:
     assert texts(at.error).startswith("notes.png cannot be used") and "Upload two images" in texts(
         at.info
     )
+
+
+def test_the_page_is_in_the_app_navigation(ckpt_dir: Path) -> None:
+    at = app().run()
+    at.switch_page("pages/interpolate.py").run()
+    assert not at.exception and "Interpolation" in at.title[0].value
+    assert at.get("download_button")
