@@ -24,22 +24,22 @@ from bench.report import Report, Section, cores, cpu_model, load_average, num
 FULL: dict[str, Any] = {
     "mlp_images": None,  # None: all 60 000
     "epochs": 3,  # MLP epochs per side
-    "conv_images": 10_000,
+    "conv_images": 5_000,
     "conv_epochs": 3,
     "marks": [30.0, 60.0, 120.0],
     "moves": 24,  # server-path slider moves per app
     "live_moves": 60,
     "cold_repeats": 3,
-    "nav_repeats": 5,
+    "nav_repeats": 3,
     "decode_repeats": 200,
     "grid_repeats": 20,
     "encode_repeats": 5,
     "tsne_points": 5000,
-    "tsne_repeats": 2,
+    "tsne_repeats": 1,  # about 2 minutes per run on a busy 2-core machine
     "sessions": 5,
     "growth_sizes": [1_000, 10_000, 60_000],
     "growth_latents": [2, 20, 64],
-    "growth_epochs": 3,
+    "growth_epochs": 2,
     "first_draw_repeats": 5,
 }
 QUICK: dict[str, Any] = {
