@@ -79,7 +79,7 @@ def show_density(
     marginal = "" if mu.shape[1] == 2 else f" (its marginal on {dims_name(dims)})"
     st.caption(
         f"Shading: the aggregate posterior q(z) = average over all {len(mu):,} images of "
-        f"q(z|x){marginal}, log scale, dark where it is thin. It is where the decoder was "
+        f"q(z|x){marginal}, log scale, dark where it is thin: it shows where the decoder was "
         f"trained. **{holes:.0%}** of 2,000 samples from the prior N(0, I) land where q(z) is "
         "below a tenth of p(z): the decoder has rarely seen such codes, so they tend to decode "
         "to blurry blends or shapes that belong to no class. These are the holes."
@@ -190,7 +190,9 @@ def show_formation(ckpt: Checkpoint, dims: tuple[int, int] | None) -> None:
         return
     epochs = len(fig.frames)
     points = sum(len(t.x) for t in fig.data if getattr(t, "meta", None) == "points")
-    st.plotly_chart(fig, key=f"latent_formation_{ckpt.name}_{dims}")
+    st.plotly_chart(
+        fig, key=f"latent_formation_{ckpt.name}_{dims}", config={"displayModeBar": False}
+    )
     st.caption(
         f"{points:,} preview images encoded after each of {epochs} epochs (epoch 0: the "
         "untrained encoder). Press ▶ Play, or drag the slider; the diamond marks the epoch "
@@ -201,9 +203,9 @@ def show_formation(ckpt: Checkpoint, dims: tuple[int, int] | None) -> None:
     st.markdown(
         "**How the space forms.** At first the encoder is random and every image lands in a "
         "small blob near the origin. The reconstruction term pushes images apart so the decoder "
-        "can tell them apart; the KL term pulls every q(z|x) back towards N(0, I). Classes "
-        "separate within the first epochs, the loss drops fastest then, and later epochs mostly "
-        "refine the layout."
+        "can tell them apart; the KL term pulls every q(z|x) back towards N(0, I). Groups of "
+        "similar images form within the first epochs, while the loss drops fastest; later "
+        "epochs mostly refine the layout."
     )
 
 

@@ -48,13 +48,14 @@ def add_density(fig: go.Figure, xs: np.ndarray, ys: np.ndarray, q: np.ndarray) -
             zmin=float(z.min()),
             zmax=float(z.max()),
             colorscale=THIN,
+            zsmooth="best",
             opacity=0.85,
             name="aggregate posterior q(z)",
             hovertemplate="(%{x:.2f}, %{y:.2f})<br>log10 q(z) = %{z:.2f}<extra></extra>",
             colorbar={
                 "title": {"text": "log10 q(z)", "side": "right"},
                 "thickness": 12,
-                "len": 0.38,
+                "len": 0.34,
                 "x": 1.02,
                 "xanchor": "left",
                 "y": 0.0,
@@ -313,6 +314,8 @@ def formation_figure(
                 },
                 "font": {"color": "rgba(0,0,0,0)"},  # one tick per epoch: too many to label
                 "ticklen": 0,
+                "minorticklen": 0,
+                "tickcolor": "rgba(0,0,0,0)",
                 "steps": [
                     {"label": str(int(e)), "method": "animate", "args": [[str(int(e))], still]}
                     for e in frames.epochs
