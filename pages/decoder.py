@@ -25,10 +25,10 @@ from pages.decoder_parts import (
     SPAN,
     STEP,
     DecoderPoint,
+    clicked_dim,
     kl_figure,
     show_manifold,
 )
-from pages.plots import selected_rows
 from vae import Checkpoint
 from vae.dims import DimStats, dim_traversal, from_posterior
 from vae.explore import decode, traversals
@@ -132,9 +132,9 @@ def share_box(ckpt: Checkpoint) -> None:
 
 def views(ckpt: Checkpoint, z: np.ndarray) -> None:
     """Everything that follows the point: the grid (2-D), traversals, KL per dimension."""
-    grid_col, trav_col = st.columns(2, gap="large") if d == 2 else (None, st.container())
-    if grid_col is not None:
-        with grid_col:
+    left, right = st.columns(2, gap="large")
+    with left:
+        if d == 2:
             st.subheader("The learned manifold")
             show_manifold(ckpt, z)
             st.caption(
@@ -143,48 +143,45 @@ def views(ckpt: Checkpoint, z: np.ndarray) -> None:
                 "each tile covers an equal share of the prior's mass; z1 grows to the right, "
                 "z2 upwards. The red box marks the tile nearest the point."
             )
-    with trav_col:
+    with right if d == 2 else left:
         st.subheader("Traversals")
         rows = traversals(ckpt.model, z, steps=9, span=SPAN)  # (D, 9, C, H, W)
         labels = [f"z{i + 1}" for i in range(d)]
         show_tiles(rows.reshape(-1, *rows.shape[2:]), nrow=9, target=420, row_labels=labels)
         st.caption(
             "One row per dimension: it runs from −3 (left) to +3 (right) while the others stay "
-            "at the point. A flat row is a collapsed dimension (see below)."
+            "at the point. A flat row is a collapsed dimension (see the KL bars)."
         )
-    kl_section(ckpt, z)
+    with right:
+        kl_section(ckpt, z)
 
 
 def kl_section(ckpt: Checkpoint, z: np.ndarray) -> None:
     """Mean KL per dimension with collapsed ones flagged; a clicked bar shows its traversal."""
-    st.subheader("Which dimensions carry information?")
+    st.subheader("KL per dimension")
     stats, source = dim_stats()
     chart_key = f"decoder_kl_{ckpt.name}"
-    chosen = selected_rows(st.session_state.get(chart_key), d)
-    dim = chosen[-1] if chosen else None
-    left, right = st.columns([3, 2], gap="large")
-    with left:
-        st.plotly_chart(kl_figure(stats), key=chart_key, on_select="rerun", selection_mode="points")
-        st.caption(
-            f"Mean KL(q(z_d|x) ‖ N(0, 1)) of each dimension over {stats.images:,} images of "
-            f"{source}; the bars sum to the ELBO's KL term, {stats.total_kl:.2f} nats. "
-            f"{stats.active_units} of {d} dimensions are active: the spread of their code "
-            "Var_x(μ_d) exceeds 0.01 (Burda et al., 2015). Click a bar to traverse it."
-        )
-    with right:
-        if dim is None:
-            st.info("Click a bar to see that dimension's traversal.", icon=":material/touch_app:")
-        else:
-            state = "active" if stats.active[dim] else "collapsed"
-            st.markdown(f"**z{dim + 1}** · mean KL {stats.kl[dim]:.3f} nats · {state}")
-            row = dim_traversal(ckpt.model, z, dim, steps=9, span=SPAN)
-            show_tiles(row, nrow=9, target=440, row_labels=[f"z{dim + 1}"])
-            st.caption(f"z{dim + 1} from −3 to +3, the other dimensions at the point.")
-        st.caption(
-            "A collapsed dimension has q(z_d|x) equal to the prior N(0, 1) for every image: "
-            "it costs no KL, so it carries no information about x, and the decoder learns to "
-            "ignore it. Moving it changes nothing, which is why its traversal is flat."
-        )
+    dim = clicked_dim(st.session_state.get(chart_key), d)
+    st.plotly_chart(kl_figure(stats), key=chart_key, on_select="rerun", selection_mode="points")
+    st.caption(
+        f"Mean KL(q(z_d|x) ‖ N(0, 1)) of each dimension over {stats.images:,} images of "
+        f"{source}; the bars sum to the ELBO's KL term, {stats.total_kl:.2f} nats. "
+        f"{stats.active_units} of {d} dimensions are active: the spread of their code "
+        "Var_x(μ_d) exceeds 0.01 (Burda et al., 2015)."
+    )
+    if dim is None:
+        st.info("Click a bar to see that dimension's traversal.", icon=":material/touch_app:")
+    else:
+        state = "active" if stats.active[dim] else "collapsed"
+        st.markdown(f"**z{dim + 1}** · mean KL {stats.kl[dim]:.3f} nats · {state}")
+        row = dim_traversal(ckpt.model, z, dim, steps=9, span=SPAN)
+        show_tiles(row, nrow=9, target=440, row_labels=[f"z{dim + 1}"])
+        st.caption(f"z{dim + 1} from −3 to +3, the other dimensions at the point.")
+    st.caption(
+        "A collapsed dimension has q(z_d|x) equal to the prior N(0, 1) for every image: "
+        "it costs no KL, so it carries no information about x, and the decoder learns to "
+        "ignore it. Moving it changes nothing, which is why its traversal is flat."
+    )
 
 
 @st.fragment

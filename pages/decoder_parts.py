@@ -197,6 +197,33 @@ def show_manifold(ckpt: Checkpoint, z: np.ndarray) -> None:
     st.image(_marked_png(cache_key(ckpt), row, col, pic, (h, w)), output_format="PNG")
 
 
+def clicked_dim(event: object, d: int) -> int | None:
+    """The dimension of the last bar clicked in kl_figure's chart (its selection), or None.
+
+    Reads each point's customdata (a number, a list, or the {"0": ..} form a browser sends
+    for typed arrays), else its x label "z<n>".
+    """
+    try:
+        points = event["selection"]["points"]  # type: ignore[index]
+    except (KeyError, TypeError):
+        return None
+    found = None
+    for point in points or []:
+        if not isinstance(point, dict):
+            continue
+        data = point.get("customdata")
+        if isinstance(data, dict):
+            data = data.get("0")
+        elif isinstance(data, list):
+            data = data[0] if data else None
+        label = str(point.get("x", ""))
+        if not isinstance(data, (int, float)) or isinstance(data, bool):
+            data = int(label[1:]) - 1 if label[:1] == "z" and label[1:].isdigit() else None
+        if data is not None and float(data).is_integer() and 0 <= data < d:
+            found = int(data)
+    return found
+
+
 def kl_figure(stats: DimStats) -> go.Figure:
     """Bars of mean KL per dimension; collapsed ones grey and labelled. customdata[0]: dim.
 
@@ -211,7 +238,7 @@ def kl_figure(stats: DimStats) -> go.Figure:
     fig.add_bar(
         x=names,
         y=[top] * d,
-        customdata=np.arange(d),
+        customdata=list(range(d)),
         marker={"color": "rgba(128, 128, 128, 0.07)"},
         hoverinfo="none",
         showlegend=False,
@@ -224,7 +251,7 @@ def kl_figure(stats: DimStats) -> go.Figure:
         fig.add_bar(
             x=[names[i] for i in idx],
             y=stats.kl[idx],
-            customdata=np.column_stack([idx, stats.activity[idx]]),
+            customdata=[[int(i), float(stats.activity[i])] for i in idx],
             marker={"color": color},
             name=label if flag else "collapsed: q(z_d|x) = prior",
             text=None if flag else ["collapsed"] * len(idx),
@@ -236,7 +263,7 @@ def kl_figure(stats: DimStats) -> go.Figure:
     fig.update_layout(
         barmode="overlay",
         bargap=0.6 if d <= 3 else 0.35 if d <= 10 else 0.2,
-        height=320,
+        height=280,
         margin={"t": 30, "b": 10, "l": 10, "r": 10},
         legend={"orientation": "h", "y": 1.12, "x": 0},
         clickmode="event+select",

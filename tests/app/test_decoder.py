@@ -50,7 +50,7 @@ def test_two_d_models_show_the_manifold_grid_others_do_not(ckpt_dir, media):
         "Decoded image",
         "The learned manifold",
         "Traversals",
-        "Which dimensions carry information?",
+        "KL per dimension",
     ]
     grid = image_bytes(at, media)[1]
     assert png_size(grid)[0] == png_size(grid)[1]  # 20 x 20 square tiles

@@ -70,7 +70,12 @@ def run(at: AppTest) -> str:
 
 def click_bar(at: AppTest, dim: int) -> AppTest:
     """Select dimension `dim`'s bar as a click in the browser does."""
-    point = {"curve_number": 1, "point_index": 0, "point_number": 0, "customdata": [dim, 0.5]}
+    point = {
+        "curve_number": 1,
+        "point_index": 0,
+        "x": f"z{dim + 1}",
+        "customdata": {"0": dim, "1": 0.5},
+    }
     at.session_state[f"decoder_kl_{run(at)}"] = {
         "selection": {"points": [point], "point_indices": [0], "box": [], "lasso": []}
     }
