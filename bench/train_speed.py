@@ -189,7 +189,12 @@ def throughput(
                 cell(stat([n / s for s in c_s])),
                 "speed-up " + cell(ratios(c_s, p_s)),
             ],
-            [f"test −ELBO after {epochs} epochs (nats)", num(p_elbo), num(c_elbo), ""],
+            [
+                f"test −ELBO after {epochs} epochs (nats)",
+                f"{p_elbo:.2f}",
+                f"{c_elbo:.2f}",
+                f"difference {p_elbo - c_elbo:+.2f}",
+            ],
         ],
     )
     sec.goal(
@@ -201,7 +206,7 @@ def throughput(
     sec.goal(
         f"Test −ELBO after {epochs} epochs, project vs canonical ({device})",
         "project ≤ canonical",
-        f"{num(p_elbo)} vs {num(c_elbo)} nats",
+        f"{p_elbo:.2f} vs {c_elbo:.2f} nats",
         p_elbo <= c_elbo,
     )
     part = subset(full, conv_images, 1000)
@@ -267,8 +272,8 @@ def quality(sec: Section, device: str, marks: list[float], slice_s: float = 2.0)
     rows = []
     for i, m in enumerate(marks):
         (_, pe, pep), (_, ce, cep) = found["project"][i], found["canonical"][i]
-        p_cell, c_cell = f"{num(pe)} ({num(pep)} epochs)", f"{num(ce)} ({num(cep)} epochs)"
-        rows.append([f"{num(m)} s", p_cell, c_cell, num(pe - ce)])
+        p_cell, c_cell = f"{pe:.2f} ({num(pep)} epochs)", f"{ce:.2f} ({num(cep)} epochs)"
+        rows.append([f"{num(m)} s", p_cell, c_cell, f"{pe - ce:+.2f}"])
     sec.add(
         f"784-400-20 MLP on {device.upper()}, full MNIST, batch {BATCH}, Adam {LR:g}. Test "
         "−ELBO in nats on the 10 000-image test set (lower is better) after each amount of "
@@ -282,6 +287,6 @@ def quality(sec: Section, device: str, marks: list[float], slice_s: float = 2.0)
     sec.goal(
         f"Test −ELBO after {num(end)} s of training ({device})",
         "project ≤ canonical",
-        f"{num(last_p)} vs {num(last_c)} nats",
+        f"{last_p:.2f} vs {last_c:.2f} nats",
         last_p <= last_c,
     )
