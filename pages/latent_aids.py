@@ -23,7 +23,7 @@ from vae.posterior import (
     aggregate_posterior_density,
     density_grid,
     posterior_samples,
-    prior_hole_fraction,
+    prior_mass_in_holes,
 )
 
 GRID = 120  # density cells per side
@@ -61,7 +61,8 @@ def _density(
     """(xs, ys, q on the grid, share of prior draws in holes) for two dimensions. Shared."""
     m, s = _mu[:, list(dims)], _sigma[:, list(dims)]
     xs, ys = density_grid(density_extent(m), GRID)
-    return xs, ys, aggregate_posterior_density(m, s, xs, ys), prior_hole_fraction(m, s)
+    q = aggregate_posterior_density(m, s, xs, ys)
+    return xs, ys, q, prior_mass_in_holes(q, xs, ys)
 
 
 def show_density(
@@ -80,9 +81,9 @@ def show_density(
     st.caption(
         f"Shading: the aggregate posterior q(z) = average over all {len(mu):,} images of "
         f"q(z|x){marginal}, log scale, dark where it is thin: it shows where the decoder was "
-        f"trained. **{holes:.0%}** of 2,000 samples from the prior N(0, I) land where q(z) is "
-        "below a tenth of p(z): the decoder has rarely seen such codes, so they tend to decode "
-        "to blurry blends or shapes that belong to no class. These are the holes."
+        f"trained. **{holes:.0%}** of samples from the prior N(0, I) land where q(z) is below "
+        "a tenth of p(z). The decoder has rarely seen such codes, so they tend to decode to "
+        "blurry blends or shapes that belong to no class: these are the holes."
     )
 
 

@@ -14,13 +14,22 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from scipy.special import logsumexp
 
 from vae.explore import decode, encode
 from vae.models import VAE
 
 _LOG_2PI = math.log(2 * math.pi)
-_CHUNK = 2_000_000  # grid points x mixture components evaluated at once (~16 MB float64)
+_CHUNK = 2_000_000  # points x mixture components evaluated at once (~16 MB float64)
+
+
+def _check(mu: np.ndarray, sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    m = np.asarray(mu, np.float64)  # (N, K)
+    s = np.asarray(sigma, np.float64)  # (N, K)
+    if m.ndim != 2 or s.shape != m.shape or len(m) == 0:
+        raise ValueError(f"mu and sigma must be equal (N, K) arrays with N > 0, got {m.shape}")
+    if not (s > 0).all():
+        raise ValueError("sigma must be positive")
+    return m, s
 
 
 def log_aggregate_posterior(mu: np.ndarray, sigma: np.ndarray, z: np.ndarray) -> np.ndarray:
@@ -28,23 +37,21 @@ def log_aggregate_posterior(mu: np.ndarray, sigma: np.ndarray, z: np.ndarray) ->
 
     mu, sigma: (N, K) posterior means and standard deviations (any K of the latent
     dimensions: the marginal of a diagonal mixture on those dimensions); z: (M, K).
-    Returns (M,) float64. Computed in chunks with log-sum-exp, so far-out points give
-    a very negative number rather than log(0).
+    Returns (M,) float64. The squared distances come from matrix products and the sum
+    from a log-sum-exp, in chunks, so far-out points give a very negative number, not log 0.
     """
-    m = np.asarray(mu, np.float64)  # (N, K)
-    s = np.asarray(sigma, np.float64)  # (N, K)
+    m, s = _check(mu, sigma)
     pts = np.asarray(z, np.float64).reshape(-1, m.shape[1])  # (M, K)
-    if m.ndim != 2 or s.shape != m.shape or len(m) == 0:
-        raise ValueError(f"mu and sigma must be equal (N, K) arrays with N > 0, got {m.shape}")
-    if not (s > 0).all():
-        raise ValueError("sigma must be positive")
-    inv = 1.0 / s  # (N, K)
-    const = -np.log(s).sum(1) - 0.5 * m.shape[1] * _LOG_2PI  # (N,)
+    w = 1.0 / s**2  # (N, K)
+    const = -np.log(s).sum(1) - 0.5 * m.shape[1] * _LOG_2PI - 0.5 * (m**2 * w).sum(1)  # (N,)
     step = max(1, _CHUNK // len(m))
     out = np.empty(len(pts), np.float64)
     for a in range(0, len(pts), step):
-        diff = (pts[a : a + step, None, :] - m[None]) * inv[None]  # (m, N, K)
-        out[a : a + step] = logsumexp(const[None] - 0.5 * (diff**2).sum(-1), axis=1)
+        p = pts[a : a + step]  # (c, K)
+        # -0.5 * sum_k (p_k - m_k)^2 w_k, expanded: the p^2 and p*m terms are products.
+        log_terms = const + p @ (m * w).T - 0.5 * (p**2) @ w.T  # (c, N)
+        top = log_terms.max(1, keepdims=True)
+        out[a : a + step] = top[:, 0] + np.log(np.exp(log_terms - top).sum(1))
     return out - math.log(len(m))
 
 
@@ -64,11 +71,19 @@ def aggregate_posterior_density(
     """q(z) on the grid xs x ys of two latent dimensions. -> (len(ys), len(xs)) float64.
 
     mu, sigma: (N, 2), the posterior of every image on those two dimensions. Row i, column j
-    holds q at (xs[j], ys[i]), the layout of a plotly heatmap.
+    holds q at (xs[j], ys[i]), the layout of a plotly heatmap. Each q(z|x_n) is diagonal, so
+    it factorises into a Gaussian along x times one along y, and the mean over n of their
+    products on the grid is one matrix product: (1/N) B^T A with A (N, nx), B (N, ny).
     """
-    gx, gy = np.meshgrid(np.asarray(xs, np.float64), np.asarray(ys, np.float64))
-    z = np.column_stack([gx.ravel(), gy.ravel()])  # (len(ys) * len(xs), 2)
-    return np.exp(log_aggregate_posterior(mu, sigma, z)).reshape(gx.shape)
+    m, s = _check(mu, sigma)
+    if m.shape[1] != 2:
+        raise ValueError(f"need two latent dimensions, got {m.shape[1]}")
+
+    def gauss(grid: np.ndarray, k: int) -> np.ndarray:  # (N, len(grid))
+        u = (np.asarray(grid, np.float64)[None, :] - m[:, k : k + 1]) / s[:, k : k + 1]
+        return np.exp(-0.5 * u**2) / (s[:, k : k + 1] * math.sqrt(2 * math.pi))
+
+    return gauss(ys, 1).T @ gauss(xs, 0) / len(m)
 
 
 def log_prior(z: np.ndarray) -> np.ndarray:
@@ -88,6 +103,18 @@ def prior_hole_fraction(
     z = np.random.default_rng(seed).standard_normal((n, np.asarray(mu).shape[1]))
     thin = log_aggregate_posterior(mu, sigma, z) < log_prior(z) + math.log(ratio)
     return float(thin.mean())
+
+
+def prior_mass_in_holes(q: np.ndarray, xs: np.ndarray, ys: np.ndarray, ratio: float = 0.1) -> float:
+    """The share of the prior's mass (on the grid) where q(z) < ratio * p(z).
+
+    q: (len(ys), len(xs)) from aggregate_posterior_density on an evenly spaced grid that
+    should hold most of N(0, I) (e.g. [-3, 3] on each axis or more). Deterministic, and
+    the same number prior_hole_fraction estimates by sampling.
+    """
+    gx, gy = np.meshgrid(np.asarray(xs, np.float64), np.asarray(ys, np.float64))
+    p = np.exp(-0.5 * (gx**2 + gy**2)) / (2 * math.pi)  # (len(ys), len(xs))
+    return float(p[q < ratio * p].sum() / p.sum())
 
 
 @dataclass(frozen=True)

@@ -127,7 +127,7 @@ def test_density_toggle_shades_the_map(latent: Any) -> None:
         f"() => {{ const s = ({GRAPH_STATE})({CHART!r});"
         " return s && s.traces.some((t) => t.type === 'heatmap'); }"
     )
-    assert "samples from the prior N(0, I) land where q(z)" in page.inner_text("body")
+    assert "of samples from the prior N(0, I) land where q(z)" in page.inner_text("body")
     _shot(page.locator(CHART).first, "latent_density")
     _shot(page.locator('[data-testid="stMain"]'), "latent_map_page")
 
