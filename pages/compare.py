@@ -91,7 +91,8 @@ def show_figures(models: dict[str, Checkpoint], same_data: bool) -> None:
         ck = models[side]
         col.markdown(f"#### :{'blue' if side == 'left' else 'violet'}[■] {ck.name}")
         col.caption(describe(ck))
-        for (key, label, help_text), cell in zip(FIGURES, col.columns(len(FIGURES)), strict=True):
+        cells = [cell for _ in range(2) for cell in col.columns(2)]  # 2 x 2: room for digits
+        for (key, label, help_text), cell in zip(FIGURES, cells, strict=True):
             value = figure(ck.metrics, key)
             delta = None
             other = figure(models["left"].metrics, key)

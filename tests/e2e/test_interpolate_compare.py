@@ -1,8 +1,9 @@
 """The Interpolation and Compare pages in a real browser: content drawn, no exception box.
 
 Screenshots go to test-artifacts/; the README's pictures are written as
-docs/interpolation.png (mnist-2d) and docs/compare.png (the shipped digits-2d, beta = 1,
-against a digits model with beta = 2 trained here with the same architecture).
+docs/interpolation.png (mnist-2d) and docs/compare.png (mnist-2d against mnist-20d). A
+beta comparison uses digits-2d (beta = 1) against a beta = 2 model trained here with the
+same architecture.
 """
 
 from __future__ import annotations
@@ -85,12 +86,27 @@ def test_interpolation_follows_the_steps_slider(page: Any, app_url: str) -> None
 
 
 def test_compare_of_different_data_explains_and_still_plots(page: Any, app_url: str) -> None:
-    open_app(page, f"{app_url}/compare?run=mnist-2d")
+    open_app(page, f"{app_url}/compare?run=frey-2d")  # the only Frey run: no partner on its data
     wait_for_plots(page, 3)  # rate-distortion and each model's map
     assert_no_exception(page)
     text = page.locator(MAIN).inner_text()
     assert "cannot be shown the same images" in text and "rate: KL" in text
+    assert page.locator(f'{MAIN} [data-testid="stDataFrame"]').count() == 0
     screenshot(page, "compare-different-data")
+
+
+def test_compare_2d_with_20d_mnist(page: Any, app_url: str) -> None:
+    """The README's picture: the shipped mnist-2d against mnist-20d on the same images."""
+    page.set_viewport_size({"width": 1400, "height": 2100})
+    open_app(page, f"{app_url}/compare?run=mnist-2d")
+    wait_for_plots(page, 3)
+    assert_no_exception(page)
+    main = page.locator(MAIN)
+    text = main.inner_text()
+    assert "mnist-20d" in text and "latent size 20" in text and "PCA of its 20 dimensions" in text
+    assert "rate: KL" in main.locator(".js-plotly-plot").first.inner_text()
+    assert main.locator('[data-testid="stDataFrame"]').count() == 1  # per-image −ELBO
+    assert (save_docs(page, "compare")).stat().st_size > 50_000
 
 
 @pytest.fixture(scope="module")
@@ -124,4 +140,4 @@ def test_compare_beta_1_with_beta_2(
     rd = main.locator(".js-plotly-plot").first
     assert "rate: KL" in rd.inner_text() and "digits-2d-beta2" in rd.inner_text()
     assert main.locator('[data-testid="stDataFrame"]').count() == 1  # per-image −ELBO
-    assert (save_docs(page, "compare")).stat().st_size > 50_000
+    screenshot(page, "compare-beta")
