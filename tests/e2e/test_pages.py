@@ -130,6 +130,18 @@ def test_every_page_loads_without_exception(page: Any, app_url: str) -> None:
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="known bug: the Overview is st.Page(default=True), which Streamlit serves at / only; "
+    "a link to /overview opens a 'Page not found' dialog before falling back to the main page",
+)
+def test_overview_url_path_opens_without_a_not_found_dialog(page: Any, app_url: str) -> None:
+    goto(page, f"{app_url}/overview", "variational autoencoder")
+    page.wait_for_timeout(1000)
+    dialogs = page.get_by_role("dialog")
+    assert dialogs.count() == 0, dialogs.first.inner_text()
+
+
 # --- Latent space -----------------------------------------------------------------------------
 
 
