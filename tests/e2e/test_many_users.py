@@ -146,7 +146,7 @@ NAV_LINKS_JS = "(nav) => Array.from(nav.querySelectorAll('a')).map((a) => a.inne
 
 
 @pytest.mark.xfail(
-    strict=True,
+    strict=False,
     reason="known bug: on a fresh server, sessions whose first run starts in Streamlit's legacy "
     "pages/ mode before another session leaves it are never rerun through app.py "
     "(pages.common._run_through_app checks a process-wide flag), so they list the helper "
