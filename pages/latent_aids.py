@@ -15,7 +15,8 @@ import streamlit as st
 
 import components.live_decoder as live
 from pages.common import Images, cache_key, show_error, show_image, show_tiles
-from pages.latent_figures import add_density, density_extent, formation_figure, samples_map
+from pages.latent_figures import add_density, density_extent, samples_map
+from pages.latent_replay import formation_figure
 from vae import Checkpoint
 from vae.explore import decode
 from vae.formation import SnapshotError, loss_curve, snapshot_frames
@@ -136,10 +137,14 @@ def show_encoder_samples(
         side = math.isqrt(n)
         show_tiles(s.images, side, f"{n} draws z = μ + σ·ε, decoded (row by row)", target=340)
     with right:
-        d = list(dims)
-        names = (f"z{dims[0] + 1}", f"z{dims[1] + 1}")
-        fig = samples_map(s.mu[d], s.sigma[d], s.z[:, d], mu[:, d], names)
-        st.plotly_chart(fig, key="latent_enc_map", config={"displayModeBar": False})
+        if mu.shape[1] < 2:
+            z = ", ".join(f"{v:+.2f}" for v in s.z[:8, 0])
+            st.caption(f"A 1-D code: the first draws are {z}, around μ = {s.mu[0]:+.2f}.")
+        else:
+            d = list(dims)
+            names = (f"z{dims[0] + 1}", f"z{dims[1] + 1}")
+            fig = samples_map(s.mu[d], s.sigma[d], s.z[:, d], mu[:, d], names)
+            st.plotly_chart(fig, key="latent_enc_map", config={"displayModeBar": False})
     sig = ", ".join(f"{v:.2f}" for v in s.sigma[:6]) + (", …" if len(s.sigma) > 6 else "")
     st.caption(f"σ of q(z|x) for this image: ({sig}). Where σ is small the code is pinned down.")
     st.markdown(
