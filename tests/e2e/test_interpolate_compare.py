@@ -1,7 +1,7 @@
 """The Interpolation and Compare pages in a real browser: content drawn, no exception box.
 
 Screenshots go to test-artifacts/; the README's pictures are written as
-docs/interpolation.png (mnist-2d) and docs/compare.png (mnist-2d against mnist-20d). A
+docs/interpolation.png (mnist-20d) and docs/compare.png (mnist-2d against mnist-20d). A
 beta comparison uses digits-2d (beta = 1) against a beta = 2 model trained here with the
 same architecture.
 """
@@ -28,6 +28,14 @@ STRIP_RATIOS_JS = f"""() => Array.from(document.querySelectorAll('{MAIN} img'))
     .map(i => [i.naturalWidth, i.naturalHeight, i.src.split('?')[0].split('.').pop()])"""
 
 
+# {trace name: y values} of the chart titled "Norm ..." (plotly's decoded data of the graph div)
+NORMS_JS = """() => {
+    const gd = Array.from(document.querySelectorAll('.js-plotly-plot'))
+        .find(g => ((g.layout.title || {}).text || '').includes('Norm'));
+    return Object.fromEntries(gd._fullData.map(t => [t.name, Array.from(t.y)]));
+}"""
+
+
 def wait_for_plots(page: Any, count: int) -> None:
     """Wait until `count` plotly charts have drawn and no element is still loading."""
     page.wait_for_function(PLOTS_DRAWN_JS, arg=2 * count, timeout=240_000)
@@ -50,7 +58,6 @@ def save_docs(page: Any, name: str) -> Path:
 
 
 def test_interpolation_draws_both_strips_the_map_and_the_gif(page: Any, app_url: str) -> None:
-    page.set_viewport_size({"width": 1400, "height": 1560})
     open_app(page, f"{app_url}/interpolate?run=mnist-2d")
     wait_for_plots(page, 2)
     assert_no_exception(page)
@@ -60,13 +67,20 @@ def test_interpolation_draws_both_strips_the_map_and_the_gif(page: Any, app_url:
     assert "gif" in kinds  # the animation is shown as the GIF it offers
     button = page.locator(MAIN).get_by_role("button", name="Download the GIF")
     assert button.is_visible()
-    # The README's picture: mnist-2d from a zero to a seven.
-    page.locator(".st-key-interp_B_class_mnist").click()
-    page.get_by_role("option", name="seven").click()
-    wait_for_app(page, rerun=True)
+    screenshot(page, "interpolate-mnist-2d")
+
+
+def test_slerp_keeps_the_norm_in_20d(page: Any, app_url: str) -> None:
+    """The README's picture: mnist-20d, where the straight path dips and slerp does not."""
+    page.set_viewport_size({"width": 1400, "height": 1560})
+    open_app(page, f"{app_url}/interpolate?run=mnist-20d")
     wait_for_plots(page, 2)
     assert_no_exception(page)
-    assert "(seven)" in page.locator(MAIN).inner_text()
+    norms = page.evaluate(NORMS_JS)
+    linear, spherical = norms["Linear (lerp)"], norms["Spherical (slerp)"]
+    assert len(linear) == len(spherical) == 10
+    assert min(linear) < 0.8 * min(spherical)  # the straight line cuts through the middle
+    assert "20-dimensional space" in page.locator(MAIN).inner_text()
     assert (save_docs(page, "interpolation")).stat().st_size > 50_000
 
 
