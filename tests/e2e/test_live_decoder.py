@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -38,37 +36,15 @@ TINY = {
 TOLERANCE = 1e-4
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"Chromium via Playwright is required in CI: {reason}")
-    pytest.skip(f"Chromium via Playwright is not available: {reason}")
-
-
-def _executable() -> str | None:
-    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
-    return path or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-
-
 @pytest.fixture(scope="module")
-def decoder_page() -> Iterator[Any]:
-    """A blank Chromium page with decoder.js loaded."""
-    try:
-        from playwright.sync_api import Error, sync_playwright
-    except ImportError as exc:
-        _unavailable(str(exc))
-    with sync_playwright() as pw:
-        try:
-            browser = pw.chromium.launch(
-                executable_path=_executable(),
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-            )
-        except Error as exc:
-            _unavailable(str(exc).splitlines()[0])
-        page = browser.new_page()
-        page.set_content("<!doctype html><title>decoder</title>")
-        page.add_script_tag(content=DECODER_JS.read_text(encoding="utf-8"))
-        yield page
-        browser.close()
+def decoder_page(browser: Any) -> Iterator[Any]:
+    """A blank page in the session's Chromium with decoder.js loaded."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_content("<!doctype html><title>decoder</title>")
+    page.add_script_tag(content=DECODER_JS.read_text(encoding="utf-8"))
+    yield page
+    context.close()
 
 
 @pytest.fixture(scope="module")
