@@ -24,7 +24,6 @@ PAGES = [
         title="Overview",
         icon=":material/school:",
         url_path="overview",
-        default=True,
     ),
     st.Page(
         "pages/training.py",
@@ -55,6 +54,14 @@ PAGES = [
         url_path="compare",
     ),
 ]
+
+
+def _home() -> None:
+    """`/` opens the Overview at its own address, /overview, keeping the link's parameters."""
+    st.switch_page(PAGES[0], query_params=st.query_params.to_dict())
+
+
+HOME = st.Page(_home, title="Overview", url_path="home", default=True, visibility="hidden")
 
 
 def checkpoint_picker() -> None:
@@ -104,7 +111,7 @@ def checkpoint_picker() -> None:
             )
 
 
-navigation = st.navigation(PAGES)
+navigation = st.navigation([HOME, *PAGES])
 checkpoint_picker()
 st.sidebar.divider()
 st.sidebar.caption(

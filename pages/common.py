@@ -23,6 +23,7 @@ Public API
 from __future__ import annotations
 
 import logging
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,14 +106,25 @@ def _run_through_app() -> None:
 
     Streamlit treats a folder named pages/ beside the main script as its legacy multipage
     layout until st.navigation is first called in the process, so a deep link such as
-    /decoder served first after a start would run the page alone, without app.py. Switch
-    that legacy mode off and rerun: the same URL then runs through app.py.
+    /decoder served first after a start runs the page alone, without app.py. Such a run is
+    recognised by app.py missing from the call stack (a process-wide flag cannot tell:
+    another session may switch it while this run is under way); legacy mode is then
+    switched off and the run repeated, and the same URL runs through app.py.
     """
     from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
+    ctx = get_script_run_ctx()
+    if ctx is None or Path(ctx.main_script_path).name != "app.py":
+        return  # a page run on its own on purpose (tests), not through the app
+    main = str(Path(ctx.main_script_path).resolve())
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_filename == main or frame.f_code.co_filename == ctx.main_script_path:
+            return
+        frame = frame.f_back
+    PagesManager.uses_pages_directory = False
+    st.rerun()
 
 
 def selected_run() -> str | None:

@@ -145,13 +145,6 @@ def go_to(page: Any, title: str, heading: str) -> None:
 NAV_LINKS_JS = "(nav) => Array.from(nav.querySelectorAll('a')).map((a) => a.innerText.trim())"
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known bug: on a fresh server, sessions whose first run starts in Streamlit's legacy "
-    "pages/ mode before another session leaves it are never rerun through app.py "
-    "(pages.common._run_through_app checks a process-wide flag), so they list the helper "
-    "modules in pages/ as pages and have no checkpoint picker",
-)
 def test_first_visits_at_once_on_a_fresh_server_run_through_the_app(
     browser: Any, server: Server
 ) -> None:

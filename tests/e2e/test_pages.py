@@ -147,11 +147,6 @@ def test_picker_shows_the_selected_checkpoint_on_every_page(page: Any, app_url: 
         assert shown.startswith("mnist-2d "), f"{title}: the picker shows {shown!r}"
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known bug: the Overview is st.Page(default=True), which Streamlit serves at / only; "
-    "a link to /overview opens a 'Page not found' dialog before falling back to the main page",
-)
 def test_overview_url_path_opens_without_a_not_found_dialog(page: Any, app_url: str) -> None:
     goto(page, f"{app_url}/overview", "variational autoencoder")
     page.wait_for_timeout(1000)
