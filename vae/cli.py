@@ -36,6 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
     a("--epochs", type=int, default=None, help="epochs to train to (default 10)")
     a("--batch-size", type=int, default=128)
     a("--lr", type=float, default=1e-3, help="Adam learning rate")
+    a(
+        "--lr-anneal-epochs",
+        type=int,
+        default=None,
+        help="lower the learning rate along a half cosine over the last N epochs (default 0)",
+    )
     a("--seed", type=int, default=0)
     a("--device", default="auto", help=f"{', '.join(DEVICES)}")
     a("--image-size", type=int, default=28, help="side length for folder: datasets")
@@ -73,6 +79,7 @@ def parse_train_args(
             lr=args.lr,
             beta=args.beta,
             warmup_epochs=args.warmup_epochs,
+            lr_anneal_epochs=args.lr_anneal_epochs or 0,
             binarize=args.binarize,
             seed=args.seed,
             device=args.device,

@@ -129,6 +129,7 @@ class TrainConfig:
     lr: float = 1e-3
     beta: float = 1.0
     warmup_epochs: int = 0
+    lr_anneal_epochs: int = 0  # the last N epochs lower lr along a half cosine
     binarize: bool = False
     seed: int = 0
     device: str = "auto"
@@ -162,6 +163,11 @@ class TrainConfig:
             _is_int(self.warmup_epochs) and self.warmup_epochs >= 0,
             f"warmup_epochs must be a whole number of at least 0, got {self.warmup_epochs!r}",
         )
+        _check(
+            _is_int(self.lr_anneal_epochs) and 0 <= self.lr_anneal_epochs <= self.epochs,
+            f"lr_anneal_epochs must be a whole number from 0 to epochs ({self.epochs!r}), "
+            f"got {self.lr_anneal_epochs!r}",
+        )
         _check(isinstance(self.binarize, bool), "binarize must be true or false")
         _check(
             _is_int(self.seed) and self.seed >= 0,
@@ -186,6 +192,16 @@ class TrainConfig:
         if self.warmup_epochs <= 0:
             return self.beta
         return self.beta * min(1.0, (epoch + 1) / self.warmup_epochs)
+
+    def lr_at(self, epoch: int) -> float:
+        """Learning rate for a 0-based epoch: constant, then over the last lr_anneal_epochs
+        epochs a half cosine towards 0 (epoch i of n gets lr * (1 + cos(pi * i / (n + 1))) / 2,
+        i = 1..n), a function of the epoch alone, so a resumed run follows the same schedule."""
+        start = self.epochs - self.lr_anneal_epochs
+        if self.lr_anneal_epochs <= 0 or epoch < start:
+            return self.lr
+        i = epoch - start + 1
+        return self.lr * 0.5 * (1.0 + math.cos(math.pi * i / (self.lr_anneal_epochs + 1)))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

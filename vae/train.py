@@ -216,6 +216,9 @@ def _train_locked(
         _status(out, state="running", epoch=epoch, epochs=cfg.epochs, step=0, steps=steps)
         torch.manual_seed(_epoch_seed(cfg.seed, epoch))
         beta = cfg.beta_at(epoch)
+        lr = cfg.lr_at(epoch)
+        for group in opt.param_groups:
+            group["lr"] = lr
         model.train()
         t0 = time.perf_counter()
         last_status = t0
@@ -253,6 +256,7 @@ def _train_locked(
             "seconds": seconds,
             "samples_seen": samples_seen,
             "beta": beta,
+            "lr": lr,
         }
         history.append(row)
         # Order matters for a kill at any moment: the resume state (with this row) first,
@@ -308,6 +312,11 @@ def main(argv: list[str] | None = None) -> int:
             cfg = replace(
                 stored.train,
                 epochs=args.epochs if args.epochs_given else stored.train.epochs,
+                lr_anneal_epochs=(
+                    stored.train.lr_anneal_epochs
+                    if args.lr_anneal_epochs is None
+                    else args.lr_anneal_epochs
+                ),
                 device=cfg.device,
             )
         data = load_dataset(cfg.dataset, image_size=cfg.image_size, channels=cfg.channels)

@@ -35,6 +35,7 @@ MORE_BAD_ARGS = {
     "conv on odd sizes": (["--arch", "conv", "--hidden-dims", "4,8,16,32"], "divisible by 16"),
     "negative iwae samples": (["--iwae-samples", "-2"], "--iwae-samples"),
     "unknown device": (["--device", "tpu"], "--device"),
+    "anneal longer than the run": (["--lr-anneal-epochs", "5"], "--lr-anneal-epochs"),
 }
 
 

@@ -6,6 +6,7 @@ import errno
 import fcntl
 import io
 import json
+import math
 import signal
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -224,3 +225,57 @@ def test_a_failed_write_keeps_the_previous_checkpoint_and_is_reported(
         == 0
     )
     assert load_checkpoint(run_copy).epoch == 3
+
+
+# --- learning-rate annealing ----------------------------------------------------------------
+
+
+def test_lr_anneal_keeps_lr_then_falls_along_a_half_cosine():
+    _, cfg = tiny_configs(epochs=6, lr=1e-2, lr_anneal_epochs=3)
+    rates = [cfg.lr_at(e) for e in range(6)]
+    assert rates[:3] == [1e-2, 1e-2, 1e-2]
+    expected = [1e-2 * 0.5 * (1 + math.cos(math.pi * i / 4)) for i in (1, 2, 3)]
+    assert rates[3:] == pytest.approx(expected)
+    assert rates[3] > rates[4] > rates[5] > 0
+    assert [tiny_configs(epochs=3)[1].lr_at(e) for e in range(3)] == [1e-3] * 3
+
+
+def test_lr_anneal_longer_than_the_run_is_refused():
+    with pytest.raises(
+        ValueError, match="lr_anneal_epochs must be a whole number from 0 to epochs"
+    ):
+        tiny_configs(epochs=2, lr_anneal_epochs=3)
+
+
+def test_an_annealed_run_stopped_mid_way_resumes_to_the_same_weights(
+    digits: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    model_cfg, cfg = tiny_configs(epochs=4, lr=5e-3, lr_anneal_epochs=2)
+    train(digits, model_cfg, cfg, tmp_path / "whole", log=io.StringIO())
+    whole = load_checkpoint(tmp_path / "whole")
+    assert [h["lr"] for h in whole.history] == pytest.approx([cfg.lr_at(e) for e in range(4)])
+
+    class Stop(Exception):
+        pass
+
+    real = vae.train.elbo_terms
+    calls = {"n": 0}
+    steps = -(-len(digits.train_x) // cfg.batch_size)
+
+    def stop_in_the_first_annealed_epoch(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 2 * steps + 2:
+            raise Stop
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(vae.train, "elbo_terms", stop_in_the_first_annealed_epoch)
+    with pytest.raises(Stop):
+        train(digits, model_cfg, cfg, tmp_path / "split", log=io.StringIO())
+    monkeypatch.undo()
+    assert load_checkpoint(tmp_path / "split").epoch == 2
+    train(digits, model_cfg, cfg, tmp_path / "split", resume=True, log=io.StringIO())
+    a, b = (
+        _tensors(tmp_path / "whole" / "model.safetensors"),
+        _tensors(tmp_path / "split" / "model.safetensors"),
+    )
+    assert all(torch.equal(a[k], b[k]) for k in a)
