@@ -17,6 +17,7 @@ import components.live_decoder as live
 from pages.common import Images, cache_key, show_error, show_image, show_tiles
 from pages.latent_figures import add_density, density_extent, samples_map
 from pages.latent_replay import formation_figure
+from pages.plots import PALETTE
 from vae import Checkpoint
 from vae.explore import decode
 from vae.formation import SnapshotError, loss_curve, snapshot_frames
@@ -263,6 +264,7 @@ def show_hover(ckpt: Checkpoint, images: Images, mu: np.ndarray) -> None:
             images.y,
             key="latent_live",
             classes=list(images.classes),
+            colors=PALETTE,  # the Map tab's colours
             size_px=460,
             image_px=280,
         )

@@ -152,12 +152,15 @@ def live_map(
     size_px: int = 360,
     image_px: int = 280,
     dim_names: Sequence[str] | None = None,
+    colors: Sequence[str] | None = None,
 ) -> list[float] | None:
     """A 2-D latent map of points coloured by label; hovering decodes the point under the pointer.
 
     points: (N, 2) latent codes (e.g. posterior means). labels: (N,) integers indexing
-    classes (legend names). Clicking or dragging pins a point; returns the pinned position
-    (sent on pointer release), or None until the first pin. Only for 2-D models.
+    classes (legend names). colors: CSS colours by label (default: the theme's chart colours),
+    so the map can match a plotly figure beside it. Clicking or dragging pins a point;
+    returns the pinned position (sent on pointer release), or None until the first pin.
+    Only for 2-D models.
     """
     if int(spec["latent_dim"]) != 2:
         raise ValueError(f"live_map needs a 2-D latent space, this one has {spec['latent_dim']}")
@@ -187,6 +190,7 @@ def live_map(
             "y": ys,
             "label": ls,
             "classes": list(classes) if classes is not None else [],
+            "colors": list(colors) if colors is not None else [],
             "extent": box,
         },
     }

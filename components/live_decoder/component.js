@@ -240,7 +240,9 @@ class LiveView {
       grid: cssVar(n, "--st-border-color", "rgba(49, 51, 63, 0.15)"),
       primary: cssVar(n, "--st-primary-color", "#ff4b4b"),
       font: cssVar(n, "--st-font", "sans-serif"),
-      palette: cat ? cat.split(",").map((s) => s.trim()) : PALETTE,
+      palette: (this.data.map && this.data.map.colors && this.data.map.colors.length)
+        ? this.data.map.colors
+        : cat ? cat.split(",").map((s) => s.trim()) : PALETTE,
     };
     this.root.style.colorScheme = isDark(this.colors.bg) ? "dark" : "light"; // native sliders
     if (this.plane) {

@@ -215,8 +215,14 @@ def test_map_hover_previews_and_leaving_returns_to_the_pin(
         }.items()
     }
     extent = [-3.0, 3.0, -3.0, 3.0]
-    data = _data(spec, "map", map={"id": "m", "classes": ["a", "b", "c"], "extent": extent, **b64})
+    colors = ["#ff0000", "#00aa00", "#0000ff"]  # given, as the Latent page gives its plotly palette
+    classes = {"classes": ["a", "b", "c"], "colors": colors}
+    data = _data(spec, "map", map={"id": "m", "extent": extent, **classes, **b64})
     _mount(decoder_page, data)
+    swatches = decoder_page.locator(".ld-swatch").evaluate_all(
+        "(els) => els.map((e) => getComputedStyle(e).backgroundColor)"
+    )
+    assert swatches == ["rgb(255, 0, 0)", "rgb(0, 170, 0)", "rgb(0, 0, 255)"]
     box = decoder_page.locator(".ld-overlay").bounding_box()
     decoder_page.mouse.move(box["x"] + 0.8 * box["width"], box["y"] + 0.5 * box["height"])
     decoder_page.evaluate(NEXT_FRAME)
