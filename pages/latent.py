@@ -230,7 +230,7 @@ def show_selection(ckpt: Checkpoint, images: Images, chosen: list[int], prior: b
 tabs = dict(
     zip(
         aids.tabs_for(d),
-        st.tabs(aids.tabs_for(d), key=aids.TAB_KEY, on_change="rerun"),
+        st.tabs(aids.tabs_for(d), key=aids.TAB_KEY, on_change="rerun", bind="query-params"),
         strict=True,
     )
 )

@@ -31,12 +31,13 @@ from vae.posterior import (
 GRID = 120  # density cells per side
 DRAWS = (4, 9, 16, 25, 36, 49, 64)
 FOCUS_KEY = "latent_focus"  # the image the q(z|x) view starts on (set by a map selection)
-TAB_KEY = "latent_tab"
+TAB_KEY = "view"  # also the URL's query parameter: /latent?view=Map opens that view
 HANDOFF_KEY = "decoder_z"  # read by the Decoder page: {"run", "z", "source"}
-MAP_TAB = ":material/scatter_plot: Map"
-HOVER_TAB = ":material/mouse: Hover to decode"
-SAMPLES_TAB = ":material/casino: Samples from q(z|x)"
-TRAINING_TAB = ":material/movie: Over training"
+# Plain labels: the open one is written verbatim into the URL.
+MAP_TAB = "Map"
+HOVER_TAB = "Hover to decode"
+SAMPLES_TAB = "Samples from q(z|x)"
+TRAINING_TAB = "Over training"
 
 
 def tabs_for(latent_dim: int) -> list[str]:

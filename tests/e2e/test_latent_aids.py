@@ -167,3 +167,16 @@ def test_samples_from_q_z_given_x_are_tiled(latent: Any) -> None:
     assert images.count() == 3
     assert "16 draws" in page.inner_text('[data-testid="stMain"]')
     _shot(page.locator('[data-testid="stMain"]'), "latent_samples")
+
+
+def test_the_open_view_lives_in_the_url(page: Any, app_url: str) -> None:
+    open_app(page, app_url)
+    open_app(page, f"{app_url}/latent?run={CHECKPOINT}&view=Over+training")
+    selected = page.get_by_role("tab", selected=True)
+    selected.first.wait_for()
+    assert selected.first.inner_text().strip() == "Over training"
+    _tab(page, "Hover to decode")
+    page.wait_for_url(
+        lambda url: "view=Hover+to+decode" in url or "view=Hover%20to%20decode" in url
+    )
+    assert f"run={CHECKPOINT}" in page.url
