@@ -20,8 +20,8 @@ run digits-2d --dataset digits --arch mlp --hidden-dims 256,128 --latent-dim 2 -
 run frey-2d --dataset frey --arch mlp --hidden-dims 200 --latent-dim 2 --likelihood gaussian \
   --epochs 300 --batch-size 100 --lr 1e-3
 # A 2-D code needs a strong decoder: a wide MLP beats the small conv net here.
-run mnist-2d --dataset mnist --arch mlp --hidden-dims 1024,512 --latent-dim 2 --epochs 80 \
-  --lr-anneal-epochs 15
+run mnist-2d --dataset mnist --arch mlp --hidden-dims 1024,512 --latent-dim 2 --epochs 50 \
+  --lr-anneal-epochs 12
 run mnist-20d --dataset mnist --arch conv --hidden-dims 32,64 --latent-dim 20 --epochs 105 \
   --lr-anneal-epochs 25
 # The IWAE estimate of -log p(x) with K = 1000 importance samples, on the first 1000 test
