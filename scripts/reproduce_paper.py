@@ -59,7 +59,8 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"{cpu}, {torch.get_num_threads()} threads, torch {torch.__version__}, CPU"
+    n = torch.get_num_threads()
+    return f"{cpu}, {n} thread{'s' if n != 1 else ''}, torch {torch.__version__}, CPU"
 
 
 def figure2(epochs: int, sizes: list[int]) -> None:
