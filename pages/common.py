@@ -46,7 +46,7 @@ from vae.share import ShareError, parse_run
 
 CHECKPOINT_KEY = "checkpoint"
 RUN_PARAM = "run"  # the URL's query parameter naming the checkpoint
-_LINK_RUN_KEY = "link_run_seen"  # the ?run= value last read from or written to the URL
+_LINK_RUN_KEY = "link_runs_seen"  # every ?run= value read from or written to the URL
 _log = logging.getLogger(__name__)
 
 
@@ -139,13 +139,17 @@ def selected_run() -> str | None:
 def take_link_run(usable: list[str], fallback: str | None) -> None:
     """Select the checkpoint named by the URL's ?run=, once per new value.
 
-    Only a name among `usable` is accepted (a plain folder name, see vae.share.parse_run);
-    anything else gets an st.warning and the current or `fallback` checkpoint stays.
+    A value this session has seen before (read, or written by write_link_run) is not a new
+    link: a rerun can carry the address from before the last choice reached the browser,
+    and taking that would undo the choice. Only a name among `usable` is accepted (a plain
+    folder name, see vae.share.parse_run); anything else gets an st.warning and the current
+    or `fallback` checkpoint stays.
     """
     value = st.query_params.get(RUN_PARAM)
-    if value is None or value == st.session_state.get(_LINK_RUN_KEY):
+    seen: set[str] = st.session_state.setdefault(_LINK_RUN_KEY, set())
+    if value is None or value in seen:
         return
-    st.session_state[_LINK_RUN_KEY] = value
+    seen.add(value)
     try:
         st.session_state[CHECKPOINT_KEY] = parse_run(value, usable)
     except ShareError as exc:
@@ -162,7 +166,7 @@ def write_link_run(name: str) -> None:
     """Put the selected checkpoint in the URL (?run=NAME) so a copied address reopens it."""
     if st.query_params.get(RUN_PARAM) != name:
         st.query_params[RUN_PARAM] = name
-    st.session_state[_LINK_RUN_KEY] = name
+    st.session_state.setdefault(_LINK_RUN_KEY, set()).add(name)
 
 
 def current_checkpoint() -> Checkpoint:

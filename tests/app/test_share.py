@@ -135,3 +135,18 @@ def test_other_pages_keep_the_checkpoint_in_the_url(ckpt_dir):
     assert picker(at) == "digits-3d" and at.query_params["run"] == "digits-3d"
     at.switch_page("pages/latent.py").run()
     assert picker(at) == "digits-3d" and at.query_params["run"] == "digits-3d"
+
+
+def test_an_address_from_before_the_last_choice_does_not_undo_it(ckpt_dir):
+    at = app()
+    at.default_timeout = TIMEOUT
+    at.query_params["run"] = "digits-3d"
+    at.run()
+    assert picker(at) == "digits-3d"
+    (box,) = [s for s in at.sidebar.selectbox if s.key == "checkpoint"]
+    box.select("digits-2d")
+    for _ in range(2):  # two reruns before the browser shows the new address
+        at.query_params["run"] = "digits-3d"
+        at.run()
+        assert picker(at) == "digits-2d" and at.query_params["run"] == "digits-2d"
+    assert not at.warning
