@@ -26,4 +26,6 @@ run mnist-20d --dataset mnist --arch conv --hidden-dims 32,64 --latent-dim 20 --
   --lr-anneal-epochs 25
 # The IWAE estimate of -log p(x) with K = 1000 importance samples, on the first 1000 test
 # images (a full-test-set run takes about ten times as long on a CPU).
-"$py" -m vae.evaluate "$out/mnist-20d" --iwae-samples 1000 --limit 1000 --write
+for name in mnist-2d mnist-20d; do
+  "$py" -m vae.evaluate "$out/$name" --iwae-samples 1000 --limit 1000 --write
+done
