@@ -180,7 +180,11 @@ def _train_locked(
         start_epoch, last_row = _load_resume(out, model, opt)
         history = [h for h in read_history(out) if h.get("epoch", 0) <= start_epoch]
         if last_row and (not history or history[-1].get("epoch", 0) < start_epoch):
-            history.append(last_row)  # killed after the weights, before the history line
+            # Killed after the resume state, before the weights or the history line: bring
+            # both up to it now, as the epoch loop may have nothing left to run.
+            history.append(last_row)
+            save_model(out, model, start_epoch)
+            write_jsonl(out / "history.jsonl", history)
     elif (out / MODEL_FILE).exists() or (out / RESUME_FILE).exists():
         raise TrainingError(
             f"{out} already holds a run; pass --resume to continue it or choose another --out"

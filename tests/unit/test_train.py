@@ -279,3 +279,32 @@ def test_an_annealed_run_stopped_mid_way_resumes_to_the_same_weights(
         _tensors(tmp_path / "split" / "model.safetensors"),
     )
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_a_kill_between_the_resume_state_and_the_weights_is_repaired_on_resume(
+    digits: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    class Stop(Exception):
+        pass
+
+    model_cfg, cfg = tiny_configs(epochs=2)
+    out = tmp_path / "run"
+    real = vae.train.save_model
+
+    def stop_before_the_second_epochs_weights(folder: Path, model: Any, epoch: int) -> None:
+        if epoch == 2:
+            raise Stop
+        real(folder, model, epoch)
+
+    monkeypatch.setattr(vae.train, "save_model", stop_before_the_second_epochs_weights)
+    with pytest.raises(Stop):
+        train(digits, model_cfg, cfg, out, log=io.StringIO())
+    monkeypatch.undo()
+    assert load_checkpoint(out).epoch == 1  # the resume state already holds epoch 2
+    train(digits, model_cfg, cfg, out, resume=True, log=io.StringIO())  # nothing left to run
+    ckpt = load_checkpoint(out)
+    assert ckpt.epoch == 2
+    assert [h["epoch"] for h in ckpt.history] == [1, 2]
+    resume = _tensors(out / "resume.safetensors")
+    weights = _tensors(out / "model.safetensors")
+    assert all(torch.equal(weights[k], resume[f"model.{k}"]) for k in weights)
