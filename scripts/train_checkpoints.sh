@@ -6,14 +6,19 @@
 set -euo pipefail
 out="${1:-checkpoints}"
 py="${PYTHON:-python}"
-run() {
+run() {  # NAME ARGS... [--then ARGS...]: train NAME; each --then stage resumes the one before
   local name="$1"; shift
   if [ -f "$out/$name/model.safetensors" ] && [ ! -f "$out/$name/resume.safetensors" ]; then
     echo "$out/$name is already trained; skipping"; return
   fi
-  local resume=()
-  [ -f "$out/$name/resume.safetensors" ] && resume=(--resume)
-  "$py" -m vae.train --out "$out/$name" --seed 0 "$@" "${resume[@]}"
+  local stage=() arg
+  for arg in "$@" --then; do
+    if [ "$arg" != --then ]; then stage+=("$arg"); continue; fi
+    local resume=()
+    [ -f "$out/$name/resume.safetensors" ] && resume=(--resume)
+    "$py" -m vae.train --out "$out/$name" --seed 0 "${stage[@]}" "${resume[@]}"
+    stage=()
+  done
   rm -f "$out/$name/resume.safetensors" "$out/$name/status.json" "$out/$name/.lock"
 }
 run digits-2d --dataset digits --arch mlp --hidden-dims 256,128 --latent-dim 2 --epochs 200 --batch-size 64
@@ -24,13 +29,8 @@ run mnist-2d --dataset mnist --arch mlp --hidden-dims 1024,512 --latent-dim 2 --
   --lr-anneal-epochs 12
 # mnist-20d in two stages: 105 epochs with the last 25 annealed, then a warm restart of
 # the learning rate for 25 more epochs, annealed again (the lr of each epoch is in history.jsonl).
-if [ ! -f "$out/mnist-20d/model.safetensors" ] || [ -f "$out/mnist-20d/resume.safetensors" ]; then
-  "$py" -m vae.train --out "$out/mnist-20d" --seed 0 --dataset mnist --arch conv \
-    --hidden-dims 32,64 --latent-dim 20 --epochs 105 --lr-anneal-epochs 25 \
-    $([ -f "$out/mnist-20d/resume.safetensors" ] && echo --resume)
-  "$py" -m vae.train --out "$out/mnist-20d" --resume --epochs 130 --lr-anneal-epochs 25
-  rm -f "$out/mnist-20d/resume.safetensors" "$out/mnist-20d/status.json" "$out/mnist-20d/.lock"
-fi
+run mnist-20d --dataset mnist --arch conv --hidden-dims 32,64 --latent-dim 20 --epochs 105 \
+  --lr-anneal-epochs 25 --then --epochs 130 --lr-anneal-epochs 25
 # The IWAE estimate of -log p(x) with K = 1000 importance samples, on the first 1000 test
 # images (a full-test-set run takes about ten times as long on a CPU).
 for name in mnist-2d mnist-20d; do
