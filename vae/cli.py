@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     a("--warmup-epochs", type=int, default=0, help="epochs of linear KL warm-up from 0 to beta")
     a("--epochs", type=int, default=None, help="epochs to train to (default 10)")
     a("--batch-size", type=int, default=128)
-    a("--lr", type=float, default=1e-3, help="Adam learning rate")
+    a("--lr", type=float, default=None, help="Adam learning rate (default 0.001)")
     a(
         "--lr-anneal-epochs",
         type=int,
@@ -54,7 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     a("--iwae-samples", type=int, default=0, help="K for an IWAE estimate at the end (0: none)")
     a("--out", required=True, help="checkpoint folder to write")
-    a("--resume", action="store_true", help="continue the run in --out from its last epoch")
+    a(
+        "--resume",
+        action="store_true",
+        help="continue the run in --out from its last epoch; --epochs, --lr, --lr-anneal-epochs "
+        "and --device may be changed, the rest comes from the run",
+    )
     return p
 
 
@@ -65,6 +70,8 @@ def parse_train_args(
     args = build_parser().parse_args(argv)
     args.epochs_given = args.epochs is not None
     epochs = args.epochs if args.epochs is not None else 10
+    args.lr_given = args.lr is not None
+    args.lr = args.lr if args.lr is not None else 1e-3
     if args.iwae_samples < 0:
         raise ConfigError(f"--iwae-samples must be 0 or more, got {args.iwae_samples}")
     if not math.isfinite(args.lr) or args.lr <= 0:

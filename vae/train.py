@@ -316,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
             cfg = replace(
                 stored.train,
                 epochs=args.epochs if args.epochs_given else stored.train.epochs,
+                lr=args.lr if args.lr_given else stored.train.lr,
                 lr_anneal_epochs=(
                     stored.train.lr_anneal_epochs
                     if args.lr_anneal_epochs is None

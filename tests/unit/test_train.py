@@ -308,3 +308,17 @@ def test_a_kill_between_the_resume_state_and_the_weights_is_repaired_on_resume(
     resume = _tensors(out / "resume.safetensors")
     weights = _tensors(out / "model.safetensors")
     assert all(torch.equal(weights[k], resume[f"model.{k}"]) for k in weights)
+
+
+def test_resume_can_restart_the_schedule_with_a_new_lr_and_later_resumes_keep_it(
+    run_copy: Path, keep_sigterm: None
+):
+    """A warm restart: --lr and --lr-anneal-epochs on --resume apply to the epochs still to
+    run; the epochs already trained keep the rate they had, and a plain --resume later keeps
+    the new settings instead of falling back to the defaults."""
+    start = ["--out", str(run_copy), "--resume", "--device", "cpu"]
+    assert vae.train.main([*start, "--epochs", "3", "--lr", "0.002"]) == 0
+    assert vae.train.main([*start, "--epochs", "5", "--lr-anneal-epochs", "1"]) == 0
+    ckpt = load_checkpoint(run_copy)
+    assert ckpt.config.train.lr == 0.002 and ckpt.config.train.lr_anneal_epochs == 1
+    assert [h["lr"] for h in ckpt.history] == pytest.approx([1e-3, 1e-3, 2e-3, 2e-3, 1e-3])
