@@ -234,6 +234,22 @@ def training_form() -> None:
             key="training_lr",
             help="Adam's step size.",
         )
+        warmup = a.number_input(
+            L["warmup_epochs"],
+            value=0,
+            step=1,
+            key="training_warmup",
+            help="Raise β linearly from 0 over the first epochs, so the codes carry "
+            "information before the KL pulls them to the prior. 0: off.",
+        )
+        anneal = b.number_input(
+            L["lr_anneal_epochs"],
+            value=0,
+            step=1,
+            key="training_anneal",
+            help="Lower the learning rate along a half cosine over the last epochs; "
+            "usually a few nats better at the end. 0: off.",
+        )
         name = st.text_input(
             L["name"],
             "",
@@ -256,6 +272,8 @@ def training_form() -> None:
         epochs=epochs,
         batch_size=batch,
         lr=lr,
+        warmup_epochs=warmup,
+        lr_anneal_epochs=anneal,
         name=name.strip(),
     )
     try:

@@ -29,6 +29,8 @@ FIELD_LABELS = {
     "epochs": "Epochs",
     "batch_size": "Batch size",
     "lr": "Learning rate",
+    "warmup_epochs": "KL warm-up epochs",
+    "lr_anneal_epochs": "Learning-rate anneal epochs",
     "seed": "Seed",
     "name": "Run name",
 }
@@ -55,6 +57,8 @@ class JobRequest:
     epochs: int = 10
     batch_size: int = 128
     lr: float = 1e-3
+    warmup_epochs: int = 0
+    lr_anneal_epochs: int = 0
     likelihood: str = ""
     seed: int = 0
     name: str = ""
@@ -66,6 +70,8 @@ class JobRequest:
         args += [f"--likelihood={self.likelihood}"] if self.likelihood else []
         args += [f"--latent-dim={self.latent_dim}", f"--beta={self.beta}"]
         args += [f"--epochs={self.epochs}", f"--batch-size={self.batch_size}"]
+        args += [f"--warmup-epochs={self.warmup_epochs}"] if self.warmup_epochs else []
+        args += [f"--lr-anneal-epochs={self.lr_anneal_epochs}"] if self.lr_anneal_epochs else []
         return [*args, f"--lr={self.lr}", f"--seed={self.seed}", f"--out={out}"]
 
 
@@ -116,7 +122,14 @@ def validate_request(req: JobRequest, root: Path) -> tuple[str, list[str]]:
     name = check_run_name(req.name) if req.name else new_run_name(req, root)
     if (root / name).exists():
         raise JobRequestError("name", f"a run named {name!r} exists already; choose another name")
-    for field in ("latent_dim", "epochs", "batch_size", "seed"):
+    for field in (
+        "latent_dim",
+        "epochs",
+        "batch_size",
+        "seed",
+        "warmup_epochs",
+        "lr_anneal_epochs",
+    ):
         _whole(field, getattr(req, field))
     argv = req.argv(root.resolve() / name)
     try:

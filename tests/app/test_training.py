@@ -47,6 +47,7 @@ def test_history_curves_have_one_point_per_epoch(ckpt_dir: Path) -> None:
         ("training_beta", -1.0, "β (KL weight)"),
         ("training_name", "../outside", "Run name"),
         ("training_hidden", "64,x", "Hidden layers"),
+        ("training_anneal", 25, "Learning-rate anneal epochs"),
     ],
 )
 def test_the_form_refuses_bad_values_naming_the_field(
@@ -69,6 +70,7 @@ def test_a_job_from_the_form_finishes_and_can_be_selected(no_jobs_left: Path) ->
     at = app(PAGE).run()
     at.number_input(key="training_epochs").set_value(2)
     at.number_input(key="training_batch").set_value(256)
+    at.number_input(key="training_anneal").set_value(1)
     at.text_input(key="training_hidden").set_value("16")
     at.text_input(key="training_name").set_value("from-form")
     button(at, SUBMIT).click().run()
@@ -83,6 +85,9 @@ def test_a_job_from_the_form_finishes_and_can_be_selected(no_jobs_left: Path) ->
     rerun_until(at, lambda at: any("finished" in s.value for s in at.success))
     assert not at.exception
     assert [r["epoch"] for r in history(root / "from-form")] == [1, 2]
+    assert [r["lr"] for r in history(root / "from-form")] == pytest.approx(
+        [1e-3, 5e-4]
+    )  # annealed last epoch
     assert "from-form" in [r.name for r in list_runs(root) if r.ok]
     assert len(plotly_spec(at, 1)["data"][0]["x"]) == 2  # the live curves, one point per epoch
     button(at, "Select from-form").click().run()

@@ -51,6 +51,9 @@ def root(tmp_path: Path) -> Path:
         ({"lr": math.nan}, "lr", "finite"),
         ({"lr": 0.0}, "lr", "above 0"),
         ({"beta": math.inf}, "beta", "finite"),
+        ({"warmup_epochs": -1}, "warmup_epochs", "at least 0"),
+        ({"lr_anneal_epochs": 11}, "lr_anneal_epochs", "from 0 to epochs (10)"),
+        ({"lr_anneal_epochs": 1.5}, "lr_anneal_epochs", "whole number"),
         ({"batch_size": 5000}, "batch_size", "1500 training images"),
         ({"batch_size": 0}, "batch_size", "from 1"),
         ({"dataset": "imagenet"}, "dataset", "unknown data set"),
@@ -89,6 +92,9 @@ def test_existing_name_is_refused_and_generated_names_are_fresh(root: Path) -> N
         jobs.validate_request(request(name="taken"), root)
     name, argv = jobs.validate_request(request(), root)
     assert name.startswith("digits-2d-") and f"--out={root.resolve() / name}" in argv
+    assert not [a for a in argv if a.startswith(("--warmup", "--lr-anneal"))]  # 0: CLI default
+    _, argv = jobs.validate_request(request(warmup_epochs=2, lr_anneal_epochs=3), root)
+    assert {"--warmup-epochs=2", "--lr-anneal-epochs=3"} <= set(argv)
 
 
 def test_no_job_state(root: Path) -> None:
