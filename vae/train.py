@@ -200,6 +200,12 @@ def _train_locked(
         with np.load(out / SNAPSHOTS_FILE) as z:
             keep = z["epochs"] <= start_epoch
             snaps = {"epochs": z["epochs"][keep], "mu": z["mu"][keep], "index": z["index"]}
+        if snaps["epochs"][-1] < start_epoch:  # killed before this epoch's frame was written
+            snaps["epochs"] = np.append(snaps["epochs"], start_epoch)
+            snaps["mu"] = np.concatenate(
+                [snaps["mu"], _encode_snapshot(model, snap_x, device)[None]]
+            )
+            write_npz(out / SNAPSHOTS_FILE, **snaps)
     elif len(snap_x):
         snaps = {
             "epochs": np.array([0]),

@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
@@ -308,6 +309,8 @@ def test_a_kill_between_the_resume_state_and_the_weights_is_repaired_on_resume(
     resume = _tensors(out / "resume.safetensors")
     weights = _tensors(out / "model.safetensors")
     assert all(torch.equal(weights[k], resume[f"model.{k}"]) for k in weights)
+    with np.load(out / "snapshots.npz") as snaps:  # the scrubber has that epoch's frame too
+        assert snaps["epochs"].tolist() == [0, 1, 2] and snaps["mu"].shape[0] == 3
 
 
 def test_resume_can_restart_the_schedule_with_a_new_lr_and_later_resumes_keep_it(
