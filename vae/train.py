@@ -124,6 +124,13 @@ def _encode_snapshot(model: VAE, x: torch.Tensor, device: torch.device) -> np.nd
     return mu.cpu().numpy().astype(np.float16)  # (N, D)
 
 
+def _add_frame(out: Path, snaps: dict[str, np.ndarray], epoch: int, mu: np.ndarray) -> None:
+    """Append one epoch's codes to the scrubber's snapshots and rewrite the file atomically."""
+    snaps["epochs"] = np.append(snaps["epochs"], epoch)
+    snaps["mu"] = np.concatenate([snaps["mu"], mu[None]])
+    write_npz(out / SNAPSHOTS_FILE, **snaps)
+
+
 def train(
     data: Dataset,
     model_cfg: ModelConfig,
@@ -201,11 +208,7 @@ def _train_locked(
             keep = z["epochs"] <= start_epoch
             snaps = {"epochs": z["epochs"][keep], "mu": z["mu"][keep], "index": z["index"]}
         if snaps["epochs"][-1] < start_epoch:  # killed before this epoch's frame was written
-            snaps["epochs"] = np.append(snaps["epochs"], start_epoch)
-            snaps["mu"] = np.concatenate(
-                [snaps["mu"], _encode_snapshot(model, snap_x, device)[None]]
-            )
-            write_npz(out / SNAPSHOTS_FILE, **snaps)
+            _add_frame(out, snaps, start_epoch, _encode_snapshot(model, snap_x, device))
     elif len(snap_x):
         snaps = {
             "epochs": np.array([0]),
@@ -275,11 +278,7 @@ def _train_locked(
         save_model(out, model, epoch + 1)
         write_jsonl(out / "history.jsonl", history)
         if snaps:
-            snaps["epochs"] = np.append(snaps["epochs"], epoch + 1)
-            snaps["mu"] = np.concatenate(
-                [snaps["mu"], _encode_snapshot(model, snap_x, device)[None]]
-            )
-            write_npz(out / SNAPSHOTS_FILE, **snaps)
+            _add_frame(out, snaps, epoch + 1, _encode_snapshot(model, snap_x, device))
         metrics = {**test, "epoch": epoch + 1, "dataset": data.name}
         write_json(out / "metrics.json", metrics)
         print(
