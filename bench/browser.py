@@ -8,7 +8,6 @@ started in the same run.
 from __future__ import annotations
 
 import contextlib
-import gzip
 import json
 import time
 from collections.abc import Iterator
@@ -407,7 +406,7 @@ def live_weights(sec: Section, repeats: int, moves: int) -> None:
     """Per checkpoint: the decoder spec's size, first draw in a fresh page, move latency."""
     from components.live_decoder import JS
     from vae.checkpoint import load_checkpoint
-    from vae.export import UnsupportedDecoder, decoder_spec
+    from vae.export import FLOAT16_ABOVE_BYTES, UnsupportedDecoder, decoder_spec
     from vae.runs import list_runs
 
     rows = []
@@ -443,13 +442,18 @@ def live_weights(sec: Section, repeats: int, moves: int) -> None:
                 first.append(got["firstDrawMs"])
             lat = live_latencies(page, moves)
             page.context.close()
-            size = f"{num(len(raw) / 1024)} KiB ({num(len(gzip.compress(raw)) / 1024)} KiB gzipped)"
+            size = f"{num(len(raw) / 1024)} KiB {spec['weight_dtype']}"
+            if spec["weight_dtype"] != "float32":
+                exact = len(json.dumps(decoder_spec(model, "float32")).encode())
+                size += f" (float32 would be {num(exact / 1024)} KiB)"
             move = cell(lat, "ms")
             name = f"{run.name} ({run.arch}, z = {run.latent_dim})"
             rows.append([name, size, cell(stat(parse), "ms"), cell(stat(first), "ms"), move])
     sec.add(
-        "For each checkpoint: the decoder spec the component receives once (JSON with float32 "
-        "weights in base64; Streamlit's websocket sends it uncompressed by default), then, in "
+        "For each checkpoint: the decoder spec the component receives once per session (JSON, "
+        "weights in base64: float32, or float16 for decoders above "
+        f"{FLOAT16_ABOVE_BYTES / 1e6:g} MB of float32 weights; Streamlit's websocket sends it "
+        "uncompressed by default), then, in "
         f"a fresh Chromium page each time (n = {repeats}), the time to parse the weights and "
         "to the first drawn image, from the component's own timings; then pointer moves over "
         "the pad to the canvas drawn in the same page (no server)."

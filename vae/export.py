@@ -8,9 +8,10 @@ JavaScript and applies the sigmoid at the end, so it shows the same image mean a
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import json
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -18,17 +19,34 @@ from torch import nn
 
 from vae.models import VAE
 
-SPEC_FORMAT = "vae-decoder/1"
+SPEC_FORMAT = "vae-decoder/2"  # 2: weights in the spec's weight_dtype (float32 or float16)
+# Decoders whose float32 weights exceed this travel as float16: half the bytes, and the decoded
+# image moves by well under one grey level (checked against PyTorch in the browser tests).
+FLOAT16_ABOVE_BYTES = 1_000_000
+FLOAT16_MAX = 65504.0
+WeightDtype = Literal["auto", "float32", "float16"]
 
 
 class UnsupportedDecoder(ValueError):
     """The decoder holds a layer the browser decoder does not implement; decode on the server."""
 
 
-def _b64(t: torch.Tensor) -> str:
-    """float32, little-endian, C order, base64."""
-    a = t.detach().cpu().to(torch.float32).contiguous().numpy().astype("<f4", copy=False)
+def _b64(t: torch.Tensor, dtype: str) -> str:
+    """float32 or float16, little-endian, C order, base64."""
+    a = t.detach().cpu().to(torch.float32).contiguous().numpy()
+    a = a.astype("<f2" if dtype == "float16" else "<f4")
     return base64.b64encode(a.tobytes()).decode("ascii")
+
+
+def _pick_dtype(model: VAE, asked: WeightDtype) -> str:
+    params = list(model.decoder.parameters())
+    fits_half = all(float(p.detach().abs().max()) < FLOAT16_MAX for p in params if p.numel())
+    if asked == "float16" and not fits_half:
+        raise ValueError(f"a decoder weight is beyond float16's range (±{FLOAT16_MAX:g})")
+    if asked != "auto":
+        return asked
+    big = sum(p.numel() for p in params) * 4 > FLOAT16_ABOVE_BYTES
+    return "float16" if big and fits_half else "float32"
 
 
 def _pair(v: int | tuple[int, ...]) -> list[int]:
@@ -45,15 +63,15 @@ def _numel(shape: list[int]) -> int:
     return int(np.prod(shape)) if shape else 1
 
 
-def _linear(layer: nn.Linear, shape: list[int]) -> tuple[dict[str, Any], list[int]]:
+def _linear(layer: nn.Linear, shape: list[int], dtype: str) -> tuple[dict[str, Any], list[int]]:
     if len(shape) != 1 or shape[0] != layer.in_features:
         raise UnsupportedDecoder(f"Linear({layer.in_features}) receives an input of {shape}")
     spec = {
         "type": "linear",
         "in": layer.in_features,
         "out": layer.out_features,
-        "weight": _b64(layer.weight),  # (out, in)
-        "bias": _b64(layer.bias) if layer.bias is not None else None,
+        "weight": _b64(layer.weight, dtype),  # (out, in)
+        "bias": _b64(layer.bias, dtype) if layer.bias is not None else None,
     }
     return spec, [layer.out_features]
 
@@ -73,7 +91,9 @@ def _flatten(layer: nn.Flatten, shape: list[int]) -> tuple[dict[str, Any], list[
     return {"type": "flatten"}, [_numel(shape)]
 
 
-def _conv_t(layer: nn.ConvTranspose2d, shape: list[int]) -> tuple[dict[str, Any], list[int]]:
+def _conv_t(
+    layer: nn.ConvTranspose2d, shape: list[int], dtype: str
+) -> tuple[dict[str, Any], list[int]]:
     if layer.groups != 1 or layer.padding_mode != "zeros":
         raise UnsupportedDecoder("ConvTranspose2d with groups or a non-zero padding mode")
     if len(shape) != 3 or shape[0] != layer.in_channels:
@@ -97,26 +117,31 @@ def _conv_t(layer: nn.ConvTranspose2d, shape: list[int]) -> tuple[dict[str, Any]
         "dilation": d,
         "in_shape": list(shape),
         "out_shape": out,
-        "weight": _b64(layer.weight),  # (in, out, kh, kw)
-        "bias": _b64(layer.bias) if layer.bias is not None else None,
+        "weight": _b64(layer.weight, dtype),  # (in, out, kh, kw)
+        "bias": _b64(layer.bias, dtype) if layer.bias is not None else None,
     }
     return spec, out
 
 
-def decoder_spec(model: VAE) -> dict[str, Any]:
-    """Describe `model.decoder` layer by layer, weights as base64 float32 (little-endian).
+def decoder_spec(model: VAE, weight_dtype: WeightDtype = "auto") -> dict[str, Any]:
+    """Describe `model.decoder` layer by layer, weights in base64 (little-endian).
 
+    weight_dtype "auto" sends float16 when the float32 weights exceed FLOAT16_ABOVE_BYTES
+    and every weight fits float16's range, else float32; the spec records the choice.
     Raises UnsupportedDecoder for any layer or structure the browser decoder does not know.
     """
+    if weight_dtype not in ("auto", "float32", "float16"):
+        raise ValueError(f"weight_dtype must be auto, float32 or float16, got {weight_dtype!r}")
     if type(model).decode is not VAE.decode:
         raise UnsupportedDecoder(f"{type(model).__name__} overrides decode()")
     cfg = model.config
+    dtype = _pick_dtype(model, weight_dtype)
     shape = [cfg.latent_dim]
     layers: list[dict[str, Any]] = []
     weight_bytes = 0
     for layer in _flat_layers(model.decoder):
         if isinstance(layer, nn.Linear):
-            spec, shape = _linear(layer, shape)
+            spec, shape = _linear(layer, shape, dtype)
         elif isinstance(layer, nn.ReLU):
             spec = {"type": "relu"}
         elif isinstance(layer, nn.Unflatten):
@@ -124,12 +149,13 @@ def decoder_spec(model: VAE) -> dict[str, Any]:
         elif isinstance(layer, nn.Flatten):
             spec, shape = _flatten(layer, shape)
         elif type(layer) is nn.ConvTranspose2d:
-            spec, shape = _conv_t(layer, shape)
+            spec, shape = _conv_t(layer, shape, dtype)
         else:
             raise UnsupportedDecoder(
                 f"the browser decoder does not implement {type(layer).__name__}"
             )
-        weight_bytes += sum(p.numel() * 4 for p in layer.parameters(recurse=False))
+        size = 2 if dtype == "float16" else 4
+        weight_bytes += sum(p.numel() * size for p in layer.parameters(recurse=False))
         layers.append(spec)
     image_shape = list(cfg.image_shape)
     if _numel(shape) != _numel(image_shape) or (len(shape) == 3 and shape != image_shape):
@@ -140,6 +166,7 @@ def decoder_spec(model: VAE) -> dict[str, Any]:
         "image_shape": image_shape,
         "likelihood": cfg.likelihood,
         "layers": layers,
+        "weight_dtype": dtype,
         "weight_bytes": weight_bytes,
     }
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
@@ -149,3 +176,14 @@ def decoder_spec(model: VAE) -> dict[str, Any]:
 def spec_json_bytes(spec: dict[str, Any]) -> int:
     """Size of the spec as compact JSON: what travels to the browser."""
     return len(json.dumps(spec, separators=(",", ":")).encode())
+
+
+def model_as_sent(model: VAE, spec: dict[str, Any]) -> VAE:
+    """The model the browser runs for `spec`: decoder weights rounded to its weight_dtype."""
+    if spec.get("weight_dtype", "float32") == "float32":
+        return model
+    sent = copy.deepcopy(model)
+    with torch.no_grad():
+        for p in sent.decoder.parameters():
+            p.copy_(p.half().float())
+    return sent

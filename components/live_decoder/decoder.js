@@ -5,9 +5,36 @@
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-// base64 of little-endian float32 -> Float32Array
-function b64ToFloat32(b64) {
+// float16 bit pattern -> its value, for all 65536 patterns; built on first use.
+let HALF_TABLE = null;
+function halfTable() {
+  if (HALF_TABLE) return HALF_TABLE;
+  HALF_TABLE = new Float32Array(65536);
+  for (let h = 0; h < 65536; h++) {
+    const sign = h & 0x8000 ? -1 : 1;
+    const exp = (h >> 10) & 0x1f;
+    const frac = h & 0x3ff;
+    let v;
+    if (exp === 0) v = frac * 2 ** -24; // subnormal
+    else if (exp === 31) v = frac ? NaN : Infinity;
+    else v = (1 + frac / 1024) * 2 ** (exp - 15);
+    HALF_TABLE[h] = sign * v;
+  }
+  return HALF_TABLE;
+}
+
+// base64 of little-endian float32 (or float16, widened) -> Float32Array
+function b64ToFloat32(b64, dtype = "float32") {
   const bin = atob(b64);
+  if (dtype === "float16") {
+    const table = halfTable();
+    const out = new Float32Array(bin.length >> 1);
+    for (let i = 0; i < out.length; i++) {
+      out[i] = table[bin.charCodeAt(2 * i) | (bin.charCodeAt(2 * i + 1) << 8)];
+    }
+    return out;
+  }
+  if (dtype !== "float32") throw new Error("unknown weight type " + dtype);
   const n = bin.length >> 2;
   const out = new Float32Array(n);
   if (LITTLE_ENDIAN) {
@@ -26,10 +53,10 @@ function product(shape) {
 }
 
 // y = W x + b with W (out, in); the sum runs in float64, stored as float32.
-function linearLayer(L) {
+function linearLayer(L, dtype) {
   const nIn = L.in, nOut = L.out;
-  const W = b64ToFloat32(L.weight);
-  const b = L.bias ? b64ToFloat32(L.bias) : new Float32Array(nOut);
+  const W = b64ToFloat32(L.weight, dtype);
+  const b = L.bias ? b64ToFloat32(L.bias, dtype) : new Float32Array(nOut);
   const y = new Float32Array(nOut);
   return {
     outSize: nOut,
@@ -66,18 +93,18 @@ function taps(nIn, nOut, kernel, stride, padding, dilation) {
 // ConvTranspose2d as a gather: each output pixel sums over its valid taps. Weights are
 // reordered once to (out, kh, kw, in) and the input to (h, w, in) so the innermost loop
 // runs over contiguous channels.
-function convTranspose2dLayer(L) {
+function convTranspose2dLayer(L, dtype) {
   const [ci, ih, iw] = L.in_shape;
   const [co, oh, ow] = L.out_shape;
   const [kh, kw] = L.kernel;
-  const src = b64ToFloat32(L.weight); // (in, out, kh, kw)
+  const src = b64ToFloat32(L.weight, dtype); // (in, out, kh, kw)
   const W = new Float32Array(src.length);
   for (let c = 0; c < ci; c++)
     for (let o = 0; o < co; o++)
       for (let y = 0; y < kh; y++)
         for (let x = 0; x < kw; x++)
           W[((o * kh + y) * kw + x) * ci + c] = src[((c * co + o) * kh + y) * kw + x];
-  const b = L.bias ? b64ToFloat32(L.bias) : new Float32Array(co);
+  const b = L.bias ? b64ToFloat32(L.bias, dtype) : new Float32Array(co);
   const rows = taps(ih, oh, kh, L.stride[0], L.padding[0], L.dilation[0]);
   const cols = taps(iw, ow, kw, L.stride[1], L.padding[1], L.dilation[1]);
   const xt = new Float32Array(ci * ih * iw); // input, channels last
@@ -127,14 +154,15 @@ function reshapeLayer(size) {
 
 // Build a decoder from a spec; throws for a layer type it does not know.
 function makeDecoder(spec) {
+  const dtype = spec.weight_dtype || "float32";
   let size = spec.latent_dim;
   const layers = [];
   for (const L of spec.layers) {
     let layer;
-    if (L.type === "linear") layer = linearLayer(L);
+    if (L.type === "linear") layer = linearLayer(L, dtype);
     else if (L.type === "relu") layer = reluLayer(size);
     else if (L.type === "unflatten" || L.type === "flatten") layer = reshapeLayer(size);
-    else if (L.type === "conv_transpose2d") layer = convTranspose2dLayer(L);
+    else if (L.type === "conv_transpose2d") layer = convTranspose2dLayer(L, dtype);
     else throw new Error("the browser decoder does not implement layer " + L.type);
     size = layer.outSize;
     layers.push(layer);

@@ -2,7 +2,9 @@
 
 Runs decoder.js in a blank page (no Streamlit server) for every checkpoint under
 checkpoints/ and for tiny MLP, conv and Gaussian checkpoints trained here, and compares
-with vae.explore.decode: at most 1e-4 absolute difference per pixel.
+with vae.explore.decode: at most 1e-4 absolute difference per pixel from the weights as sent
+(float16 for large decoders), and under one grey level from the full-precision model within
+five prior standard deviations of the origin.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from components.live_decoder import JS
 from components.live_decoder.measure import NEXT_FRAME
 from vae.checkpoint import load_checkpoint
 from vae.explore import decode
-from vae.export import decoder_spec
+from vae.export import FLOAT16_ABOVE_BYTES, decoder_spec, model_as_sent
 
 pytestmark = pytest.mark.e2e
 
@@ -34,6 +36,7 @@ TINY = {
     "gaussian": ["--arch", "mlp", "--hidden-dims", "24", "--likelihood", "gaussian"],
 }
 TOLERANCE = 1e-4
+NEAR = 5.0  # within 5 prior standard deviations: float16 weights move a pixel under a grey level
 
 
 @pytest.fixture(scope="module")
@@ -91,26 +94,32 @@ def _browser_decode(page: Any, spec: dict[str, Any], z: np.ndarray) -> np.ndarra
     return np.asarray(flat, np.float32).reshape(len(z), *spec["image_shape"])
 
 
-def _check(page: Any, folder: Path) -> None:
+def _check(page: Any, folder: Path) -> str:
     model = load_checkpoint(folder).model
     spec = decoder_spec(model)
     z = _points(model.config.latent_dim)
-    expected = decode(model, z)
+    expected = decode(model_as_sent(model, spec), z)
     got = _browser_decode(page, spec, z)
     assert got.shape == expected.shape
     diff = float(np.abs(got - expected).max())
     assert diff <= TOLERANCE, f"{folder.name}: max abs difference {diff:.2e} > {TOLERANCE}"
     assert float(expected.std()) > 1e-3, "the decoded images are flat: the test would be weak"
+    near = np.abs(z).max(axis=1) <= NEAR  # where the data and the pad are; far points differ more
+    full = float(np.abs(got[near] - decode(model, z[near])).max())
+    assert full < 1 / 255, f"{folder.name}: {full * 255:.2f} grey levels from the full model"
+    return spec["weight_dtype"]
 
 
 @pytest.mark.parametrize("folder", SHIPPED, ids=[p.name for p in SHIPPED])
 def test_shipped_checkpoint_matches_pytorch(decoder_page: Any, folder: Path) -> None:
-    _check(decoder_page, folder)
+    size = 4 * sum(p.numel() for p in load_checkpoint(folder).model.decoder.parameters())
+    sent_as = _check(decoder_page, folder)
+    assert sent_as == ("float16" if size > FLOAT16_ABOVE_BYTES else "float32"), size
 
 
 @pytest.mark.parametrize("name", sorted(TINY))
 def test_tiny_checkpoint_matches_pytorch(decoder_page: Any, tiny_root: Path, name: str) -> None:
-    _check(decoder_page, tiny_root / name)
+    assert _check(decoder_page, tiny_root / name) == "float32"
 
 
 def test_unknown_layer_is_refused(decoder_page: Any) -> None:

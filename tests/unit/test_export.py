@@ -11,12 +11,18 @@ import torch
 from torch import nn
 
 from vae.config import ModelConfig
-from vae.export import UnsupportedDecoder, decoder_spec, spec_json_bytes
+from vae.export import (
+    FLOAT16_ABOVE_BYTES,
+    UnsupportedDecoder,
+    decoder_spec,
+    model_as_sent,
+    spec_json_bytes,
+)
 from vae.models import VAE
 
 
-def _floats(b64: str) -> np.ndarray:
-    return np.frombuffer(base64.b64decode(b64), dtype="<f4")
+def _floats(b64: str, dtype: str = "float32") -> np.ndarray:
+    return np.frombuffer(base64.b64decode(b64), dtype="<f2" if dtype == "float16" else "<f4")
 
 
 def _model(**kw: object) -> VAE:
@@ -48,7 +54,38 @@ def test_mlp_spec_lists_layers_and_round_trips_weights() -> None:
         )
         np.testing.assert_array_equal(_floats(layer["bias"]), module.bias.detach().numpy())
     total = sum(p.numel() for p in model.decoder.parameters())
+    assert spec["weight_dtype"] == "float32"  # small: sent exactly
     assert spec["weight_bytes"] == 4 * total
+
+
+def test_a_large_decoder_travels_as_float16_within_a_grey_level() -> None:
+    model = _model(arch="mlp", image_shape=(1, 28, 28), latent_dim=2, hidden_dims=(1024, 512))
+    total = sum(p.numel() for p in model.decoder.parameters())
+    assert 4 * total > FLOAT16_ABOVE_BYTES
+    spec = decoder_spec(model)
+    assert spec["weight_dtype"] == "float16" and spec["weight_bytes"] == 2 * total
+    exact = decoder_spec(model, "float32")
+    assert spec_json_bytes(spec) < 0.51 * spec_json_bytes(exact)
+    first = spec["layers"][0]
+    weight = model.decoder[0][0].weight.detach().numpy()
+    np.testing.assert_array_equal(_floats(first["weight"], "float16"), weight.astype("<f2").ravel())
+    sent = model_as_sent(model, spec)
+    assert sent is not model and model_as_sent(model, exact) is model
+    z = torch.randn(500, 2) * 2
+    with torch.no_grad():
+        moved = (sent.decode_mean(z) - model.decode_mean(z)).abs().max().item()
+    assert 0 < moved < 1 / 255
+
+
+def test_float16_is_not_used_for_weights_beyond_its_range() -> None:
+    model = _model(arch="mlp", image_shape=(1, 28, 28), latent_dim=2, hidden_dims=(1024, 512))
+    with torch.no_grad():
+        model.decoder[0][0].weight[0, 0] = 1e5
+    assert decoder_spec(model)["weight_dtype"] == "float32"
+    with pytest.raises(ValueError, match="beyond float16's range"):
+        decoder_spec(model, "float16")
+    with pytest.raises(ValueError, match="weight_dtype must be"):
+        decoder_spec(model, "int8")  # type: ignore[arg-type]
 
 
 def test_conv_spec_has_transposed_convolutions_with_geometry() -> None:
