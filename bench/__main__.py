@@ -154,7 +154,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     ap.add_argument("--quick", action="store_true", help="few repeats, small sizes, to try it")
     ap.add_argument(
-        "--only", default="", help=f"comma-separated sections to run: {', '.join(SECTIONS)}"
+        "--only",
+        default="",
+        help=f"comma-separated sections to run: {', '.join(SECTIONS)}; they replace the same "
+        "sections and goals of an existing report, which says so at the top",
     )
     ap.add_argument("--out", default="BENCHMARKS.md", help="report file (default BENCHMARKS.md)")
     ap.add_argument(
@@ -183,7 +186,13 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(threads)
     params = QUICK if args.quick else FULL
     command = "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:])
-    report = Report(Path(args.out), args.quick, machine(threads, why, default), command.strip())
+    out = Path(args.out)
+    # A partial run updates an earlier full report in place of overwriting it.
+    previous = (
+        out.read_text(encoding="utf-8") if args.only and not args.quick and out.is_file() else ""
+    )
+    report = Report(out, args.quick, machine(threads, why, default), command.strip())
+    report.previous = previous
     failed = 0
     for name in names:
         title, run = SECTIONS[name]

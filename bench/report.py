@@ -1,6 +1,8 @@
 """BENCHMARKS.md: figures as median (min–max) over repeats, ratios, goals, the machine.
 
 The file is rewritten after every figure, so a run that fails part-way keeps what it measured.
+A partial run (`--only`) over an earlier report replaces only its own sections and goal rows
+and says so at the top; the rest of the earlier report stays as it was.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 import datetime
 import os
 import platform
+import re
 import statistics
 import traceback
 from collections.abc import Sequence
@@ -157,6 +160,7 @@ class Report:
     started: datetime.datetime = field(default_factory=datetime.datetime.now)
     sections: list[Section] = field(default_factory=list)
     loads: list[float] = field(default_factory=list)
+    previous: str = ""  # an earlier report that this partial run updates
 
     def section(self, title: str) -> Section:
         self.loads.append(load_average())
@@ -166,6 +170,9 @@ class Report:
         return s
 
     def render(self) -> str:
+        return merge(self.previous, self) if self.previous.strip() else self.render_alone()
+
+    def render_alone(self) -> str:
         n = cores()
         loads = [v for v in self.loads if v == v] or [load_average()]
         busy = max(loads) > 0.5 * n
@@ -202,7 +209,71 @@ class Report:
         lines += [s.render() for s in self.sections]
         return "\n\n".join(lines) + "\n"
 
+    def load_note(self) -> str:
+        loads = ", ".join(num(v) for v in self.loads if v == v)
+        return f"load average at the start of those sections: {loads} on {cores()} cores"
+
     def write(self) -> None:
         tmp = self.path.with_name(self.path.name + ".tmp")
         tmp.write_text(self.render(), encoding="utf-8")
         os.replace(tmp, self.path)
+
+
+def _split(text: str) -> tuple[str, list[str]]:
+    """(everything before the first '## ', the '## ' blocks in order)."""
+    parts = re.split(r"(?m)^(?=## )", text)
+    return parts[0], [p.rstrip() for p in parts[1:]]
+
+
+def _title(block: str) -> str:
+    return block.split("\n", 1)[0][3:].strip()
+
+
+def _goal_name(row: str) -> str:
+    return row.split("|")[1].strip() if row.startswith("| ") else ""
+
+
+def _row(cells: Sequence[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def merge(previous: str, report: Report) -> str:
+    """The earlier report with this run's sections and goal rows in place of its own."""
+    head, blocks = _split(previous)
+    new = {s.title: s.render() for s in report.sections}
+    new_goals = {
+        g.name: [g.name, g.target, g.measured, mark(g.met)]
+        for s in report.sections
+        for g in s.goals
+    }
+    out: list[str] = []
+    seen_goals: set[str] = set()
+    if new_goals and "Goals" not in [_title(b) for b in blocks]:
+        blocks.insert(0, "## Goals\n\n" + table(["Goal", "Target", "Measured", "Result"], []))
+    for block in blocks:
+        title = _title(block)
+        if title == "Goals":
+            rows = []
+            for row in block.splitlines()[1:]:
+                name = _goal_name(row)
+                if name in new_goals:
+                    row = _row(new_goals[name])
+                    seen_goals.add(name)
+                rows.append(row)
+            rows += [_row(g) for n, g in new_goals.items() if n not in seen_goals]
+            block = "\n".join(["## Goals", *rows]).rstrip()
+        elif title in new:
+            block = new.pop(title)
+        out.append(block)
+    out += new.values()  # sections the earlier report did not have
+    names = ", ".join(s.title.split(" ", 1)[0].rstrip(".") for s in report.sections)
+    plural = "s" if len(report.sections) > 1 else ""
+    note = (
+        f"**Section{plural} {names} (and their goals) measured again on "
+        f"{report.started:%Y-%m-%d %H:%M} with `{report.command}`**; {report.load_note()}. "
+        "The other sections are from the run above."
+    )
+    paras = head.strip().split("\n\n")
+    # after the earlier run's title, date and notes; before the description of the figures
+    at = next((i for i, p in enumerate(paras) if p.startswith("Each figure")), min(2, len(paras)))
+    return "\n\n".join([*paras[:at], note, *paras[at:], *out]) + "\n"
