@@ -8,7 +8,6 @@ live in pages/latent_aids.py.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from pages import latent_aids as aids
@@ -164,6 +163,8 @@ def show_selection(ckpt: Checkpoint, images: Images, chosen: list[int], prior: b
 
     def fmt(v: np.ndarray) -> str:
         return ", ".join(f"{t:+.2f}" for t in v[:4]) + (", …" if len(v) > 4 else "")
+
+    import pandas as pd  # here, not at the top: importing it costs over a second on a first visit
 
     table = pd.DataFrame(
         {
