@@ -269,7 +269,7 @@ def merge(previous: str, report: Report) -> str:
     names = ", ".join(s.title.split(" ", 1)[0].rstrip(".") for s in report.sections)
     plural = "s" if len(report.sections) > 1 else ""
     note = (
-        f"**Section{plural} {names} (and their goals) measured again on "
+        f"**Section{plural} {names} (and {'their' if plural else 'its'} goals) measured again on "
         f"{report.started:%Y-%m-%d %H:%M} with `{report.command}`**; {report.load_note()}. "
         "The other sections are from the run above."
     )

@@ -67,7 +67,7 @@ def test_a_partial_run_replaces_only_its_own_sections_and_goals(tmp_path: Path) 
     text = out.read_text()
 
     first_lines = "\n\n".join(before.split("\n\n")[:2])  # the title and the full run's date
-    assert text.startswith(first_lines + "\n\n**Section 2 (and their goals) measured again")
+    assert text.startswith(first_lines + "\n\n**Section 2 (and its goals) measured again")
     assert "`python -m bench --only x`" in text
     assert "| CPU | full |" in text and "| CPU | part |" not in text
     assert "old figure of 1. Train" in text and "| Epoch ratio | ≤ 1 | 0.5 | met |" in text
