@@ -191,8 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     previous = (
         out.read_text(encoding="utf-8") if args.only and not args.quick and out.is_file() else ""
     )
-    report = Report(out, args.quick, machine(threads, why, default), command.strip())
-    report.previous = previous
+    report = Report(
+        out, args.quick, machine(threads, why, default), command.strip(), previous=previous
+    )
     failed = 0
     for name in names:
         title, run = SECTIONS[name]

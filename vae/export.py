@@ -25,6 +25,7 @@ SPEC_FORMAT = "vae-decoder/2"  # 2: weights in the spec's weight_dtype (float32 
 FLOAT16_ABOVE_BYTES = 1_000_000
 FLOAT16_MAX = 65504.0
 WeightDtype = Literal["auto", "float32", "float16"]
+_WIRE: dict[str, np.dtype[Any]] = {"float32": np.dtype("<f4"), "float16": np.dtype("<f2")}
 
 
 class UnsupportedDecoder(ValueError):
@@ -33,20 +34,20 @@ class UnsupportedDecoder(ValueError):
 
 def _b64(t: torch.Tensor, dtype: str) -> str:
     """float32 or float16, little-endian, C order, base64."""
-    a = t.detach().cpu().to(torch.float32).contiguous().numpy()
-    a = a.astype("<f2" if dtype == "float16" else "<f4")
+    a = t.detach().cpu().to(torch.float32).contiguous().numpy().astype(_WIRE[dtype])
     return base64.b64encode(a.tobytes()).decode("ascii")
 
 
 def _pick_dtype(model: VAE, asked: WeightDtype) -> str:
     params = list(model.decoder.parameters())
+    if asked == "float32" or (
+        asked == "auto" and sum(p.numel() for p in params) * 4 <= FLOAT16_ABOVE_BYTES
+    ):
+        return "float32"
     fits_half = all(float(p.detach().abs().max()) < FLOAT16_MAX for p in params if p.numel())
     if asked == "float16" and not fits_half:
         raise ValueError(f"a decoder weight is beyond float16's range (±{FLOAT16_MAX:g})")
-    if asked != "auto":
-        return asked
-    big = sum(p.numel() for p in params) * 4 > FLOAT16_ABOVE_BYTES
-    return "float16" if big and fits_half else "float32"
+    return "float16" if fits_half else "float32"
 
 
 def _pair(v: int | tuple[int, ...]) -> list[int]:
@@ -139,6 +140,7 @@ def decoder_spec(model: VAE, weight_dtype: WeightDtype = "auto") -> dict[str, An
     shape = [cfg.latent_dim]
     layers: list[dict[str, Any]] = []
     weight_bytes = 0
+    itemsize = _WIRE[dtype].itemsize
     for layer in _flat_layers(model.decoder):
         if isinstance(layer, nn.Linear):
             spec, shape = _linear(layer, shape, dtype)
@@ -154,8 +156,7 @@ def decoder_spec(model: VAE, weight_dtype: WeightDtype = "auto") -> dict[str, An
             raise UnsupportedDecoder(
                 f"the browser decoder does not implement {type(layer).__name__}"
             )
-        size = 2 if dtype == "float16" else 4
-        weight_bytes += sum(p.numel() * size for p in layer.parameters(recurse=False))
+        weight_bytes += sum(p.numel() * itemsize for p in layer.parameters(recurse=False))
         layers.append(spec)
     image_shape = list(cfg.image_shape)
     if _numel(shape) != _numel(image_shape) or (len(shape) == 3 and shape != image_shape):
