@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages.common import CHECKPOINT_KEY, take_link_run, write_link_run
-from vae.runs import RunSummary, checkpoint_dir, default_run, list_runs
+from vae.runfolder.runs import RunSummary, checkpoint_dir, default_run, list_runs
 
 st.set_page_config(
     page_title="VAE latent space explorer",

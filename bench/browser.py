@@ -75,7 +75,7 @@ def live_latencies(page: Any, moves: int) -> Stat:
 
 
 def checkpoint_dir() -> Path:
-    from vae.runs import checkpoint_dir as configured
+    from vae.runfolder.runs import checkpoint_dir as configured
 
     return configured()
 
@@ -405,9 +405,9 @@ def memory(sec: Section, sessions: int, settle_s: float = 10.0) -> None:
 def live_weights(sec: Section, repeats: int, moves: int) -> None:
     """Per checkpoint: the decoder spec's size, first draw in a fresh page, move latency."""
     from components.live_decoder import JS
-    from vae.checkpoint import load_checkpoint
-    from vae.export import FLOAT16_ABOVE_BYTES, UnsupportedDecoder, decoder_spec
-    from vae.runs import list_runs
+    from vae.runfolder.checkpoint import load_checkpoint
+    from vae.runfolder.runs import list_runs
+    from vae.web.decoder_spec import FLOAT16_ABOVE_BYTES, UnsupportedDecoder, decoder_spec
 
     rows = []
     with chromium() as browser:

@@ -31,10 +31,11 @@ def worker(n: int, latent: int, epochs: int, threads: int) -> dict[str, Any]:
     import torch
 
     from bench.train_speed import BATCH, LR, MLP, subset
-    from vae.checkpoint import read_history
-    from vae.config import ModelConfig, TrainConfig
     from vae.data import load_dataset
-    from vae.train import train
+    from vae.model.config import ModelConfig
+    from vae.runfolder.checkpoint import read_history
+    from vae.training.config import TrainConfig
+    from vae.training.loop import train
 
     torch.set_num_threads(threads)
     full = load_dataset("mnist")

@@ -1,4 +1,4 @@
-"""Server-side compute costs: what the pages call in vae.explore, timed in this process."""
+"""Server-side compute costs: what the pages call in vae.analysis.explore, timed in this process."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import numpy as np
 import torch
 
 from bench.report import Section, cell, stat
-from vae.checkpoint import load_checkpoint
+from vae.analysis.explore import decode, encode, manifold_grid, tsne
 from vae.data import load_dataset
-from vae.explore import decode, encode, manifold_grid, tsne
-from vae.runs import checkpoint_dir, list_runs
+from vae.runfolder.checkpoint import load_checkpoint
+from vae.runfolder.runs import checkpoint_dir, list_runs
 
 
 def timed(fn: Callable[[], Any], repeats: int, scale: float = 1000.0) -> list[float]:
@@ -44,7 +44,7 @@ def server_costs(sec: Section, p: dict[str, Any]) -> None:
         name = f"{run.name} ({run.arch}, z = {run.latent_dim})"
         rows.append([name, cell(stat(one), "ms"), cell(stat(grid), "ms"), cell(stat(enc), "ms")])
     sec.add(
-        f"vae.explore functions as the pages call them, in this process with "
+        f"vae.analysis.explore functions as the pages call them, in this process with "
         f"{torch.get_num_threads()} torch thread(s); after one warm-up call, n = "
         f"{p['decode_repeats']} / {p['grid_repeats']} / {p['encode_repeats']} calls."
     )
@@ -65,6 +65,6 @@ def server_costs(sec: Section, p: dict[str, Any]) -> None:
             tsne(x)
             secs.append(time.perf_counter() - t0)
     sec.add(
-        f"t-SNE (scikit-learn through vae.explore.tsne) of {len(x):,} encoded test images of "
-        f"the z = {d} model: {cell(stat(secs), 's')} (n = {len(secs)})."
+        f"t-SNE (scikit-learn through vae.analysis.explore.tsne) of {len(x):,} encoded test "
+        f"images of the z = {d} model: {cell(stat(secs), 's')} (n = {len(secs)})."
     )

@@ -3,8 +3,8 @@
 The canonical recipe is the PyTorch VAE example: torchvision MNIST with `ToTensor` through a
 `DataLoader` (shuffled; one worker with pinned memory on CUDA, none on the CPU), Adam 1e-3,
 batch 128, and the Bernoulli cross-entropy of the sigmoid output plus the closed-form KL,
-summed over the batch. Both sides use the same model class (vae.models.VAE), the same seed
-for its initial weights, and the same test figure (vae.evaluate.evaluate_model on the MNIST
+summed over the batch. Both sides use the same model class (vae.model.networks.VAE), the same seed
+for its initial weights, and the same test figure (vae.training.evaluate.evaluate_model on the MNIST
 test set).
 """
 
@@ -21,13 +21,13 @@ import torch
 import torch.nn.functional as F
 
 from bench.report import Section, cell, num, ratios, stat
-from vae.checkpoint import read_history
-from vae.config import ModelConfig, TrainConfig
 from vae.data import Dataset, data_root, load_dataset
-from vae.evaluate import evaluate_model, to_input
-from vae.models import VAE
-from vae.objectives import elbo_terms
-from vae.train import train
+from vae.model.config import ModelConfig
+from vae.model.networks import VAE
+from vae.runfolder.checkpoint import read_history
+from vae.training.config import TrainConfig
+from vae.training.evaluate import evaluate_model
+from vae.training.loop import epoch_steps, train
 
 MLP = ModelConfig(arch="mlp", hidden_dims=(400,), latent_dim=20)
 CONV = ModelConfig(arch="conv", hidden_dims=(32, 64), latent_dim=20)
@@ -50,7 +50,7 @@ def subset(data: Dataset, n_train: int, n_test: int) -> Dataset:
 
 @dataclass
 class Project:
-    """The project's trainer, vae.train.train, run one epoch per call (resuming the run)."""
+    """The project's trainer, vae.training.loop.train, run one epoch per call (resuming the run)."""
 
     data: Dataset
     model_cfg: ModelConfig
@@ -76,20 +76,12 @@ class Project:
 
 
 def project_steps(model: VAE, train_x: torch.Tensor) -> Iterator[int]:
-    """The trainer's inner loop (as in vae/train.py), one yield per step: images in the step."""
+    """The trainer's own steps (vae.training.loop.epoch_steps), epoch after epoch: one yield
+    per optimiser step, the images in the step."""
     opt = torch.optim.Adam(model.parameters(), lr=LR)
-    n = len(train_x)
     while True:
-        model.train()
-        perm = torch.randperm(n).to(train_x.device)
-        for start in range(0, n, BATCH):
-            idx = perm[start : start + BATCH]
-            loss = elbo_terms(model, to_input(train_x[idx], False))[0].mean()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            loss.item()  # the trainer reads every step's loss (NaN check, running total)
-            yield len(idx)
+        for size, _ in epoch_steps(model, opt, train_x, BATCH):
+            yield size
 
 
 @dataclass
@@ -180,7 +172,7 @@ def throughput(
         "(n = epochs; the ratio is taken per pair of epochs)."
     )
     sec.table(
-        ["", "project (vae.train.train)", "canonical (DataLoader + ToTensor)", "ratio"],
+        ["", "project (vae.training.loop.train)", "canonical (DataLoader + ToTensor)", "ratio"],
         [
             ["seconds per epoch", cell(stat(p_s), "s"), cell(stat(c_s), "s"), cell(r)],
             [
@@ -279,7 +271,8 @@ def quality(sec: Section, device: str, marks: list[float], slice_s: float = 2.0)
         "−ELBO in nats on the 10 000-image test set (lower is better) after each amount of "
         f"training time; the two sides trained in alternating slices of about {num(slice_s)} s, "
         "each on its own clock (evaluation not counted). The project side is the trainer's "
-        "inner loop (vae/train.py's data path and loss), so that the clock can stop mid-epoch. "
+        "inner loop (vae.training.loop.epoch_steps, the trainer's own steps), so that the clock "
+        "can stop mid-epoch. "
         "One run of each (n = 1): the interleaving, not repeats, keeps it fair."
     )
     sec.table(["training time", "project", "canonical", "project − canonical"], rows)

@@ -31,9 +31,9 @@ import numpy as np
 import streamlit as st
 
 from vae import Checkpoint, CheckpointError, ConfigError, DatasetError, load_checkpoint
+from vae.analysis.explore import encode, tile
 from vae.data import load_dataset
-from vae.explore import encode, tile
-from vae.runs import (
+from vae.runfolder.runs import (
     RunNameError,
     check_name,
     checkpoint_dir,
@@ -42,7 +42,7 @@ from vae.runs import (
     resolve_run,
     run_stamp,
 )
-from vae.share import ShareError, parse_run
+from vae.web.share import ShareError, parse_run
 
 CHECKPOINT_KEY = "checkpoint"
 RUN_PARAM = "run"  # the URL's query parameter naming the checkpoint
@@ -142,7 +142,7 @@ def take_link_run(usable: list[str], fallback: str | None) -> None:
     A value this session has seen before (read, or written by write_link_run) is not a new
     link: a rerun can carry the address from before the last choice reached the browser,
     and taking that would undo the choice. Only a name among `usable` is accepted (a plain
-    folder name, see vae.share.parse_run); anything else gets an st.warning and the current
+    folder name, see vae.web.share.parse_run); anything else gets an st.warning and the current
     or `fallback` checkpoint stays.
     """
     value = st.query_params.get(RUN_PARAM)

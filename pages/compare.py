@@ -19,7 +19,7 @@ from pages.common import (
 )
 from pages.plots import add_markers, latent_scatter
 from vae import Checkpoint
-from vae.compare import (
+from vae.analysis.compare import (
     FIGURES,
     RDPoint,
     by_dataset,
@@ -29,9 +29,9 @@ from vae.compare import (
     rate_distortion_points,
     shared_rows,
 )
-from vae.explore import reconstruct
-from vae.paths import fit_projection
-from vae.runs import RunSummary, list_runs, resolve_run
+from vae.analysis.explore import reconstruct
+from vae.analysis.interpolation import fit_projection
+from vae.runfolder.runs import RunSummary, list_runs, resolve_run
 
 SIDES = ("left", "right")
 COLOURS = {"left": "#1565c0", "right": "#c2185b"}

@@ -30,9 +30,9 @@ from pages.decoder_parts import (
     show_manifold,
 )
 from vae import Checkpoint
-from vae.dims import DimStats, dim_traversal, from_posterior
-from vae.explore import decode, traversals
-from vae.share import share_link
+from vae.analysis.dims import DimStats, dim_traversal, from_posterior
+from vae.analysis.explore import decode, traversals
+from vae.web.share import share_link
 
 PAD, SLIDERS = "2-D pad", "Sliders"
 

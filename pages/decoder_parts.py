@@ -19,9 +19,9 @@ from PIL import Image
 
 from pages.common import cache_key
 from vae import Checkpoint
-from vae.dims import DimStats
-from vae.explore import grid_values, manifold_grid, tile
-from vae.share import ShareError, format_z, parse_z
+from vae.analysis.dims import DimStats
+from vae.analysis.explore import grid_values, manifold_grid, tile
+from vae.web.share import ShareError, format_z, parse_z
 
 SPAN = 3.0  # slider range in prior standard deviations
 STEP = 0.05  # server slider step

@@ -18,8 +18,8 @@ from pages.common import (
 )
 from pages.plots import add_markers, add_prior_contours, latent_scatter
 from vae import Checkpoint
-from vae.explore import encode
-from vae.paths import (
+from vae.analysis.explore import encode
+from vae.analysis.interpolation import (
     LatentPath,
     animation_frames,
     fit_projection,
@@ -30,7 +30,7 @@ from vae.paths import (
     prior_shell_radius,
     random_pair,
 )
-from vae.uploads import UploadError, border_mean, prepare_upload
+from vae.web.uploads import UploadError, border_mean, prepare_upload
 
 SOURCES = ("Test images", "Random pair", "Your uploads")
 NAMES = {"linear": "Linear (lerp)", "spherical": "Spherical (slerp)"}

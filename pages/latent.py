@@ -21,7 +21,7 @@ from pages.common import (
 )
 from pages.plots import add_prior_contours, add_sigma_ellipses, latent_scatter, selected_rows
 from vae import Checkpoint
-from vae.explore import pca, reconstruct, tsne
+from vae.analysis.explore import pca, reconstruct, tsne
 
 TSNE_POINTS = 3000  # t-SNE is quadratic-ish; above this it takes minutes on a CPU
 SHOWN = 24  # selected images shown at most

@@ -2,7 +2,7 @@
 
 The shaded aggregate posterior, samples from q(z|x), the space forming over training, and
 decoding in the browser as the pointer moves. pages/latent.py calls them; the maths lives
-in vae.posterior and vae.formation.
+in vae.analysis.posterior and vae.analysis.formation.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from pages.latent_figures import add_density, density_extent, samples_map
 from pages.latent_replay import formation_figure
 from pages.plots import PALETTE
 from vae import Checkpoint
-from vae.explore import decode
-from vae.formation import SnapshotError, loss_curve, snapshot_frames
-from vae.posterior import (
+from vae.analysis.explore import decode
+from vae.analysis.formation import SnapshotError, loss_curve, snapshot_frames
+from vae.analysis.posterior import (
     aggregate_posterior_density,
     density_grid,
     posterior_samples,

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from pages.plots import PALETTE, add_prior_contours
-from vae.formation import Frames, LossCurve, frames_extent
+from vae.analysis.formation import Frames, LossCurve, frames_extent
 
 
 def formation_figure(

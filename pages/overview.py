@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from pages.common import current_checkpoint, show_tiles
-from vae.explore import decode
+from vae.analysis.explore import decode
 
 st.title(":material/school: What a variational autoencoder is")
 

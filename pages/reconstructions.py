@@ -18,8 +18,8 @@ from pages.common import (
 )
 from pages.plots import add_markers, latent_scatter
 from vae import Checkpoint
-from vae.explore import encode, pca, reconstruct, tile
-from vae.uploads import FIT_CHOICES, INVERT_CHOICES, UploadError, border_mean, prepare_upload
+from vae.analysis.explore import encode, pca, reconstruct, tile
+from vae.web.uploads import FIT_CHOICES, INVERT_CHOICES, UploadError, border_mean, prepare_upload
 
 POOL = 2000  # images ranked per class choice
 CHUNK = 500

@@ -10,12 +10,13 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from pages.common import CHECKPOINT_KEY, selected_run, show_error, upscale
-from vae import CheckpointError, jobs, load_checkpoint
-from vae.checkpoint import read_history
-from vae.config import ARCHS
+from vae import CheckpointError, load_checkpoint
+from vae.analysis.explore import decode, tile
 from vae.data import LOADERS
-from vae.explore import decode, tile
-from vae.runs import RunNameError, checkpoint_dir, resolve_run
+from vae.model.config import ARCHS
+from vae.runfolder.checkpoint import read_history
+from vae.runfolder.runs import RunNameError, checkpoint_dir, resolve_run
+from vae.training import jobs
 
 L = jobs.FIELD_LABELS
 SAMPLES = 36  # fixed prior draws decoded after each epoch of a live job
@@ -186,7 +187,7 @@ def live_panel() -> None:
 
 
 def training_form() -> None:
-    """Section (b): a new run, validated by vae.jobs before anything starts."""
+    """Section (b): a new run, validated by vae.training.jobs before anything starts."""
     with st.form("training_form", border=True):
         a, b = st.columns(2)
         dataset = a.selectbox(

@@ -32,9 +32,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from vae import ModelConfig, TrainConfig, load_checkpoint, load_dataset  # noqa: E402
-from vae.evaluate import evaluate_model  # noqa: E402
-from vae.explore import manifold_grid, tile  # noqa: E402
-from vae.train import train  # noqa: E402
+from vae.analysis.explore import manifold_grid, tile  # noqa: E402
+from vae.training.evaluate import evaluate_model  # noqa: E402
+from vae.training.loop import train  # noqa: E402
 
 DOCS = ROOT / "docs"
 

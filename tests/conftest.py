@@ -39,8 +39,8 @@ def digits() -> Any:
 
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory: pytest.TempPathFactory, digits: Any) -> Path:
-    """A 2-epoch digits run written by vae.train.train. Read-only: copy it to change it."""
-    from vae.train import train
+    """A 2-epoch digits run written by vae.training.loop.train. Read-only: copy it to change it."""
+    from vae.training.loop import train
 
     out = tmp_path_factory.mktemp("runs") / "tiny"
     model_cfg, train_cfg = tiny_configs()

@@ -1,9 +1,20 @@
-"""The VAE core: models, objectives, data, training, checkpoints, exploration. No UI code."""
+"""The VAE core, grouped by concern; it never imports streamlit.
 
-from vae.checkpoint import Checkpoint, CheckpointError, RunConfig, load_checkpoint
-from vae.config import ConfigError, ModelConfig, TrainConfig
+model/       the configuration, the network, the objectives, images as inputs
+training/    TrainConfig (every default), the loop, the command line, jobs, evaluation
+runfolder/   the checkpoint folder: file names, readers and writers, loading, listing runs
+analysis/    what the pages show, computed (numpy out)
+web/         what crosses to and from the browser: links, uploads, the decoder spec
+data.py      the data set registry
+train.py, evaluate.py   the commands `python -m vae.train` and `python -m vae.evaluate`
+"""
+
 from vae.data import Dataset, DatasetError, load_dataset
-from vae.models import VAE
+from vae.errors import VAEError
+from vae.model.config import ConfigError, ModelConfig
+from vae.model.networks import VAE
+from vae.runfolder.checkpoint import Checkpoint, CheckpointError, RunConfig, load_checkpoint
+from vae.training.config import TrainConfig
 
 __all__ = [
     "VAE",
@@ -15,6 +26,7 @@ __all__ = [
     "ModelConfig",
     "RunConfig",
     "TrainConfig",
+    "VAEError",
     "load_checkpoint",
     "load_dataset",
 ]

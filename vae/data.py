@@ -11,11 +11,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from vae.errors import VAEError
+
 FREY_URL = "https://cs.nyu.edu/~roweis/data/frey_rawface.mat"
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 
 
-class DatasetError(ValueError):
+class DatasetError(VAEError, ValueError):
     """A data set is unknown, missing or unreadable; the message says what to do."""
 
 

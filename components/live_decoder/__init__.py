@@ -33,8 +33,8 @@ from typing import Any, Literal
 import numpy as np
 import streamlit as st
 
-from vae.export import UnsupportedDecoder, decoder_spec
-from vae.models import VAE
+from vae.model.networks import VAE
+from vae.web.decoder_spec import UnsupportedDecoder, decoder_spec
 
 __all__ = ["UnsupportedDecoder", "live_decoder", "live_map", "map_extent", "spec_for"]
 

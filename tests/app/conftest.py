@@ -29,7 +29,7 @@ if str(ROOT) not in sys.path:  # page files import `pages.common` from the proje
 def app_runs(tmp_path_factory: pytest.TempPathFactory, digits: Any) -> Path:
     """Two tiny digits runs (latent sizes 2 and 3), trained once per test session."""
     from vae import ModelConfig, TrainConfig
-    from vae.train import train
+    from vae.training.loop import train
 
     base = tmp_path_factory.mktemp("app_checkpoints")
     for name, latent in RUNS.items():

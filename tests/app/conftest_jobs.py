@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from vae import jobs
+from vae.training import jobs
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ import pytest
 from tests.app.conftest import PAGES, app, texts
 from tests.app.conftest_jobs import plotly_spec, values
 from vae import load_checkpoint, load_dataset
-from vae.compare import shared_rows
-from vae.explore import reconstruct
+from vae.analysis.compare import shared_rows
+from vae.analysis.explore import reconstruct
 
 PAGE = PAGES / "compare.py"
 FIGURES = ("−ELBO", "Distortion", "Rate (KL)", "Active units")

@@ -14,9 +14,9 @@ from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import PAGES, RUNS, app, image_bytes, texts
 from vae import load_checkpoint, load_dataset
-from vae.dims import dim_stats, dim_traversal
-from vae.explore import tile
-from vae.export import UnsupportedDecoder, decoder_spec
+from vae.analysis.dims import dim_stats, dim_traversal
+from vae.analysis.explore import tile
+from vae.web.decoder_spec import UnsupportedDecoder, decoder_spec
 
 DECODER = PAGES / "decoder.py"
 TIMEOUT = 300  # the first run imports torch and encodes the test set on a busy machine

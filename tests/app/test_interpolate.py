@@ -13,9 +13,9 @@ from PIL import Image, ImageDraw
 from tests.app.conftest import PAGES, app, image_bytes, png_size, texts
 from tests.app.conftest_jobs import drawn_one, plotly_spec, png, values
 from vae import load_checkpoint, load_dataset
-from vae.explore import encode
-from vae.paths import nth_of_class
-from vae.uploads import border_mean, prepare_upload
+from vae.analysis.explore import encode
+from vae.analysis.interpolation import nth_of_class
+from vae.web.uploads import border_mean, prepare_upload
 
 PAGE = PAGES / "interpolate.py"
 SLERP, LERP = "Spherical (slerp)", "Linear (lerp)"

@@ -16,8 +16,8 @@ from pages.latent_figures import log_density
 from tests.app.conftest import APP, PAGES, image_bytes, png_size, texts
 from tests.app.test_latent import select
 from vae import load_checkpoint, load_dataset
-from vae.explore import encode
-from vae.posterior import (
+from vae.analysis.explore import encode
+from vae.analysis.posterior import (
     aggregate_posterior_density,
     posterior_samples,
     prior_hole_fraction,

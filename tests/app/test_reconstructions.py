@@ -13,8 +13,8 @@ from PIL import Image
 from tests.app.conftest import PAGES, app, image_bytes, png_size, texts
 from tests.app.conftest_jobs import drawn_one, plotly_spec, png, values
 from vae import load_checkpoint, load_dataset
-from vae.explore import encode, reconstruct
-from vae.uploads import border_mean, prepare_upload
+from vae.analysis.explore import encode, reconstruct
+from vae.web.uploads import border_mean, prepare_upload
 
 PAGE = PAGES / "reconstructions.py"
 LOSS = "−ELBO (nats)"

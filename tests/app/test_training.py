@@ -11,8 +11,8 @@ import pytest
 
 from tests.app.conftest import PAGES, app, texts
 from tests.app.conftest_jobs import button, history, no_jobs_left, plotly_spec, rerun_until
-from vae import jobs
-from vae.runs import list_runs
+from vae.runfolder.runs import list_runs
+from vae.training import jobs
 
 __all__ = ["no_jobs_left"]  # a fixture, imported to be used
 PAGE = PAGES / "training.py"

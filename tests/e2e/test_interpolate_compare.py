@@ -127,7 +127,7 @@ def test_compare_2d_with_20d_mnist(page: Any, app_url: str) -> None:
 def beta_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The shipped checkpoints plus digits-2d-beta2: digits-2d's architecture, beta = 2."""
     from vae import TrainConfig, load_checkpoint, load_dataset
-    from vae.train import train
+    from vae.training.loop import train
 
     root = tmp_path_factory.mktemp("beta_runs")
     for run in (REPO / "checkpoints").iterdir():

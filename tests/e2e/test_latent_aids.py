@@ -15,7 +15,7 @@ import pytest
 
 from components.live_decoder.measure import NEXT_FRAME
 from tests.e2e.conftest import ARTIFACTS, assert_no_exception, open_app, wait_for_app
-from vae.checkpoint import load_checkpoint
+from vae.runfolder.checkpoint import load_checkpoint
 
 pytestmark = pytest.mark.e2e
 

@@ -2,8 +2,8 @@
 
 Runs decoder.js in a blank page (no Streamlit server) for every checkpoint under
 checkpoints/ and for tiny MLP, conv and Gaussian checkpoints trained here, and compares
-with vae.explore.decode: at most 1e-4 absolute difference per pixel from the weights as sent
-(float16 for large decoders), and under one grey level from the full-precision model within
+with vae.analysis.explore.decode: at most 1e-4 absolute difference per pixel from the weights as
+sent (float16 for large decoders), and under one grey level from the full-precision model within
 five prior standard deviations of the origin.
 """
 
@@ -20,9 +20,9 @@ import pytest
 
 from components.live_decoder import JS
 from components.live_decoder.measure import NEXT_FRAME
-from vae.checkpoint import load_checkpoint
-from vae.explore import decode
-from vae.export import FLOAT16_ABOVE_BYTES, decoder_spec, model_as_sent
+from vae.analysis.explore import decode
+from vae.runfolder.checkpoint import load_checkpoint
+from vae.web.decoder_spec import FLOAT16_ABOVE_BYTES, decoder_spec, model_as_sent
 
 pytestmark = pytest.mark.e2e
 
@@ -55,7 +55,7 @@ def tiny_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Train each tiny checkpoint for one epoch on the offline 8x8 digits (about a second)."""
     import torch
 
-    from vae.train import main
+    from vae.training.cli import main
 
     root = tmp_path_factory.mktemp("tiny")
     threads = torch.get_num_threads()

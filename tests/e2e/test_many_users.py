@@ -29,7 +29,7 @@ from tests.e2e.conftest import (
     start_server,
     wait_for_app,
 )
-from vae import jobs
+from vae.training import jobs
 
 pytestmark = pytest.mark.e2e
 
@@ -83,7 +83,7 @@ def server(ckpt_root: Path) -> Iterator[Server]:
 
 @pytest.fixture
 def training_job(ckpt_root: Path) -> Iterator[str]:
-    """A long digits job started through vae.jobs, cancelled at the end."""
+    """A long digits job started through vae.training.jobs, cancelled at the end."""
     name = f"e2e-busy-{uuid.uuid4().hex[:8]}"
     req = jobs.JobRequest(dataset="digits", hidden_dims="32", epochs=5000, name=name)
     jobs.start_job(req, ckpt_root)

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import REPO, assert_no_exception, open_app, screenshot, start_server
-from vae import jobs
+from vae.training import jobs
 
 pytestmark = pytest.mark.e2e
 

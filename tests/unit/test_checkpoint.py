@@ -12,7 +12,8 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from vae import VAE, CheckpointError, ModelConfig, RunConfig, TrainConfig, load_checkpoint
-from vae.checkpoint import save_model, write_json
+from vae.runfolder.checkpoint import save_model
+from vae.runfolder.files import write_json
 
 
 def test_round_trip_keeps_config_and_every_tensor(tmp_path: Path):

@@ -83,7 +83,7 @@ def test_bad_train_arguments_are_refused_by_name(case: str, bad_runs):
 def test_more_bad_train_arguments_are_refused_by_name(
     case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
-    from vae.train import main
+    from vae.training.cli import main
 
     args, word = MORE_BAD_ARGS[case]
     out = tmp_path / "run"
@@ -117,7 +117,7 @@ def test_train_cli_writes_a_checkpoint_that_evaluate_reads(tmp_path: Path):
 
 
 def test_evaluate_prints_a_readable_summary(tiny_run: Path, capsys: pytest.CaptureFixture[str]):
-    from vae.evaluate import main
+    from vae.training.evaluate import main
 
     assert main([str(tiny_run), "--iwae-samples", "2"]) == 0
     stdout = capsys.readouterr().out
@@ -127,7 +127,7 @@ def test_evaluate_prints_a_readable_summary(tiny_run: Path, capsys: pytest.Captu
 
 
 def test_evaluate_refuses_a_bad_folder_clearly(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
-    from vae.evaluate import main
+    from vae.training.evaluate import main
 
     (tmp_path / "config.json").write_text("{not json")
     assert main([str(tmp_path), "--json"]) == 2

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from vae import ModelConfig, RunConfig, TrainConfig
-from vae import compare as vc
-from vae.runs import RunSummary, list_runs
+from vae.analysis import compare as vc
+from vae.runfolder.runs import RunSummary, list_runs
 
 
 def summary(name: str, dataset: str = "mnist", **kw: object) -> RunSummary:

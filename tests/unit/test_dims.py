@@ -1,4 +1,4 @@
-"""vae.dims: KL per latent dimension and active units (Burda et al. 2015)."""
+"""vae.analysis.dims: KL per latent dimension and active units (Burda et al. 2015)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import pytest
 import torch
 
 from vae import VAE, ModelConfig
-from vae.dims import dim_stats, dim_traversal, from_posterior, summarize
-from vae.evaluate import to_input
-from vae.explore import encode
-from vae.objectives import active_units, kl_per_dim
+from vae.analysis.dims import dim_stats, dim_traversal, from_posterior, summarize
+from vae.analysis.explore import encode
+from vae.model.inputs import to_input
+from vae.model.objectives import active_units, kl_per_dim
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +90,7 @@ def test_empty_and_single_image_sets():
 
 
 def test_one_dimension_traversal_moves_only_that_dimension():
-    from vae.explore import decode, traversals
+    from vae.analysis.explore import decode, traversals
 
     model = _model(latent=3, seed=4)
     base = np.array([0.5, -1.0, 0.25], np.float32)

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from vae import VAE, ModelConfig
-from vae import explore as ex
+from vae.analysis import explore as ex
 
 
 @pytest.fixture(scope="module")

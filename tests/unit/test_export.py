@@ -10,15 +10,15 @@ import pytest
 import torch
 from torch import nn
 
-from vae.config import ModelConfig
-from vae.export import (
+from vae.model.config import ModelConfig
+from vae.model.networks import VAE
+from vae.web.decoder_spec import (
     FLOAT16_ABOVE_BYTES,
     UnsupportedDecoder,
     decoder_spec,
     model_as_sent,
     spec_json_bytes,
 )
-from vae.models import VAE
 
 
 def _floats(b64: str, dtype: str = "float32") -> np.ndarray:

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from vae.formation import SnapshotError, frames_extent, loss_curve, snapshot_frames
+from vae.analysis.formation import SnapshotError, frames_extent, loss_curve, snapshot_frames
 
 
 def _snapshots(d: int, epochs: int = 4, n: int = 30, seed: int = 0) -> dict[str, np.ndarray]:

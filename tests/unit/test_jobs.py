@@ -1,4 +1,4 @@
-"""vae.jobs: form validation, and real `python -m vae.train` child processes on tiny digits runs."""
+"""vae.training.jobs: form validation, and real `python -m vae.train` children on tiny runs."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from vae import jobs, load_checkpoint
-from vae.jobs import JobError, JobRequest, JobRequestError
+from vae import load_checkpoint
+from vae.training import jobs
+from vae.training.jobs import JobError, JobRequest, JobRequestError
 
 TINY = {"dataset": "digits", "hidden_dims": "16", "batch_size": 256, "latent_dim": 2}
 START_TIMEOUT = 120.0  # a cold `import torch` on a busy machine can take a while

@@ -1,6 +1,6 @@
 """SIGKILL training at random moments: the run folder always loads and --resume finishes it.
 
-Each killed job is its own process running the CLI entry point `vae.train.main`. The
+Each killed job is its own process running the CLI entry point `vae.training.cli.main`. The
 processes are forked from a server that has already imported torch and scikit-learn
 (multiprocessing's forkserver), so twenty of them cost seconds rather than minutes on a
 small machine; the final resume is a plain `python -m vae.train` process.
@@ -24,7 +24,7 @@ import pytest
 
 from tests.conftest import REPO
 from vae import load_checkpoint
-from vae.train import main
+from vae.training.cli import main
 
 KILLS = 20
 NEVER_REACHED = 100_000  # epochs asked for while killing; the last resume sets the real plan
@@ -32,7 +32,7 @@ TRAIN = [
     "--dataset", "digits", "--hidden-dims", "16", "--latent-dim", "2",
     "--batch-size", "1500", "--snapshot-points", "20", "--device", "cpu", "--seed", "3",
 ]  # fmt: skip
-PRELOAD = ["vae.train", "vae.cli", "vae.data", "sklearn.datasets", "torch._dynamo"]
+PRELOAD = ["vae.training.loop", "vae.training.cli", "vae.data", "sklearn.datasets", "torch._dynamo"]
 
 
 def _argv(out: Path, epochs: int) -> list[str]:

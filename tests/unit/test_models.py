@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from vae import VAE, ConfigError, ModelConfig
-from vae.objectives import elbo_terms
+from vae.model.objectives import elbo_terms
 
 SHAPES = [(1, 28, 28), (1, 28, 20), (1, 8, 8), (3, 8, 8)]
 

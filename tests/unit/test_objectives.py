@@ -9,8 +9,9 @@ import pytest
 import torch
 
 from vae import VAE, ModelConfig
-from vae.evaluate import evaluate_model, to_input
-from vae.objectives import active_units, elbo_terms, iwae_bound, kl_per_dim, log_normal
+from vae.model.inputs import to_input
+from vae.model.objectives import active_units, elbo_terms, iwae_bound, kl_per_dim, log_normal
+from vae.training.evaluate import evaluate_model
 
 
 def test_kl_per_dim_matches_monte_carlo():

@@ -11,8 +11,8 @@ import torch
 from PIL import Image
 
 from vae import VAE, ModelConfig
-from vae import paths as vp
-from vae.explore import decode
+from vae.analysis import interpolation as vp
+from vae.analysis.explore import decode
 
 
 @pytest.fixture(scope="module")

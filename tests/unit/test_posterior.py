@@ -8,8 +8,8 @@ import torch
 from scipy.stats import multivariate_normal
 
 from vae import VAE, ModelConfig
-from vae import posterior as post
-from vae.explore import decode, encode
+from vae.analysis import posterior as post
+from vae.analysis.explore import decode, encode
 
 
 @pytest.fixture(scope="module")

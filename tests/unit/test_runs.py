@@ -1,4 +1,4 @@
-"""vae.runs: discovery of run folders, summaries without weights, safe name resolution."""
+"""vae.runfolder.runs: discovery of run folders, summaries without weights, safe name resolution."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from vae.checkpoint import RunConfig, save_model, write_json
-from vae.config import ModelConfig, TrainConfig
-from vae.models import VAE
-from vae.runs import (
+from vae.model.config import ModelConfig
+from vae.model.networks import VAE
+from vae.runfolder.checkpoint import RunConfig, save_model
+from vae.runfolder.files import write_json
+from vae.runfolder.runs import (
     RunNameError,
     checkpoint_dir,
     default_run,
@@ -23,6 +24,7 @@ from vae.runs import (
     run_stamp,
     summarize_run,
 )
+from vae.training.config import TrainConfig
 
 SMALL = ModelConfig(arch="mlp", image_shape=(1, 8, 8), latent_dim=3, hidden_dims=(8,))
 

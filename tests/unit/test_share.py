@@ -1,11 +1,11 @@
-"""vae.share: strict parsing of the checkpoint name and latent point carried in a link."""
+"""vae.web.share: strict parsing of the checkpoint name and latent point carried in a link."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from vae.share import MAX_Z_TEXT, ShareError, format_z, parse_run, parse_z, share_link
+from vae.web.share import MAX_Z_TEXT, ShareError, format_z, parse_run, parse_z, share_link
 
 KNOWN = ("digits-2d", "mnist-2d", "frey-2d")
 

@@ -18,11 +18,12 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-import vae.checkpoint
-import vae.train
+import vae.runfolder.files
+import vae.training.cli
+import vae.training.loop
 from tests.conftest import tiny_configs
 from vae import load_checkpoint
-from vae.train import TrainingError, train
+from vae.training.loop import TrainingError, train
 
 LOSS_KEYS = ("epoch", "train_loss", "test_loss", "recon", "kl", "samples_seen", "beta")
 
@@ -102,7 +103,7 @@ def test_nan_loss_stops_training_and_keeps_the_last_good_epoch(
     run_copy: Path, digits: Any, monkeypatch: pytest.MonkeyPatch
 ):
     good = _files(run_copy)["model.safetensors"]
-    real = vae.train.elbo_terms
+    real = vae.training.loop.elbo_terms
     calls = {"n": 0}
 
     def poisoned(*args: Any, **kwargs: Any) -> Any:
@@ -110,7 +111,7 @@ def test_nan_loss_stops_training_and_keeps_the_last_good_epoch(
         loss, recon, kl = real(*args, **kwargs)
         return (loss * float("nan") if calls["n"] > 3 else loss), recon, kl
 
-    monkeypatch.setattr(vae.train, "elbo_terms", poisoned)
+    monkeypatch.setattr(vae.training.loop, "elbo_terms", poisoned)
     model_cfg, cfg = tiny_configs(epochs=4)
     with pytest.raises(TrainingError, match=r"loss became nan at epoch 3, step 4.*Lower --lr"):
         train(digits, model_cfg, cfg, run_copy, resume=True, log=io.StringIO())
@@ -125,7 +126,7 @@ def test_a_run_stopped_in_its_first_epoch_resumes_to_the_same_result(
     class Stop(Exception):
         pass
 
-    real = vae.train.elbo_terms
+    real = vae.training.loop.elbo_terms
     calls = {"n": 0}
 
     def stop_at_third_step(*args: Any, **kwargs: Any) -> Any:
@@ -136,7 +137,7 @@ def test_a_run_stopped_in_its_first_epoch_resumes_to_the_same_result(
 
     model_cfg, cfg = tiny_configs()  # the same settings as tiny_run
     out = tmp_path / "run"
-    monkeypatch.setattr(vae.train, "elbo_terms", stop_at_third_step)
+    monkeypatch.setattr(vae.training.loop, "elbo_terms", stop_at_third_step)
     with pytest.raises(Stop):
         train(digits, model_cfg, cfg, out, log=io.StringIO())
     monkeypatch.undo()
@@ -150,7 +151,7 @@ def test_a_run_stopped_in_its_first_epoch_resumes_to_the_same_result(
 
 @pytest.fixture
 def keep_sigterm() -> Iterator[None]:
-    """vae.train.main installs a SIGTERM handler; put the previous one back afterwards."""
+    """vae.training.cli.main installs a SIGTERM handler; put the previous one back afterwards."""
     previous = signal.getsignal(signal.SIGTERM)
     yield
     signal.signal(signal.SIGTERM, previous)
@@ -161,9 +162,9 @@ def _disk_full() -> OSError:
 
 
 def _fail_replace(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every os.replace in vae.checkpoint fails: nothing new reaches its final name."""
+    """Every os.replace in vae.runfolder.files fails: nothing new reaches its final name."""
 
-    real_os = vae.checkpoint.os
+    real_os = vae.runfolder.files.os
 
     class FailingOs:
         def __getattr__(self, name: str) -> Any:
@@ -172,12 +173,12 @@ def _fail_replace(monkeypatch: pytest.MonkeyPatch) -> None:
         def replace(self, src: Any, dst: Any) -> None:
             raise _disk_full()
 
-    monkeypatch.setattr(vae.checkpoint, "os", FailingOs())
+    monkeypatch.setattr(vae.runfolder.files, "os", FailingOs())
 
 
 def _fail_weights_midway(monkeypatch: pytest.MonkeyPatch) -> None:
     """The first weights file of the epoch stops half-way through, as on a full disk."""
-    real = vae.checkpoint.atomic_write
+    real = vae.runfolder.files.atomic_write
 
     def atomic_write(path: Path, write: Callable[[Any], None], mode: str = "wb") -> None:
         if Path(path).suffix != ".safetensors":
@@ -191,7 +192,7 @@ def _fail_weights_midway(monkeypatch: pytest.MonkeyPatch) -> None:
 
         return real(path, half, mode)
 
-    monkeypatch.setattr(vae.checkpoint, "atomic_write", atomic_write)
+    monkeypatch.setattr(vae.runfolder.files, "atomic_write", atomic_write)
 
 
 @pytest.mark.parametrize("fault", [_fail_replace, _fail_weights_midway])
@@ -205,7 +206,9 @@ def test_a_failed_write_keeps_the_previous_checkpoint_and_is_reported(
 ):
     before = _files(run_copy)
     fault(monkeypatch)
-    code = vae.train.main(["--out", str(run_copy), "--resume", "--epochs", "4", "--device", "cpu"])
+    code = vae.training.cli.main(
+        ["--out", str(run_copy), "--resume", "--epochs", "4", "--device", "cpu"]
+    )
     err = capsys.readouterr().err
     assert code == 1
     assert "No space left on device" in err and "previous checkpoint is intact" in err
@@ -222,7 +225,9 @@ def test_a_failed_write_keeps_the_previous_checkpoint_and_is_reported(
     assert ckpt.config.model == load_checkpoint(tiny_run).config.model
     # The run can still be continued once there is space again.
     assert (
-        vae.train.main(["--out", str(run_copy), "--resume", "--epochs", "3", "--device", "cpu"])
+        vae.training.cli.main(
+            ["--out", str(run_copy), "--resume", "--epochs", "3", "--device", "cpu"]
+        )
         == 0
     )
     assert load_checkpoint(run_copy).epoch == 3
@@ -259,7 +264,7 @@ def test_an_annealed_run_stopped_mid_way_resumes_to_the_same_weights(
     class Stop(Exception):
         pass
 
-    real = vae.train.elbo_terms
+    real = vae.training.loop.elbo_terms
     calls = {"n": 0}
     steps = -(-len(digits.train_x) // cfg.batch_size)
 
@@ -269,7 +274,7 @@ def test_an_annealed_run_stopped_mid_way_resumes_to_the_same_weights(
             raise Stop
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(vae.train, "elbo_terms", stop_in_the_first_annealed_epoch)
+    monkeypatch.setattr(vae.training.loop, "elbo_terms", stop_in_the_first_annealed_epoch)
     with pytest.raises(Stop):
         train(digits, model_cfg, cfg, tmp_path / "split", log=io.StringIO())
     monkeypatch.undo()
@@ -290,14 +295,14 @@ def test_a_kill_between_the_resume_state_and_the_weights_is_repaired_on_resume(
 
     model_cfg, cfg = tiny_configs(epochs=2)
     out = tmp_path / "run"
-    real = vae.train.save_model
+    real = vae.training.loop.save_model
 
     def stop_before_the_second_epochs_weights(folder: Path, model: Any, epoch: int) -> None:
         if epoch == 2:
             raise Stop
         real(folder, model, epoch)
 
-    monkeypatch.setattr(vae.train, "save_model", stop_before_the_second_epochs_weights)
+    monkeypatch.setattr(vae.training.loop, "save_model", stop_before_the_second_epochs_weights)
     with pytest.raises(Stop):
         train(digits, model_cfg, cfg, out, log=io.StringIO())
     monkeypatch.undo()
@@ -320,8 +325,8 @@ def test_resume_can_restart_the_schedule_with_a_new_lr_and_later_resumes_keep_it
     run; the epochs already trained keep the rate they had, and a plain --resume later keeps
     the new settings instead of falling back to the defaults."""
     start = ["--out", str(run_copy), "--resume", "--device", "cpu"]
-    assert vae.train.main([*start, "--epochs", "3", "--lr", "0.002"]) == 0
-    assert vae.train.main([*start, "--epochs", "5", "--lr-anneal-epochs", "1"]) == 0
+    assert vae.training.cli.main([*start, "--epochs", "3", "--lr", "0.002"]) == 0
+    assert vae.training.cli.main([*start, "--epochs", "5", "--lr-anneal-epochs", "1"]) == 0
     ckpt = load_checkpoint(run_copy)
     assert ckpt.config.train.lr == 0.002 and ckpt.config.train.lr_anneal_epochs == 1
     assert [h["lr"] for h in ckpt.history] == pytest.approx([1e-3, 1e-3, 2e-3, 2e-3, 1e-3])

@@ -1,4 +1,4 @@
-"""vae.uploads: hostile files are refused with a clear UploadError; good ones become inputs."""
+"""vae.web.uploads: hostile files are refused with a clear UploadError; good ones become inputs."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vae.uploads import MAX_BYTES, UploadError, border_mean, prepare_upload
+from vae.web.uploads import MAX_BYTES, UploadError, border_mean, prepare_upload
 
 MNIST = (1, 28, 28)
 

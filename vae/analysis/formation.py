@@ -14,8 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from vae.errors import VAEError
 
-class SnapshotError(ValueError):
+
+class SnapshotError(VAEError, ValueError):
     """The snapshots are missing or inconsistent; the message says which."""
 
 

@@ -2,7 +2,7 @@
 
 Everything here is pure and strict, since a query string comes from whoever made the
 link: a checkpoint name is accepted only when it is one of the known runs (and a plain
-folder name, see vae.runs.check_name); a latent point only as the right number of
+folder name, see vae.runfolder.runs.check_name); a latent point only as the right number of
 finite decimal numbers, clipped to the sliders' range.
 """
 
@@ -15,13 +15,14 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import numpy as np
 
-from vae.runs import RunNameError, check_name
+from vae.errors import VAEError
+from vae.runfolder.runs import RunNameError, check_name
 
 MAX_Z_TEXT = 4096  # characters: 64 dimensions of generous decimals, far below any abuse
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?")
 
 
-class ShareError(ValueError):
+class ShareError(VAEError, ValueError):
     """A value from a link cannot be used; the message says why, in words for a person."""
 
 

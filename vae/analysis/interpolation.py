@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from vae.explore import decode, lerp, slerp, to_uint8
-from vae.models import VAE
+from vae.analysis.explore import decode, lerp, slerp, to_uint8
+from vae.model.networks import VAE
 
 KINDS = ("linear", "spherical")
 MIN_STEPS = 2

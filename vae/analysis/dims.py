@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from vae.evaluate import to_input
-from vae.models import VAE
-from vae.objectives import kl_per_dim
+from vae.model.inputs import to_input
+from vae.model.networks import VAE
+from vae.model.objectives import kl_per_dim
 
 ACTIVITY_THRESHOLD = 0.01  # Burda et al. (2015)
 
@@ -53,7 +53,7 @@ def summarize(
     if n == 0:
         return DimStats(np.zeros(d), np.zeros(d), 0, threshold)
     kl = kl_per_dim(mu.double(), logvar.double()).mean(0)  # (D,)
-    # Unbiased variance, as in vae.objectives.active_units; one image has no spread.
+    # Unbiased variance, as in vae.model.objectives.active_units; one image has no spread.
     activity = mu.double().var(0) if n > 1 else torch.zeros(d, dtype=torch.float64)
     return DimStats(kl.numpy(), activity.numpy(), n, threshold)
 
@@ -80,7 +80,7 @@ def dim_stats(
 def from_posterior(
     mu: np.ndarray, sigma: np.ndarray, threshold: float = ACTIVITY_THRESHOLD
 ) -> DimStats:
-    """DimStats from already encoded (mu, sigma) arrays, each (N, D), e.g. vae.explore.encode."""
+    """DimStats from already encoded (mu, sigma) arrays, each (N, D), e.g. explore.encode."""
     m = torch.from_numpy(np.asarray(mu, np.float64))
     s = torch.from_numpy(np.asarray(sigma, np.float64)).clamp_min(1e-30)
     return summarize(m, 2.0 * torch.log(s), threshold)
@@ -90,7 +90,7 @@ def dim_traversal(
     model: VAE, base: np.ndarray, dim: int, steps: int = 11, span: float = 3.0
 ) -> np.ndarray:
     """Decode base with dimension `dim` swept from -span to +span. -> (steps, C, H, W) in [0, 1]."""
-    from vae.explore import decode
+    from vae.analysis.explore import decode
 
     d = model.config.latent_dim
     if not 0 <= dim < d:

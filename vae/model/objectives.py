@@ -7,7 +7,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from vae.models import VAE
+from vae.model.networks import VAE
 
 LOG_2PI = math.log(2 * math.pi)
 

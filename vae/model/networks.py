@@ -8,7 +8,7 @@ import math
 import torch
 from torch import nn
 
-from vae.config import ModelConfig
+from vae.model.config import ModelConfig
 
 MIN_LOG_SCALE = math.log(1e-3)  # floor of the Gaussian decoder's per-pixel sigma
 

@@ -1,7 +1,9 @@
 """The training form's request: typed values, run names, and validation before any work.
 
-Validation reuses vae.cli's parser (and through it vae.config), so the form and the command
-line refuse the same values; each refusal names the form field it is about.
+Its defaults are TrainConfig's (vae.training.config), as are the command line's.
+
+Validation reuses vae.training.cli's parser (and through it the configs), so the form and
+the command line refuse the same values; each refusal names the form field it is about.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vae.cli import parse_train_args
-from vae.config import ConfigError
 from vae.data import LOADERS, DatasetError, data_root, load_dataset
+from vae.errors import VAEError
+from vae.model.config import ConfigError
+from vae.training.cli import parse_train_args
+from vae.training.config import default
 
 JOBS_DIR = ".jobs"
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
@@ -36,7 +40,7 @@ FIELD_LABELS = {
 }
 
 
-class JobRequestError(ValueError):
+class JobRequestError(VAEError, ValueError):
     """A training form value is invalid; `field` names it (a JobRequest attribute)."""
 
     def __init__(self, field: str | None, detail: str) -> None:
@@ -49,18 +53,18 @@ class JobRequestError(ValueError):
 class JobRequest:
     """What the training form asks for. Empty hidden_dims/likelihood/name mean the defaults."""
 
-    dataset: str = "digits"
+    dataset: str = "digits"  # the form starts on the data set that trains in seconds
     arch: str = "mlp"
     hidden_dims: str = ""
     latent_dim: int = 2
-    beta: float = 1.0
-    epochs: int = 10
-    batch_size: int = 128
-    lr: float = 1e-3
-    warmup_epochs: int = 0
-    lr_anneal_epochs: int = 0
+    beta: float = default("beta")
+    epochs: int = default("epochs")
+    batch_size: int = default("batch_size")
+    lr: float = default("lr")
+    warmup_epochs: int = default("warmup_epochs")
+    lr_anneal_epochs: int = default("lr_anneal_epochs")
     likelihood: str = ""
-    seed: int = 0
+    seed: int = default("seed")
     name: str = ""
 
     def argv(self, out: Path) -> list[str]:
@@ -95,7 +99,7 @@ def _whole(field: str, value: Any) -> int:
 
 
 def _field_and_detail(message: str) -> tuple[str | None, str]:
-    """Map a vae.cli message ('--latent-dim: latent_dim must be ...') to (field, detail)."""
+    """Map a cli message ('--latent-dim: latent_dim must be ...') to (field, detail)."""
     flag = re.match(r"-+([a-z][a-z-]*)", message)
     field = flag.group(1).replace("-", "_") if flag else ""
     detail = re.sub(r"^-+[a-z-]+:? ", "", message)

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from vae.explore import decode, encode
-from vae.models import VAE
+from vae.analysis.explore import decode, encode
+from vae.model.networks import VAE
 
 _LOG_2PI = math.log(2 * math.pi)
 _CHUNK = 2_000_000  # points x mixture components evaluated at once (~16 MB float64)

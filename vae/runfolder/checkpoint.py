@@ -1,12 +1,8 @@
-"""Checkpoint folders: atomic writes, and loading that validates everything and never unpickles."""
+"""Loading a checkpoint folder: validate everything, never unpickle (its files: files.py)."""
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,23 +10,27 @@ from typing import Any
 import numpy as np
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import save as st_save
 
-from vae.config import FORMAT_VERSION, ConfigError, ModelConfig, TrainConfig
-from vae.models import VAE
+from vae.model.config import ConfigError, ModelConfig
+from vae.model.networks import VAE
+from vae.runfolder.files import (
+    CONFIG_FILE,
+    FORMAT_VERSION,
+    HISTORY_FILE,
+    METRICS_FILE,
+    MODEL_FILE,
+    PREVIEW_FILE,
+    SNAPSHOTS_FILE,
+    CheckpointError,
+    read_json_object,
+    read_jsonl,
+    read_npz,
+    weights_kind,
+    write_tensors,
+)
+from vae.training.config import TrainConfig
 
-MODEL_FILE = "model.safetensors"
-CONFIG_FILE = "config.json"
-METRICS_FILE = "metrics.json"
-HISTORY_FILE = "history.jsonl"
-PREVIEW_FILE = "preview.npz"
-SNAPSHOTS_FILE = "snapshots.npz"
-MAX_JSON_BYTES = 16 * 1024 * 1024
-MAX_PREVIEW_BYTES = 64 * 1024 * 1024
-
-
-class CheckpointError(Exception):
-    """Anything wrong with a checkpoint folder; the message says what and what to do."""
+__all__ = ["Checkpoint", "CheckpointError", "RunConfig", "load_checkpoint", "read_config"]
 
 
 @dataclass(frozen=True)
@@ -71,45 +71,6 @@ class Checkpoint:
         return self.path.name
 
 
-# --- writing ------------------------------------------------------------------------------
-
-
-def atomic_write(path: Path, write: Callable[[Any], None], mode: str = "wb") -> None:
-    """Write through a temp file in the same folder, fsync, then os.replace.
-
-    A failure at any point (a full disk, a kill) leaves the previous file intact.
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, mode) as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_json(path: Path, obj: Any) -> None:
-    atomic_write(path, lambda f: f.write(json.dumps(obj, indent=2) + "\n"), "w")
-
-
-def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
-    atomic_write(path, lambda f: f.write("".join(json.dumps(r) + "\n" for r in rows)), "w")
-
-
-def write_npz(path: Path, **arrays: np.ndarray) -> None:
-    atomic_write(path, lambda f: np.savez_compressed(f, **arrays))  # type: ignore[arg-type]
-
-
-def write_tensors(path: Path, tensors: dict[str, torch.Tensor], meta: dict[str, str]) -> None:
-    data = st_save({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, metadata=meta)
-    atomic_write(path, lambda f: f.write(data))
-
-
 def save_model(folder: Path, model: VAE, epoch: int) -> None:
     write_tensors(folder / MODEL_FILE, dict(model.state_dict()), {"epoch": str(epoch)})
 
@@ -117,22 +78,9 @@ def save_model(folder: Path, model: VAE, epoch: int) -> None:
 # --- reading ------------------------------------------------------------------------------
 
 
-def _read_json(path: Path, what: str) -> Any:
-    if not path.is_file():
-        raise CheckpointError(f"{path} is missing: {what}. Re-train or restore the folder.")
-    if path.stat().st_size > MAX_JSON_BYTES:
-        raise CheckpointError(f"{path} is larger than {MAX_JSON_BYTES} bytes; it is not a {what}")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise CheckpointError(f"{path} is not valid JSON ({exc}); restore it or re-train") from exc
-
-
 def read_config(folder: Path) -> RunConfig:
     """Parse and validate config.json."""
-    raw = _read_json(folder / CONFIG_FILE, "the run's configuration")
-    if not isinstance(raw, dict):
-        raise CheckpointError(f"{folder / CONFIG_FILE} must hold a JSON object")
+    raw = read_json_object(folder / CONFIG_FILE, "the run's configuration")
     version = raw.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool):
         raise CheckpointError(f"{folder / CONFIG_FILE} has no valid format_version")
@@ -157,33 +105,13 @@ def read_config(folder: Path) -> RunConfig:
 
 def read_history(folder: Path) -> list[dict[str, Any]]:
     """history.jsonl as a list of dicts; a missing file is an empty history."""
-    path = folder / HISTORY_FILE
-    if not path.is_file():
-        return []
-    rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError as exc:
-            raise CheckpointError(f"{path} line {n} is not valid JSON ({exc})") from exc
-        if not isinstance(row, dict):
-            raise CheckpointError(f"{path} line {n} is not a JSON object")
-        rows.append(row)
-    return rows
+    return read_jsonl(folder / HISTORY_FILE)
 
 
-def _looks_pickled(head: bytes, size: int) -> bool:
-    """True for a torch.save file (zip or raw pickle) that is not a safetensors file.
-
-    A safetensors file starts with an 8-byte little-endian header length followed by '{';
-    its first byte can be 0x80 (e.g. a 640-byte header), so check that shape first.
-    """
-    header_len = int.from_bytes(head[:8], "little")
-    if head[8:9] == b"{" and 2 <= header_len <= size - 8:
-        return False
-    return head[:1] == b"\x80" or head[:2] == b"PK"
+def read_metrics(folder: Path) -> dict[str, Any]:
+    """metrics.json as a dict; a missing file is no metrics yet."""
+    path = folder / METRICS_FILE
+    return read_json_object(path, "final metrics") if path.exists() else {}
 
 
 def read_weights(path: Path, model: VAE) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
@@ -192,7 +120,7 @@ def read_weights(path: Path, model: VAE) -> tuple[dict[str, torch.Tensor], dict[
         raise CheckpointError(f"{path} is missing: the model weights. Re-train or restore it.")
     with path.open("rb") as f:
         head = f.read(9)
-    if _looks_pickled(head, path.stat().st_size):
+    if weights_kind(head, path.stat().st_size) == "pickle":
         raise CheckpointError(
             f"{path} is a pickle (a torch.save file), not safetensors; pickles can run code and "
             "are never loaded. Convert it with safetensors.torch.save_file(state_dict, ...)"
@@ -237,16 +165,6 @@ def read_weights(path: Path, model: VAE) -> tuple[dict[str, torch.Tensor], dict[
     return tensors, dict(meta)
 
 
-def _read_npz(path: Path, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
-    if path.stat().st_size > MAX_PREVIEW_BYTES:
-        raise CheckpointError(f"{path} is larger than {MAX_PREVIEW_BYTES} bytes")
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            return {k: np.asarray(z[k]) for k in keys}
-    except Exception as exc:
-        raise CheckpointError(f"{path} could not be read ({exc}); restore it or re-train") from exc
-
-
 def load_checkpoint(path: str | Path) -> Checkpoint:
     """Load and validate a checkpoint folder. Raises CheckpointError for anything wrong."""
     folder = Path(path)
@@ -257,18 +175,12 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     tensors, meta = read_weights(folder / MODEL_FILE, model)
     model.load_state_dict(tensors)
     model.eval().requires_grad_(False)
-    metrics = (
-        _read_json(folder / METRICS_FILE, "final metrics")
-        if (folder / METRICS_FILE).exists()
-        else {}
-    )
-    if not isinstance(metrics, dict):
-        raise CheckpointError(f"{folder / METRICS_FILE} must hold a JSON object")
+    metrics = read_metrics(folder)
     shape = config.model.image_shape
     preview_x = np.zeros((0, *shape), np.uint8)
     preview_y = np.zeros((0,), np.int64)
     if (folder / PREVIEW_FILE).is_file():
-        arrays = _read_npz(folder / PREVIEW_FILE, ("images", "labels"))
+        arrays = read_npz(folder / PREVIEW_FILE, ("images", "labels"))
         preview_x, preview_y = arrays["images"], arrays["labels"].astype(np.int64)
         if (
             preview_x.dtype != np.uint8
@@ -282,7 +194,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
             )
     snapshots: dict[str, np.ndarray] = {}
     if (folder / SNAPSHOTS_FILE).is_file():
-        snapshots = _read_npz(folder / SNAPSHOTS_FILE, ("epochs", "mu", "index"))
+        snapshots = read_npz(folder / SNAPSHOTS_FILE, ("epochs", "mu", "index"))
     try:
         epoch = int(meta.get("epoch", "0"))
     except ValueError:

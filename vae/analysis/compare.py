@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from vae.checkpoint import RunConfig
-from vae.runs import RunSummary
+from vae.runfolder.checkpoint import RunConfig
+from vae.runfolder.runs import RunSummary
 
 # (metrics.json key, label, help) of the figures shown side by side
 FIGURES = (

@@ -17,7 +17,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from vae.models import VAE
+from vae.errors import VAEError
+from vae.model.networks import VAE
 
 SPEC_FORMAT = "vae-decoder/2"  # 2: weights in the spec's weight_dtype (float32 or float16)
 # Decoders whose float32 weights exceed this travel as float16: half the bytes, and the decoded
@@ -28,7 +29,7 @@ WeightDtype = Literal["auto", "float32", "float16"]
 _WIRE: dict[str, np.dtype[Any]] = {"float32": np.dtype("<f4"), "float16": np.dtype("<f2")}
 
 
-class UnsupportedDecoder(ValueError):
+class UnsupportedDecoder(VAEError, ValueError):
     """The decoder holds a layer the browser decoder does not implement; decode on the server."""
 
 

@@ -10,9 +10,9 @@ import torch
 from scipy.stats import norm
 from torchvision.utils import make_grid
 
-from vae.evaluate import to_input
-from vae.models import VAE
-from vae.objectives import kl_per_dim, reconstruction_nll
+from vae.model.inputs import to_input
+from vae.model.networks import VAE
+from vae.model.objectives import kl_per_dim, reconstruction_nll
 
 
 def _device(model: VAE) -> torch.device:

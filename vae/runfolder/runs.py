@@ -8,28 +8,22 @@ which accepts only a plain folder name directly under the checkpoint directory.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vae.checkpoint import (
-    CONFIG_FILE,
-    MAX_JSON_BYTES,
-    METRICS_FILE,
-    MODEL_FILE,
-    CheckpointError,
-    read_config,
-)
+from vae.errors import VAEError
+from vae.runfolder.checkpoint import read_config, read_metrics
+from vae.runfolder.files import CONFIG_FILE, MODEL_FILE, CheckpointError, check_weights_header
 
 DEFAULT_RUN = "mnist-2d"
 MAX_NAME_LENGTH = 255
 _FORBIDDEN = ("/", "\\", ":", "\x00")
 
 
-class RunNameError(ValueError):
+class RunNameError(VAEError, ValueError):
     """A run name is not a plain folder name under the checkpoint directory."""
 
 
@@ -69,7 +63,7 @@ def checkpoint_dir() -> Path:
     env = os.environ.get("VAE_CHECKPOINT_DIR")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parent.parent / "checkpoints"
+    return Path(__file__).resolve().parents[2] / "checkpoints"
 
 
 def check_name(name: object) -> str:
@@ -127,56 +121,9 @@ def run_stamp(path: Path) -> tuple[int, ...]:
     return tuple(out)
 
 
-def _check_weights_header(path: Path) -> None:
-    """Cheap structural check of a safetensors file (header only, nothing loaded)."""
-    if not path.is_file():
-        raise CheckpointError(
-            f"{MODEL_FILE} is missing: the run is still training, was interrupted before its "
-            "first epoch, or was copied without its weights"
-        )
-    size = path.stat().st_size
-    with path.open("rb") as f:
-        head = f.read(9)
-        n = int.from_bytes(head[:8], "little")
-        if len(head) < 9 or head[8:9] != b"{" or not 2 <= n <= min(size - 8, 100_000_000):
-            if head[:1] == b"\x80" or head[:2] == b"PK":
-                raise CheckpointError(
-                    f"{MODEL_FILE} is a pickle, not safetensors; pickles are never loaded"
-                )
-            raise CheckpointError(f"{MODEL_FILE} is empty, truncated or not safetensors")
-        try:
-            header = json.loads(b"{" + f.read(n - 1))
-        except ValueError as exc:
-            raise CheckpointError(f"{MODEL_FILE} has an unreadable header ({exc})") from exc
-    if not isinstance(header, dict):
-        raise CheckpointError(f"{MODEL_FILE} has an invalid header")
-    ends = [
-        int(v["data_offsets"][1])
-        for k, v in header.items()
-        if k != "__metadata__" and isinstance(v, dict) and "data_offsets" in v
-    ]
-    if ends and max(ends) > size - 8 - n:
-        raise CheckpointError(f"{MODEL_FILE} is truncated (shorter than its header says)")
-
-
 def _number(v: Any) -> float | None:
     ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
     return float(v) if ok else None
-
-
-def _read_metrics(folder: Path) -> dict[str, Any]:
-    path = folder / METRICS_FILE
-    if not path.is_file():
-        return {}
-    if path.stat().st_size > MAX_JSON_BYTES:
-        raise CheckpointError(f"{METRICS_FILE} is too large to be final metrics")
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise CheckpointError(f"{METRICS_FILE} is not valid JSON ({exc})") from exc
-    if not isinstance(raw, dict):
-        raise CheckpointError(f"{METRICS_FILE} must hold a JSON object")
-    return raw
 
 
 def summarize_run(path: Path) -> RunSummary:
@@ -184,8 +131,8 @@ def summarize_run(path: Path) -> RunSummary:
     name = path.name
     try:
         config = read_config(path)
-        _check_weights_header(path / MODEL_FILE)
-        metrics = _read_metrics(path)
+        check_weights_header(path / MODEL_FILE)
+        metrics = read_metrics(path)
     except (CheckpointError, OSError) as exc:
         message = str(exc).replace(str(path) + os.sep, "").replace(str(path), name)
         return RunSummary(name, path, error=message)

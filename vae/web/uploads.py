@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageOps
 
+from vae.errors import VAEError
+
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 25_000_000  # e.g. 5000 x 5000; checked from the header before decoding
 FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP")
@@ -29,7 +31,7 @@ FIT_CHOICES = ("pad", "crop")
 LUMA = np.array([0.299, 0.587, 0.114])  # ITU-R BT.601 weights, as PIL's "L" conversion
 
 
-class UploadError(ValueError):
+class UploadError(VAEError, ValueError):
     """The upload cannot be used; the message says what is wrong and what to do."""
 
 

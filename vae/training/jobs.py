@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import os
 import signal
 import subprocess
@@ -29,23 +28,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vae.checkpoint import HISTORY_FILE, read_config, write_json
 from vae.data import data_root
-from vae.jobrequest import FIELD_LABELS as FIELD_LABELS
-from vae.jobrequest import JOBS_DIR
-from vae.jobrequest import JobRequest as JobRequest
-from vae.jobrequest import JobRequestError as JobRequestError
-from vae.jobrequest import check_run_name as check_run_name
-from vae.jobrequest import new_run_name as new_run_name
-from vae.jobrequest import validate_request as validate_request
-from vae.train import RESUME_FILE, STATUS_FILE
+from vae.errors import VAEError
+from vae.runfolder.checkpoint import read_config
+from vae.runfolder.files import HISTORY_FILE, RESUME_FILE, STATUS_FILE, read_record, write_json
+from vae.training.jobrequest import FIELD_LABELS as FIELD_LABELS
+from vae.training.jobrequest import JOBS_DIR
+from vae.training.jobrequest import JobRequest as JobRequest
+from vae.training.jobrequest import JobRequestError as JobRequestError
+from vae.training.jobrequest import check_run_name as check_run_name
+from vae.training.jobrequest import new_run_name as new_run_name
+from vae.training.jobrequest import validate_request as validate_request
 
 ACTIVE = ("starting", "running")
-_PROJECT = Path(__file__).resolve().parent.parent
+_PROJECT = Path(__file__).resolve().parents[2]
 _children: dict[int, subprocess.Popen[bytes]] = {}
 
 
-class JobError(RuntimeError):
+class JobError(VAEError, RuntimeError):
     """A job cannot be started, resumed or cancelled; the message says why and what to do."""
 
 
@@ -125,14 +125,6 @@ def _launch_lock(root: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return raw if isinstance(raw, dict) else {}
-
-
 def _history_len(run: Path) -> int:
     try:
         return sum(1 for line in (run / HISTORY_FILE).read_text().splitlines() if line.strip())
@@ -162,8 +154,8 @@ def job_status(root: Path, name: str) -> JobStatus:
     """The state of run `name` under root, from its launch record, lock and status.json."""
     _reap()
     run = root / name
-    rec = _read_json(_jobs(root) / f"{name}.json")
-    st = _read_json(run / STATUS_FILE)
+    rec = read_record(_jobs(root) / f"{name}.json")
+    st = read_record(run / STATUS_FILE)
     started = float(rec.get("started", 0.0))
     if rec and float(st.get("updated", 0.0)) < started - 1.0:
         st = {}  # left over from before this launch
@@ -217,7 +209,7 @@ def _pid_is_training(pid: Any) -> bool:
 
 def active_job(root: Path) -> JobStatus | None:
     """The job this checkpoint folder launched last, with its state; None if there is none."""
-    name = _read_json(_jobs(root) / "active.json").get("run")
+    name = read_record(_jobs(root) / "active.json").get("run")
     return job_status(root, name) if isinstance(name, str) and name else None
 
 
@@ -316,7 +308,7 @@ def cancel_job(root: Path, name: str) -> JobStatus:
     if not status.active or status.pid is None:
         raise JobError(f"{name} is not running (it is {status.state}); nothing to cancel")
     path = _jobs(root) / f"{name}.json"
-    write_json(path, {**_read_json(path), "cancel_requested": True})
+    write_json(path, {**read_record(path), "cancel_requested": True})
     with contextlib.suppress(ProcessLookupError):
         os.killpg(int(status.pid), signal.SIGTERM)
     return JobStatus(name, "cancelling", status.epoch, status.epochs, pid=status.pid)

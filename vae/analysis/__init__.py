@@ -1,0 +1,1 @@
+"""What the pages show, computed: codes, dimensions, posterior, formation, paths, comparison."""

@@ -1,0 +1,1 @@
+"""The checkpoint folder: its files (names, readers, writers), loading a run, listing runs."""

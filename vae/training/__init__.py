@@ -1,0 +1,1 @@
+"""Training: TrainConfig (every default), the loop, the command line, app jobs, evaluation."""

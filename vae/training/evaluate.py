@@ -1,0 +1,136 @@
+"""Test-set figures of a trained VAE; its command is `python -m vae.evaluate DIR`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+import torch
+
+from vae.model.inputs import to_input
+from vae.model.networks import VAE
+from vae.model.objectives import active_units, elbo_terms, iwae_bound
+
+
+@torch.inference_mode()
+def evaluate_model(
+    model: VAE,
+    images: torch.Tensor,
+    binarize: bool = False,
+    iwae_samples: int = 0,
+    batch_size: int = 500,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """-ELBO, its terms and active units over images (N, C, H, W) uint8; IWAE if asked.
+
+    Sampling is seeded, so the same model and data give the same figures. A binarised
+    model is evaluated on one fixed stochastic binarisation of the test set.
+    """
+    model.eval()
+    device = next(model.parameters()).device
+    gen = torch.Generator().manual_seed(seed)
+    devices = [device] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        sums = {"loss": 0.0, "recon": 0.0, "kl": 0.0, "iwae": 0.0}
+        mus = []
+        for start in range(0, len(images), batch_size):
+            x = to_input(images[start : start + batch_size], binarize, gen).to(device)
+            loss, recon, kl = elbo_terms(model, x)
+            sums["loss"] += loss.sum().item()
+            sums["recon"] += recon.sum().item()
+            sums["kl"] += kl.sum().item()
+            mus.append(model.encode(x)[0].cpu())
+            if iwae_samples > 0:
+                step = max(1, batch_size // 10)
+                for s in range(0, len(x), step):
+                    sums["iwae"] -= iwae_bound(model, x[s : s + step], iwae_samples).sum().item()
+    n = max(1, len(images))
+    out: dict[str, Any] = {
+        "test_elbo": sums["loss"] / n,
+        "test_recon": sums["recon"] / n,
+        "test_kl": sums["kl"] / n,
+        "active_units": active_units(torch.cat(mus)) if mus else 0,
+        "iwae_nll": sums["iwae"] / n if iwae_samples > 0 else None,
+        "iwae_samples": iwae_samples or None,
+        "test_images": len(images),
+        "binarized": binarize,
+    }
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    from vae.data import DatasetError, load_dataset
+    from vae.runfolder.checkpoint import CheckpointError, load_checkpoint
+
+    p = argparse.ArgumentParser(prog="python -m vae.evaluate", description=__doc__)
+    p.add_argument("dir", help="checkpoint folder")
+    p.add_argument("--dataset", help="data set to evaluate on (default: the run's own)")
+    p.add_argument(
+        "--iwae-samples",
+        type=int,
+        default=0,
+        metavar="K",
+        help="also estimate -log p(x) with K importance samples (Burda et al. 2015)",
+    )
+    p.add_argument(
+        "--limit",
+        type=int,
+        default=0,
+        metavar="N",
+        help="use only the first N test images (0: all)",
+    )
+    p.add_argument(
+        "--write", action="store_true", help="also store the figures in the folder's metrics.json"
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    args = p.parse_args(argv)
+    if args.iwae_samples < 0:
+        p.error(f"--iwae-samples must be 0 or more, got {args.iwae_samples}")
+    if args.limit < 0:
+        p.error(f"--limit must be 0 or more, got {args.limit}")
+    try:
+        ckpt = load_checkpoint(args.dir)
+        train = ckpt.config.train
+        data = load_dataset(
+            args.dataset or ckpt.config.dataset,
+            image_size=train.image_size,
+            channels=train.channels,
+        )
+    except (CheckpointError, DatasetError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if data.image_shape != ckpt.config.model.image_shape:
+        print(
+            f"error: {data.name} images are {data.image_shape}, the model expects "
+            f"{ckpt.config.model.image_shape}",
+            file=sys.stderr,
+        )
+        return 2
+    images = data.test_x[: args.limit] if args.limit else data.test_x
+    m = evaluate_model(ckpt.model, images, train.binarize, args.iwae_samples)
+    if args.write:
+        from vae.runfolder.files import METRICS_FILE, write_json
+
+        # A subset run stores only its IWAE figures, so the full-test-set ELBO stays.
+        keep = {"iwae_nll", "iwae_samples"} if args.limit else set(m)
+        new = {k: v for k, v in m.items() if k in keep} | {"iwae_images": len(images)}
+        write_json(ckpt.path / METRICS_FILE, {**ckpt.metrics, **new})
+    if args.json:
+        keys = ("test_elbo", "test_recon", "test_kl", "active_units", "iwae_nll")
+        print(json.dumps({k: m[k] for k in keys}))
+    else:
+        print(f"checkpoint      {ckpt.path} (epoch {ckpt.epoch})")
+        print(
+            f"data            {data.name} test set, {m['test_images']} images"
+            + (" (binarised)" if m["binarized"] else "")
+        )
+        print(f"test -ELBO      {m['test_elbo']:.2f} nats/image")
+        print(f"reconstruction  {m['test_recon']:.2f}")
+        print(f"KL              {m['test_kl']:.2f}")
+        print(f"active units    {m['active_units']} of {ckpt.config.model.latent_dim}")
+        if m["iwae_nll"] is not None:
+            print(f"IWAE -log p(x)  {m['iwae_nll']:.2f} (K={args.iwae_samples})")
+    return 0
