@@ -1,5 +1,8 @@
 """The VAE latent-space explorer: page config, the sidebar checkpoint picker, navigation.
 
+The pages are the scripts in pages/, registered here and nowhere else; what they share is
+in ui/, the core they call is vae/.
+
 Run with `streamlit run app.py`. Checkpoints are the run folders under VAE_CHECKPOINT_DIR
 (default: checkpoints/ beside this file).
 """
@@ -8,8 +11,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.common import CHECKPOINT_KEY, take_link_run, write_link_run
-from vae.runfolder.runs import RunSummary, checkpoint_dir, default_run, list_runs
+from ui.selection import checkpoint_picker
+from ui.streamlit_compat import app_run
 
 st.set_page_config(
     page_title="VAE latent space explorer",
@@ -64,53 +67,6 @@ def _home() -> None:
 HOME = st.Page(_home, title="Overview", url_path="home", default=True, visibility="hidden")
 
 
-def checkpoint_picker() -> None:
-    """The sidebar select box over every usable run; broken runs are listed as errors."""
-    runs = list_runs()
-    usable: dict[str, RunSummary] = {r.name: r for r in runs if r.ok}
-    st.sidebar.subheader(":material/deployed_code: Model")
-    if not usable:
-        st.sidebar.info(
-            f"No usable checkpoints in `{checkpoint_dir()}`. Train one on the Training page.",
-            icon=":material/info:",
-        )
-        st.session_state.pop(CHECKPOINT_KEY, None)
-    else:
-        take_link_run(list(usable), default_run(runs))
-        chosen = st.session_state.get(CHECKPOINT_KEY)
-        if chosen is not None and chosen not in usable:
-            fallback = default_run(runs)
-            st.sidebar.error(
-                f"The checkpoint **{chosen}** you had selected is gone or no longer loads "
-                f"(deleted, moved or broken on disk). Showing **{fallback}** instead; restore "
-                "the folder and reload to use it again.",
-                icon=":material/folder_off:",
-            )
-            chosen = None
-        if chosen is None:
-            st.session_state[CHECKPOINT_KEY] = default_run(runs)
-        st.sidebar.selectbox(
-            "Checkpoint",
-            options=list(usable),
-            format_func=lambda name: usable[name].label,
-            key=CHECKPOINT_KEY,
-            help="A trained run folder: its data set, latent size z and test −ELBO "
-            "in nats per image (lower is better).",
-        )
-        run = usable[st.session_state[CHECKPOINT_KEY]]
-        write_link_run(run.name)
-        elbo = "n/a" if run.test_elbo is None else f"{run.test_elbo:.2f} nats"
-        st.sidebar.caption(
-            f"**{run.name}**: {run.dataset}, {run.arch} with latent size {run.latent_dim}, "
-            f"test −ELBO {elbo}. Every page uses this model; the choice holds across pages."
-        )
-    for run in runs:
-        if not run.ok:
-            st.sidebar.error(
-                f"**{run.name}** cannot be used: {run.error}", icon=":material/broken_image:"
-            )
-
-
 navigation = st.navigation([HOME, *PAGES])
 checkpoint_picker()
 st.sidebar.divider()
@@ -118,4 +74,5 @@ st.sidebar.caption(
     "After Kingma & Welling, *Auto-Encoding Variational Bayes* (2013). "
     "Losses are in nats per image."
 )
-navigation.run()
+with app_run():
+    navigation.run()

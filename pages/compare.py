@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from pages.common import (
-    Images,
-    current_checkpoint,
-    dataset_images,
-    encoded,
-    load_run,
-    show_error,
-    show_tiles,
-)
-from pages.plots import add_markers, latent_scatter
+from ui.errors import show_error
+from ui.images import show_tiles
+from ui.plots import add_markers, latent_scatter
+from ui.selection import current_checkpoint, load_run
+from ui.testset import Images, dataset_images, encoded
 from vae import Checkpoint
 from vae.analysis.compare import (
     FIGURES,
@@ -105,7 +102,7 @@ def show_figures(models: dict[str, Checkpoint], same_data: bool) -> None:
                 shown = "n/a" if value is None else f"{value:.0f} / {ck.config.model.latent_dim}"
             else:
                 shown = "n/a" if value is None else f"{value:.2f}"
-            inverse = "inverse" if key in LOSSES else "normal"
+            inverse: Literal["inverse", "normal"] = "inverse" if key in LOSSES else "normal"
             cell.metric(label, shown, delta, delta_color=inverse, help=help_text)
         if side == "right" and same_data:
             col.caption("Figures in nats per test image; arrows: right minus left.")
@@ -186,7 +183,8 @@ def same_inputs(models: dict[str, Checkpoint], images: Images) -> np.ndarray:
     )
     count = b.slider("Images", 4, 16, 8, key="compare_count", help="How many test images.")
     seed = c.number_input("Seed", 0, 9999, 0, key="compare_seed", help="Another draw of images.")
-    rows = shared_rows(images.y, -1 if choice == ALL else int(choice), count, int(seed))
+    label = choice if isinstance(choice, int) else -1  # ALL: every class
+    rows = shared_rows(images.y, label, count, int(seed))
     x = images.x[rows]
     with st.spinner("Reconstructing with both models…"):
         out = {side: reconstruct(ck.model, x) for side, ck in models.items()}

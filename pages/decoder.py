@@ -7,21 +7,15 @@ traversals' base and goes into the URL, so a copied link opens this exact view.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 import streamlit as st
 
 from components.live_decoder import UnsupportedDecoder, live_decoder, spec_for
-from pages.common import (
-    cache_key,
-    current_checkpoint,
-    dataset_images,
-    encoded,
-    show_image,
-    show_tiles,
-)
-from pages.decoder_parts import (
+from ui import state
+from ui.decoder_parts import (
     GRID,
-    HANDOFF_KEY,
     SPAN,
     STEP,
     DecoderPoint,
@@ -29,9 +23,13 @@ from pages.decoder_parts import (
     kl_figure,
     show_manifold,
 )
+from ui.images import show_image, show_tiles
+from ui.selection import cache_key, current_checkpoint
+from ui.testset import dataset_images, encoded
 from vae import Checkpoint
 from vae.analysis.dims import DimStats, dim_traversal, from_posterior
 from vae.analysis.explore import decode, traversals
+from vae.web.decoder_spec import DecoderSpec
 from vae.web.share import share_link
 
 PAD, SLIDERS = "2-D pad", "Sliders"
@@ -45,8 +43,8 @@ st.caption(
 ckpt = current_checkpoint()
 d = ckpt.config.model.latent_dim
 point = DecoderPoint(ckpt.name, d)
-point.take_handoff(st.session_state.pop(HANDOFF_KEY, None))
-point.take_link(st.query_params.get("z"))
+point.take_handoff(st.session_state.pop(state.DECODER_HANDOFF, None))
+point.take_link(st.query_params.get(state.Z_PARAM))
 if note := point.note():
     st.info(note, icon=":material/my_location:")
 MEAN = {
@@ -56,7 +54,9 @@ MEAN = {
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _dim_stats(key: tuple[str, tuple[int, ...]], source: str, _mu, _sigma) -> DimStats:
+def _dim_stats(
+    key: tuple[str, tuple[int, ...]], source: str, _mu: np.ndarray, _sigma: np.ndarray
+) -> DimStats:
     return from_posterior(_mu, _sigma)
 
 
@@ -69,7 +69,7 @@ def dim_stats() -> tuple[DimStats, str]:
 options = st.columns([2, 2, 3], vertical_alignment="bottom")
 server = options[0].toggle(
     "Decode on the server",
-    key="decoder_server",
+    key=state.DECODER_SERVER,
     help="Run the decoder in Python, one round trip per slider move, instead of in your browser.",
 )
 layout, pad_dims = SLIDERS, (0, min(1, d - 1))
@@ -107,7 +107,7 @@ if d >= 2 and not server:
         )
         pad_dims = (across, up if up is not None else rest[0])
 
-spec = None
+spec: DecoderSpec | None = None
 if not server:
     try:
         spec = spec_for(ckpt.model)
@@ -185,9 +185,9 @@ def kl_section(ckpt: Checkpoint, z: np.ndarray) -> None:
 
 
 @st.fragment
-def live_view(ckpt: Checkpoint, spec: dict, layout: str, pad_dims: tuple[int, int]) -> None:
+def live_view(ckpt: Checkpoint, spec: DecoderSpec, layout: str, pad_dims: tuple[int, int]) -> None:
     """The in-browser decoder; its settled position reruns only this fragment."""
-    mode = "pad" if layout == PAD else "sliders"
+    mode: Literal["pad", "sliders"] = "pad" if layout == PAD else "sliders"
     view_key = f"decoder_live_{ckpt.name}_{mode}_{pad_dims[0]}_{pad_dims[1]}"
     left, right = st.columns([2, 1], gap="large")
     with left:

@@ -7,16 +7,12 @@ import plotly.graph_objects as go
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from pages.common import (
-    Images,
-    current_checkpoint,
-    dataset_images,
-    encoded,
-    show_error,
-    show_image,
-    show_tiles,
-)
-from pages.plots import add_markers, add_prior_contours, latent_scatter
+from ui import state
+from ui.errors import show_error
+from ui.images import show_image, show_tiles, upload_image
+from ui.plots import add_markers, add_prior_contours, latent_scatter
+from ui.selection import current_checkpoint
+from ui.testset import Images, dataset_images, encoded
 from vae import Checkpoint
 from vae.analysis.explore import encode
 from vae.analysis.interpolation import (
@@ -30,7 +26,6 @@ from vae.analysis.interpolation import (
     prior_shell_radius,
     random_pair,
 )
-from vae.web.uploads import UploadError, border_mean, prepare_upload
 
 SOURCES = ("Test images", "Random pair", "Your uploads")
 NAMES = {"linear": "Linear (lerp)", "spherical": "Spherical (slerp)"}
@@ -84,27 +79,17 @@ def endpoint_from_test(images: Images, side: str, default: int) -> tuple[int, st
 
 def endpoint_from_upload(side: str, box: DeltaGenerator) -> np.ndarray | None:
     """A file uploader for one endpoint; the prepared pixels (C, H, W) or None."""
-    file = box.file_uploader(
+    prepared = upload_image(
         f"Image {side}",
-        type=["png", "jpg", "jpeg", "gif", "webp"],
-        max_upload_size=10,
         key=f"interp_upload_{side}",
+        shape=ckpt.config.model.image_shape,
+        reference=images.x,
+        box=box,
+        report=box,
         help="A PNG or JPEG of up to 10 MB; it is resized (padded) to the model's input "
         "size and inverted when its background differs from the training images'.",
     )
-    if file is None:
-        return None
-    shape = ckpt.config.model.image_shape
-    try:
-        prepared = prepare_upload(
-            file.getvalue(), shape, reference_border=border_mean(images.x[:500])
-        )
-    except UploadError as exc:
-        box.error(f"{file.name} cannot be used: {exc}.", icon=":material/image_not_supported:")
-        return None
-    for note in prepared.notes:
-        box.caption(f":material/info: {note}")
-    return prepared.pixels
+    return None if prepared is None else prepared.pixels
 
 
 def choose_endpoints() -> tuple[np.ndarray, np.ndarray, list[str]] | None:
@@ -115,7 +100,7 @@ def choose_endpoints() -> tuple[np.ndarray, np.ndarray, list[str]] | None:
         3,
         24,
         10,
-        key="interp_steps",
+        key=state.INTERP_STEPS,
         help="How many points along each path, both endpoints included.",
     )
     source = source_col.segmented_control(
@@ -135,10 +120,10 @@ def choose_endpoints() -> tuple[np.ndarray, np.ndarray, list[str]] | None:
         x = np.stack([pixels[0], pixels[1]])
         return x, encode(ckpt.model, x)[0], ["your image A", "your image B"]
     if source == "Random pair":
-        seed = int(st.session_state.get("interp_seed", 0))
+        seed = int(st.session_state.get(state.INTERP_SEED, 0))
         rows = list(random_pair(images.y, seed))
         if a_box.button("New random pair", icon=":material/casino:", help="Draw two new images."):
-            st.session_state["interp_seed"] = seed + 1
+            st.session_state[state.INTERP_SEED] = seed + 1
             st.rerun()
         names = [f"test image #{r} ({images.class_name(int(images.y[r]))})" for r in rows]
     else:
@@ -218,7 +203,7 @@ def render(ckpt: Checkpoint) -> None:
     if chosen is None:
         return
     x, ends, names = chosen
-    steps = int(st.session_state["interp_steps"])
+    steps = int(st.session_state[state.INTERP_STEPS])
     a_pic, b_pic, summary = st.columns([1, 1, 4], vertical_alignment="center")
     with a_pic:
         show_image(x[0] / 255.0, "A", target=84)

@@ -2,7 +2,7 @@
 
 Tabs: the map (with the prior and the aggregate posterior), hover-to-decode in the browser
 (2-D models), samples from q(z|x), and the space forming over training. The teaching aids
-live in pages/latent_aids.py.
+live in ui/latent_aids.py and ui/latent_hover.py.
 """
 
 from __future__ import annotations
@@ -10,16 +10,13 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from pages import latent_aids as aids
-from pages.common import (
-    Images,
-    cache_key,
-    current_checkpoint,
-    dataset_images,
-    encoded,
-    show_tiles,
-)
-from pages.plots import add_prior_contours, add_sigma_ellipses, latent_scatter, selected_rows
+from ui import latent_aids as aids
+from ui import latent_hover as hover
+from ui import state
+from ui.images import show_tiles
+from ui.plots import add_prior_contours, add_sigma_ellipses, latent_scatter, selected_rows
+from ui.selection import cache_key, current_checkpoint
+from ui.testset import Images, dataset_images, encoded
 from vae import Checkpoint
 from vae.analysis.explore import pca, reconstruct, tsne
 
@@ -41,7 +38,9 @@ n, d = mu.shape
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _projection(key: tuple[str, tuple[int, ...]], source: str, method: str, _mu: np.ndarray):
+def _projection(
+    key: tuple[str, tuple[int, ...]], source: str, method: str, _mu: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """PCA or t-SNE of the encoded set (t-SNE on a fixed random subsample); (rows, xy)."""
     if method == "PCA":
         return np.arange(len(_mu)), pca(_mu)
@@ -115,7 +114,7 @@ def show_map() -> tuple[list[int], bool]:
     if view == VIEWS[0]:
         rows = np.arange(n)
         if d == 1:
-            jitter = np.random.default_rng(0).uniform(-0.5, 0.5, n).astype(np.float32)
+            jitter = np.random.default_rng(0).uniform(-0.5, 0.5, size=(n,)).astype(np.float32)
             xy, titles = np.column_stack([mu[:, 0], jitter]), ("z1", "random jitter (no meaning)")
         else:
             xy, titles = mu[:, list(dims)], (f"z{dims[0] + 1}", f"z{dims[1] + 1}")
@@ -213,7 +212,7 @@ def show_selection(ckpt: Checkpoint, images: Images, chosen: list[int], prior: b
         help="The Decoder page starts its sliders at this image's code μ.",
     )
     if go_btn.button("Open in the Decoder", icon=":material/tune:", type="primary"):
-        st.session_state["decoder_z"] = {
+        st.session_state[state.DECODER_HANDOFF] = {
             "run": ckpt.name,
             "z": [float(v) for v in mu[row]],
             "source": f"test image #{row} ({images.class_name(int(images.y[row]))})",
@@ -231,7 +230,7 @@ def show_selection(ckpt: Checkpoint, images: Images, chosen: list[int], prior: b
 tabs = dict(
     zip(
         aids.tabs_for(d),
-        st.tabs(aids.tabs_for(d), key=aids.TAB_KEY, on_change="rerun", bind="query-params"),
+        st.tabs(aids.tabs_for(d), key=state.VIEW_PARAM, on_change="rerun", bind="query-params"),
         strict=True,
     )
 )
@@ -239,9 +238,9 @@ with tabs[aids.MAP_TAB]:
     if tabs[aids.MAP_TAB].open is not False:
         chosen, prior = show_map()
         if chosen:
-            if st.session_state.get(aids.FOCUS_KEY) != chosen[0]:
-                st.session_state[aids.FOCUS_KEY] = chosen[0]
-                st.session_state.pop("latent_enc_row", None)
+            if st.session_state.get(state.LATENT_FOCUS) != chosen[0]:
+                st.session_state[state.LATENT_FOCUS] = chosen[0]
+                st.session_state.pop(state.LATENT_ENC_ROW, None)
             show_selection(ckpt, images, chosen, prior)
         else:
             st.info(
@@ -252,7 +251,7 @@ with tabs[aids.MAP_TAB]:
 if aids.HOVER_TAB in tabs:
     with tabs[aids.HOVER_TAB]:
         if tabs[aids.HOVER_TAB].open:
-            aids.show_hover(ckpt, images, mu)
+            hover.show_hover(ckpt, images, mu)
 with tabs[aids.SAMPLES_TAB]:
     if tabs[aids.SAMPLES_TAB].open:
         if not on_axes and d > 1:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from pages.common import current_checkpoint, show_tiles
+from ui import state
+from ui.images import show_tiles
+from ui.selection import current_checkpoint
 from vae.analysis.explore import decode
 
 st.title(":material/school: What a variational autoencoder is")
@@ -60,8 +62,9 @@ st.header(f":material/deployed_code: The selected model: {ckpt.name}", divider="
 
 def _figure(key: str) -> str:
     value = metrics.get(key)
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    return f"{value:.2f}" if ok and np.isfinite(value) else "n/a"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "n/a"
+    return f"{value:.2f}" if np.isfinite(value) else "n/a"
 
 
 cols = st.columns(5)
@@ -120,7 +123,7 @@ with samples:
     st.caption(
         "Each tile decodes a fresh z ~ N(0, I): what the model generates with no input image."
     )
-    seed = int(st.session_state.get("overview_seed", 0))
+    seed = int(st.session_state.get(state.OVERVIEW_SEED, 0))
     z = np.random.default_rng(seed).standard_normal((64, model_cfg.latent_dim))
     with st.spinner("Decoding samples…"):
         show_tiles(decode(ckpt.model, z), nrow=8, target=448)
@@ -129,5 +132,5 @@ with samples:
         icon=":material/casino:",
         help="Draw 64 new codes from the prior and decode them.",
     ):
-        st.session_state["overview_seed"] = seed + 1
+        st.session_state[state.OVERVIEW_SEED] = seed + 1
         st.rerun()

@@ -7,19 +7,13 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages.common import (
-    Images,
-    cache_key,
-    current_checkpoint,
-    dataset_images,
-    encoded,
-    show_error,
-    show_image,
-)
-from pages.plots import add_markers, latent_scatter
+from ui.errors import show_error
+from ui.images import show_image, upload_image
+from ui.plots import add_markers, latent_scatter
+from ui.selection import cache_key, current_checkpoint
+from ui.testset import Images, dataset_images, encoded
 from vae import Checkpoint
 from vae.analysis.explore import encode, pca, reconstruct, tile
-from vae.web.uploads import FIT_CHOICES, INVERT_CHOICES, UploadError, border_mean, prepare_upload
 
 POOL = 2000  # images ranked per class choice
 CHUNK = 500
@@ -45,7 +39,7 @@ images = dataset_images(ckpt)
 
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _ranked(
-    key: tuple[str, tuple[int, int]], source: str, label: int, _ckpt: Checkpoint, _img: Images
+    key: tuple[str, tuple[int, ...]], source: str, label: int, _ckpt: Checkpoint, _img: Images
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(rows, reconstructions, -ELBO) for the first POOL images of a class (-1: all)."""
     _x = _img.x
@@ -84,7 +78,7 @@ def gallery(ckpt: Checkpoint, images: Images) -> None:
         key="recon_order",
         help="Highest −ELBO first (what the model finds hardest), lowest first, or unsorted.",
     )
-    label = -1 if choice == ALL else int(choice)
+    label = choice if isinstance(choice, int) else -1  # ALL: every class
     with st.spinner("Reconstructing…"):
         rows, recons, loss = _ranked(cache_key(ckpt), images.source, label, ckpt, images)
     if len(rows) == 0:
@@ -157,46 +151,23 @@ def latent_map(mu: np.ndarray, point: np.ndarray) -> go.Figure:
 def upload_section(ckpt: Checkpoint, images: Images) -> None:
     st.subheader("Your own image")
     left, right = st.columns([2, 3], gap="large")
-    with left:
-        file = st.file_uploader(
-            "A PNG or JPEG image",
-            type=["png", "jpg", "jpeg", "gif", "webp"],
-            max_upload_size=10,
-            key="recon_upload",
-            help="Up to 10 MB. A digit drawn dark on light or light on dark; it is resized "
-            "to the model's input size.",
-        )
-        invert = st.radio(
-            "Invert",
-            INVERT_CHOICES,
-            horizontal=True,
-            key="recon_invert",
-            format_func=str.capitalize,
-            help="Auto swaps light and dark when your background differs from the training "
-            "images' (MNIST is white on black).",
-        )
-        fit = st.radio(
-            "Fit",
-            FIT_CHOICES,
-            horizontal=True,
-            key="recon_fit",
-            format_func={"pad": "Pad (keep all)", "crop": "Centre-crop (fill)"}.get,
-            help="Keep the aspect ratio by padding with the border colour, or by cropping.",
-        )
-    if file is None:
-        right.info("Upload an image to see how the model reconstructs it and where it lands.")
-        return
-    shape = ckpt.config.model.image_shape
-    try:
-        prepared = prepare_upload(file.getvalue(), shape, invert, fit, border_mean(images.x[:500]))
-    except UploadError as exc:
-        right.error(f"{file.name} cannot be used: {exc}.", icon=":material/image_not_supported:")
+    prepared = upload_image(
+        "A PNG or JPEG image",
+        key="recon_upload",
+        shape=ckpt.config.model.image_shape,
+        reference=images.x,
+        box=left,
+        report=right,
+        help="Up to 10 MB. A digit drawn dark on light or light on dark; it is resized "
+        "to the model's input size.",
+        choices_key="recon",
+        empty="Upload an image to see how the model reconstructs it and where it lands.",
+    )
+    if prepared is None:
         return
     recon, loss = reconstruct(ckpt.model, prepared.pixels[None])
     mu, _ = encode(ckpt.model, prepared.pixels[None])
     with right:
-        for note in prepared.notes:
-            st.caption(f":material/info: {note}")
         x_col, r_col, m_col = st.columns(3)
         with x_col:
             show_image(prepared.pixels / 255.0, "What the model sees", target=168)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
-from plotly.subplots import make_subplots
 
-from pages.common import CHECKPOINT_KEY, selected_run, show_error, upscale
+from ui import state as keys
+from ui.curves import history_figure
+from ui.errors import show_error
+from ui.images import upscale
+from ui.selection import selected_run
 from vae import CheckpointError, load_checkpoint
 from vae.analysis.explore import decode, tile
 from vae.data import LOADERS
@@ -21,47 +21,7 @@ from vae.training import jobs
 L = jobs.FIELD_LABELS
 SAMPLES = 36  # fixed prior draws decoded after each epoch of a live job
 ROOT = checkpoint_dir()
-
-
-def history_figure(
-    rows: list[dict[str, Any]], height: int = 320, stacked: bool = False
-) -> go.Figure:
-    """Train and test -ELBO, reconstruction and KL per epoch: side by side, or stacked."""
-    epochs = [r.get("epoch") for r in rows]
-    titles = ("−ELBO (nats/image)", "Reconstruction (nats)", "KL (nats)")
-    grid = {"rows": 3, "cols": 1, "shared_xaxes": True, "vertical_spacing": 0.1}
-    fig = make_subplots(
-        **(grid if stacked else {"rows": 1, "cols": 3, "horizontal_spacing": 0.07}),
-        subplot_titles=titles,
-    )
-    mode = "lines+markers" if len(rows) < 40 else "lines"
-    series = [
-        ("train −ELBO", "train_loss", 1, "#9e9e9e"),
-        ("test −ELBO", "test_loss", 1, "#c2185b"),
-        ("test reconstruction", "recon", 2, "#1f77b4"),
-        ("test KL", "kl", 3, "#2ca02c"),
-    ]
-    for name, key, at, color in series:
-        fig.add_trace(
-            go.Scatter(
-                x=epochs,
-                y=[r.get(key) for r in rows],
-                name=name,
-                mode=mode,
-                line={"color": color},
-                hovertemplate=f"epoch %{{x}}<br>{name} %{{y:.2f}}<extra></extra>",
-            ),
-            row=at if stacked else 1,
-            col=1 if stacked else at,
-        )
-    fig.update_xaxes(tickformat="d", dtick=1 if len(rows) < 8 else None)
-    fig.update_xaxes(title_text="epoch", row=3 if stacked else 1)
-    fig.update_layout(
-        height=height,
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        legend={"orientation": "h", "y": -0.12 if stacked else -0.25},
-    )
-    return fig
+FORM = jobs.JobRequest()  # the form's defaults: TrainConfig's, as on the command line
 
 
 def selected_history() -> None:
@@ -88,32 +48,32 @@ def selected_history() -> None:
 
 
 def select(name: str) -> None:
-    st.session_state[CHECKPOINT_KEY] = name
-    st.session_state["training_rerun_app"] = True  # the sidebar picker must redraw
+    st.session_state[keys.CHECKPOINT] = name
+    st.session_state[keys.TRAINING_RERUN_APP] = True  # the sidebar picker must redraw
 
 
 def samples(name: str, epoch: int) -> np.ndarray | None:
     """Fixed prior draws decoded by the run's latest weights; cached per run and epoch."""
     key = (name, epoch)
-    cached = st.session_state.get("training_samples")
+    cached = st.session_state.get(keys.TRAINING_SAMPLES)
     if cached and cached[0] == key:
-        return cached[1]  # type: ignore[no-any-return]
+        return cached[1]
     try:
         ckpt = load_checkpoint(ROOT / name)  # read afresh: the run is still being written
     except CheckpointError:
         return None
     z = np.random.default_rng(0).standard_normal((SAMPLES, ckpt.config.model.latent_dim))
     pic = upscale(tile(decode(ckpt.model, z), nrow=6, padding=1), target=240)
-    st.session_state["training_samples"] = (key, pic)
+    st.session_state[keys.TRAINING_SAMPLES] = (key, pic)
     return pic
 
 
 def resume(name: str) -> None:
     try:
         jobs.resume_job(ROOT, name)
-        st.session_state["training_rerun_app"] = True  # poll every second from now on
+        st.session_state[keys.TRAINING_RERUN_APP] = True  # poll every second from now on
     except (jobs.JobError, ValueError, OSError, CheckpointError) as exc:
-        st.session_state["training_notice"] = f"Could not resume {name}: {exc}"
+        st.session_state[keys.TRAINING_NOTICE] = f"Could not resume {name}: {exc}"
 
 
 def show_job(status: jobs.JobStatus) -> None:
@@ -138,7 +98,7 @@ def show_job(status: jobs.JobStatus) -> None:
         st.success(
             f"{name} finished {status.epoch} epochs. It is now in the sidebar's model picker."
         )
-        if st.session_state.get(CHECKPOINT_KEY) != name:
+        if st.session_state.get(keys.CHECKPOINT) != name:
             st.button(
                 f"Select {name}", on_click=select, args=(name,), icon=":material/open_in_new:"
             )
@@ -171,13 +131,13 @@ def show_job(status: jobs.JobStatus) -> None:
 
 def live_panel() -> None:
     """The job this server launched last, polled while it runs."""
-    if st.session_state.pop("training_rerun_app", False):
+    if st.session_state.pop(keys.TRAINING_RERUN_APP, False):
         st.rerun(scope="app")
     status = jobs.active_job(ROOT)
     if status is None:
         st.info("No job yet. Fill in the form and press **Start training**.")
         return
-    seen = st.session_state.setdefault("training_seen_active", set())
+    seen = st.session_state.setdefault(keys.TRAINING_SEEN_ACTIVE, set())
     if status.active:
         seen.add(status.name)
     elif status.name in seen:  # it ended while this page watched: let the picker list it
@@ -193,7 +153,7 @@ def training_form() -> None:
         dataset = a.selectbox(
             L["dataset"],
             list(LOADERS),
-            index=list(LOADERS).index("digits"),
+            index=list(LOADERS).index(FORM.dataset),
             key="training_dataset",
             help="digits (8x8) trains in seconds; MNIST-like sets take minutes per epoch.",
         )
@@ -209,27 +169,35 @@ def training_form() -> None:
         )
         latent = b.number_input(
             L["latent_dim"],
-            value=2,
+            value=FORM.latent_dim,
             step=1,
             key="training_latent",
             help="Size of z, 1 to 64. 2 can be drawn as a map.",
         )
         beta = a.number_input(
             L["beta"],
-            value=1.0,
+            value=FORM.beta,
             step=0.5,
             key="training_beta",
             help="Weight of the KL term: 1 is the plain VAE.",
         )
         epochs = b.number_input(
-            L["epochs"], value=20, step=1, key="training_epochs", help="Passes over the data."
+            L["epochs"],
+            value=FORM.epochs,
+            step=1,
+            key="training_epochs",
+            help="Passes over the data.",
         )
         batch = a.number_input(
-            L["batch_size"], value=64, step=16, key="training_batch", help="Images per step."
+            L["batch_size"],
+            value=FORM.batch_size,
+            step=16,
+            key="training_batch",
+            help="Images per step.",
         )
         lr = b.number_input(
             L["lr"],
-            value=1e-3,
+            value=FORM.lr,
             step=1e-4,
             format="%.4f",
             key="training_lr",
@@ -237,7 +205,7 @@ def training_form() -> None:
         )
         warmup = a.number_input(
             L["warmup_epochs"],
-            value=0,
+            value=FORM.warmup_epochs,
             step=1,
             key="training_warmup",
             help="Raise β linearly from 0 over the first epochs, so the codes carry "
@@ -245,7 +213,7 @@ def training_form() -> None:
         )
         anneal = b.number_input(
             L["lr_anneal_epochs"],
-            value=0,
+            value=FORM.lr_anneal_epochs,
             step=1,
             key="training_anneal",
             help="Lower the learning rate along a half cosine over the last epochs; "
@@ -287,7 +255,7 @@ def training_form() -> None:
     except Exception as exc:
         show_error(exc, "Training could not start")
     else:
-        st.session_state.setdefault("training_seen_active", set()).add(status.name)
+        st.session_state.setdefault(keys.TRAINING_SEEN_ACTIVE, set()).add(status.name)
         st.toast(f"Started {status.name}.", icon=":material/play_arrow:")
         st.rerun()
 
@@ -304,7 +272,7 @@ form_col, live_col = st.columns([1, 2], gap="large")
 with form_col:
     training_form()
 with live_col:
-    notice = st.session_state.pop("training_notice", None)
+    notice = st.session_state.pop(keys.TRAINING_NOTICE, None)
     if notice:
         st.error(notice)
     busy = (active := jobs.active_job(ROOT)) is not None and active.active

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 import streamlit as st
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
+
+from ui.streamlit_compat import legacy_discovery_off, record_media
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app.py"
@@ -21,7 +21,7 @@ PAGES = ROOT / "pages"
 TIMEOUT = 120  # the first run imports torch, which is slow on a busy machine
 RUNS = {"digits-2d": 2, "digits-3d": 3}
 
-if str(ROOT) not in sys.path:  # page files import `pages.common` from the project root
+if str(ROOT) not in sys.path:  # page files import `ui` and `vae` from the project root
     sys.path.insert(0, str(ROOT))
 
 
@@ -62,38 +62,25 @@ def fresh_caches() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def navigation_mode(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+def navigation_mode() -> Iterator[Callable[[], None]]:
     """Run every AppTest as a served app runs after its first st.navigation call.
 
     AppTest forgets before each run that st.navigation was called, so with a folder named
-    pages/ it would start every run in Streamlit's legacy multipage mode; pages/common.py
-    then reruns through app.py, which drops button clicks. A server decides this once.
-    Returns a function that restores Streamlit's own behaviour, for testing that rerun.
+    pages/ it would start every run in Streamlit's legacy multipage mode, and the page would
+    rerun through app.py, which drops button clicks (see ui/streamlit_compat.py). Yields a
+    function that restores Streamlit's own behaviour, for testing that rerun.
     """
-    original = PagesManager.__init__
-
-    def init(self: Any, *args: Any, **kwargs: Any) -> None:
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
-    return lambda: monkeypatch.setattr(PagesManager, "__init__", original)
+    restore = legacy_discovery_off()
+    yield restore
+    restore()
 
 
 @pytest.fixture
-def media(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
+def media() -> Iterator[dict[str, bytes]]:
     """Bytes of every media file the app produced, by file id (the name in an image's URL)."""
-    files: dict[str, bytes] = {}
-    original = MemoryMediaFileStorage.load_and_get_id
-
-    def record(self: Any, path_or_data: Any, *args: Any, **kwargs: Any) -> str:
-        file_id = original(self, path_or_data, *args, **kwargs)
-        if isinstance(path_or_data, bytes):
-            files[file_id] = path_or_data
-        return file_id
-
-    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
-    return files
+    files, restore = record_media()
+    yield files
+    restore()
 
 
 def app(script: Path = APP, **state: Any) -> AppTest:

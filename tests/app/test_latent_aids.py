@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pages import latent_aids as aids
-from pages.latent_figures import log_density
 from tests.app.conftest import APP, PAGES, image_bytes, png_size, texts
 from tests.app.test_latent import select
+from ui import latent_aids as aids
+from ui import state as keys
+from ui.latent_figures import log_density
 from vae import load_checkpoint, load_dataset
 from vae.analysis.explore import encode
 from vae.analysis.posterior import (
@@ -43,7 +44,7 @@ def page(tab: str | None = None, checkpoint: str = "digits-2d", **state) -> AppT
     at = AppTest.from_file(str(LATENT), default_timeout=TIMEOUT)
     at.session_state["checkpoint"] = checkpoint
     if tab is not None:
-        at.session_state[aids.TAB_KEY] = tab
+        at.session_state[keys.VIEW_PARAM] = tab
     for key, value in state.items():
         at.session_state[key] = value
     return at.run()
@@ -211,7 +212,7 @@ def test_selection_opens_its_samples(ckpt_dir):
     (draw,) = [b for b in at.button if b.label == "Samples from q(z|x)"]
     draw.click().run()
     assert not at.exception
-    assert at.session_state[aids.TAB_KEY] == aids.SAMPLES_TAB
+    assert at.session_state[keys.VIEW_PARAM] == aids.SAMPLES_TAB
     assert at.number_input(key="latent_enc_row").value == 12
     assert image_captions(at)[0].startswith("Input x: #12 ")
 

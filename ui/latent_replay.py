@@ -12,7 +12,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from pages.plots import PALETTE, add_prior_contours
+from ui.plots import PALETTE, add_prior_contours
 from vae.analysis.formation import Frames, LossCurve, frames_extent
 
 

@@ -119,7 +119,8 @@ def selected_rows(event: Any, n: int) -> list[int]:
         data = point.get("customdata") if isinstance(point, dict) else None
         if isinstance(data, list):
             data = data[0] if data else None
-        number = isinstance(data, (int, float)) and not isinstance(data, bool)
-        if number and 0 <= data < n and float(data).is_integer():
+        if isinstance(data, bool) or not isinstance(data, (int, float)):
+            continue
+        if 0 <= data < n and float(data).is_integer():
             out[int(data)] = None
     return list(out)

@@ -5,7 +5,7 @@
   the points, shaded where it is thin. `log_density(q)` is the value each cell shows.
 - `samples_map(...)`: draws from q(z|x) around mu with 1- and 2-sigma ellipses.
 
-The animated training replay is in pages/latent_replay.py.
+The animated training replay is in ui/latent_replay.py.
 """
 
 from __future__ import annotations

@@ -17,7 +17,8 @@ import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image
 
-from pages.common import cache_key
+from ui import state
+from ui.selection import cache_key
 from vae import Checkpoint
 from vae.analysis.dims import DimStats
 from vae.analysis.explore import grid_values, manifold_grid, tile
@@ -26,9 +27,6 @@ from vae.web.share import ShareError, format_z, parse_z
 SPAN = 3.0  # slider range in prior standard deviations
 STEP = 0.05  # server slider step
 GRID = 20  # the paper's Figure 4 decodes a 20 x 20 grid
-HANDOFF_KEY = "decoder_z"  # set by the Latent page: {"run", "z", "source"}
-FROM_KEY = "decoder_from"  # (run, where the point came from) for a note at the top
-LINK_SEEN_KEY = "decoder_link_z"  # the z text last read from or written to the URL
 ACTIVE, COLLAPSED = "#4c78a8", "#b9b9b9"
 
 
@@ -82,9 +80,9 @@ class DecoderPoint:
         self._set(values, sliders=True)
         st.session_state[self._starts] = {}
         if note:
-            st.session_state[FROM_KEY] = (self.run, note)
+            st.session_state[state.DECODER_FROM] = (self.run, note)
         else:
-            st.session_state.pop(FROM_KEY, None)
+            st.session_state.pop(state.DECODER_FROM, None)
 
     def start(self, view_key: str) -> list[float]:
         """z0 for the in-browser view `view_key`: where the point was when it first showed."""
@@ -98,7 +96,7 @@ class DecoderPoint:
             return
         seen[view_key] = settled
         self._set(settled, sliders=True)
-        st.session_state.pop(FROM_KEY, None)
+        st.session_state.pop(state.DECODER_FROM, None)
 
     def from_sliders(self) -> None:
         """Take the server sliders' values when they moved away from the point."""
@@ -106,7 +104,7 @@ class DecoderPoint:
         if values != [snap(v) for v in st.session_state[self._point]]:
             self._set(values, sliders=False)
             st.session_state[self._starts] = {}
-            st.session_state.pop(FROM_KEY, None)
+            st.session_state.pop(state.DECODER_FROM, None)
 
     def take_handoff(self, handoff: object) -> None:
         """Jump to a point sent from the Latent page ({"run", "z", "source"}) for this run."""
@@ -124,9 +122,9 @@ class DecoderPoint:
 
     def take_link(self, text: object) -> None:
         """Jump to the point in the URL's z, once per new value; warn when it is unusable."""
-        if text is None or text == st.session_state.get(LINK_SEEN_KEY):
+        if text is None or text == st.session_state.get(state.DECODER_LINK_SEEN):
             return
-        st.session_state[LINK_SEEN_KEY] = text
+        st.session_state[state.DECODER_LINK_SEEN] = text
         try:
             z, clipped = parse_z(text, self.d, SPAN)
         except ShareError as exc:
@@ -142,14 +140,14 @@ class DecoderPoint:
     def write_link(self) -> str:
         """Put the point in the URL (?z=...) and return that text."""
         text = format_z(self.z)
-        if st.query_params.get("z") != text:
-            st.query_params["z"] = text
-        st.session_state[LINK_SEEN_KEY] = text
+        if st.query_params.get(state.Z_PARAM) != text:
+            st.query_params[state.Z_PARAM] = text
+        st.session_state[state.DECODER_LINK_SEEN] = text
         return text
 
     def note(self) -> str | None:
         """Where the point came from, for an st.info, if it came from elsewhere."""
-        came = st.session_state.get(FROM_KEY)
+        came = st.session_state.get(state.DECODER_FROM)
         return came[1] if isinstance(came, tuple) and came[0] == self.run else None
 
 

@@ -1,8 +1,8 @@
 """The Latent page's teaching aids: one `show_*` function per view.
 
-The shaded aggregate posterior, samples from q(z|x), the space forming over training, and
-decoding in the browser as the pointer moves. pages/latent.py calls them; the maths lives
-in vae.analysis.posterior and vae.analysis.formation.
+The shaded aggregate posterior, samples from q(z|x) and the space forming over training
+(decoding as the pointer moves is ui/latent_hover.py). pages/latent.py calls them; the
+maths lives in vae.analysis.posterior and vae.analysis.formation.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-import components.live_decoder as live
-from pages.common import Images, cache_key, show_error, show_image, show_tiles
-from pages.latent_figures import add_density, density_extent, samples_map
-from pages.latent_replay import formation_figure
-from pages.plots import PALETTE
+from ui import state
+from ui.images import show_image, show_tiles
+from ui.latent_figures import add_density, density_extent, samples_map
+from ui.latent_replay import formation_figure
+from ui.selection import cache_key
+from ui.testset import Images
 from vae import Checkpoint
-from vae.analysis.explore import decode
 from vae.analysis.formation import SnapshotError, loss_curve, snapshot_frames
 from vae.analysis.posterior import (
     aggregate_posterior_density,
@@ -30,9 +30,6 @@ from vae.analysis.posterior import (
 
 GRID = 120  # density cells per side
 DRAWS = (4, 9, 16, 25, 36, 49, 64)
-FOCUS_KEY = "latent_focus"  # the image the q(z|x) view starts on (set by a map selection)
-TAB_KEY = "view"  # also the URL's query parameter: /latent?view=Map opens that view
-HANDOFF_KEY = "decoder_z"  # read by the Decoder page: {"run", "z", "source"}
 # Plain labels: the open one is written verbatim into the URL.
 MAP_TAB = "Map"
 HOVER_TAB = "Hover to decode"
@@ -94,11 +91,11 @@ def show_density(
 
 
 def _draw_again() -> None:
-    st.session_state["latent_enc_seed"] = st.session_state.get("latent_enc_seed", 0) + 1
+    st.session_state[state.LATENT_ENC_SEED] = st.session_state.get(state.LATENT_ENC_SEED, 0) + 1
 
 
 def _remember_row() -> None:
-    st.session_state[FOCUS_KEY] = st.session_state["latent_enc_row"]
+    st.session_state[state.LATENT_FOCUS] = st.session_state[state.LATENT_ENC_ROW]
 
 
 def show_encoder_samples(
@@ -106,15 +103,15 @@ def show_encoder_samples(
 ) -> None:
     """One input, n codes drawn from its q(z|x), their decodings tiled and their positions."""
     n_images = len(images.x)
-    focus = st.session_state.get(FOCUS_KEY, 0)
-    st.session_state.setdefault("latent_enc_row", int(np.clip(focus, 0, n_images - 1)))
+    focus = st.session_state.get(state.LATENT_FOCUS, 0)
+    st.session_state.setdefault(state.LATENT_ENC_ROW, int(np.clip(focus, 0, n_images - 1)))
     a, b, c = st.columns([1, 1, 1], vertical_alignment="bottom")
     row = a.number_input(
         "Image",
         0,
         n_images - 1,
         step=1,
-        key="latent_enc_row",
+        key=state.LATENT_ENC_ROW,
         on_change=_remember_row,
         help=f"Its index in {images.source}; selecting points on the Map picks the first one.",
     )
@@ -128,7 +125,7 @@ def show_encoder_samples(
         help="New random draws ε for the same image.",
     )
     s = posterior_samples(
-        ckpt.model, images.x[row], n, seed=st.session_state.get("latent_enc_seed", 0)
+        ckpt.model, images.x[row], n, seed=st.session_state.get(state.LATENT_ENC_SEED, 0)
     )
     label = images.class_name(int(images.y[row]))
     left, middle, right = st.columns([1, 2, 2], gap="medium")
@@ -160,9 +157,9 @@ def show_encoder_samples(
 
 def sample_this(row: int) -> None:
     """Button callback: open the q(z|x) view on image `row`."""
-    st.session_state[FOCUS_KEY] = int(row)
-    st.session_state.pop("latent_enc_row", None)
-    st.session_state[TAB_KEY] = SAMPLES_TAB
+    st.session_state[state.LATENT_FOCUS] = int(row)
+    st.session_state.pop(state.LATENT_ENC_ROW, None)
+    st.session_state[state.VIEW_PARAM] = SAMPLES_TAB
 
 
 # --- the space forming over training ---------------------------------------------------------
@@ -215,84 +212,3 @@ def show_formation(ckpt: Checkpoint, dims: tuple[int, int] | None) -> None:
         "similar images form within the first epochs, while the loss drops fastest; later "
         "epochs mostly refine the layout."
     )
-
-
-# --- decoding in the browser ------------------------------------------------------------------
-
-
-def _offer(ckpt: Checkpoint, z: list[float], source: str) -> None:
-    """Hand a latent point to the Decoder page (it reads and removes the key)."""
-    st.session_state[HANDOFF_KEY] = {"run": ckpt.name, "z": [float(v) for v in z], "source": source}
-
-
-def _server_pad(ckpt: Checkpoint, mu: np.ndarray) -> list[float]:
-    x0, x1, y0, y1 = live.map_extent(mu)
-    a, b = st.columns(2)
-    help_ = "Each move decodes this point on the server."
-    zx = a.slider(
-        "z1", round(x0, 2), round(x1, 2), round((x0 + x1) / 2, 2), key="latent_srv_z1", help=help_
-    )
-    zy = b.slider(
-        "z2", round(y0, 2), round(y1, 2), round((y0 + y1) / 2, 2), key="latent_srv_z2", help=help_
-    )
-    show_image(decode(ckpt.model, np.array([[zx, zy]]))[0], f"Decoded at ({zx:.2f}, {zy:.2f})")
-    return [zx, zy]
-
-
-def show_hover(ckpt: Checkpoint, images: Images, mu: np.ndarray) -> None:
-    """The map of codes; hovering decodes the point under the pointer in the browser."""
-    try:
-        spec = live.spec_for(ckpt.model)
-    except live.UnsupportedDecoder as exc:
-        st.info(
-            f"This model's decoder cannot run in the browser ({exc}), so it is decoded on the "
-            "server instead: move the sliders (each move is one round trip).",
-            icon=":material/dns:",
-        )
-        z: list[float] | None = _server_pad(ckpt, mu)
-        source = "a point chosen on the latent map"
-    except Exception as exc:  # a model the exporter does not expect: say so, keep the page
-        show_error(exc, "The in-browser decoder cannot be prepared")
-        return
-    else:
-        st.caption(
-            "Hover over the map: the image on the right is the decoder's output for the point "
-            "under the pointer, computed in your browser. Click or drag to pin a point."
-        )
-        pinned = live.live_map(
-            spec,
-            mu,
-            images.y,
-            key="latent_live",
-            classes=list(images.classes),
-            colors=PALETTE,  # the Map tab's colours
-            size_px=460,
-            image_px=280,
-        )
-        if pinned is None:
-            st.info(
-                "Click the map to pin a point; the Decoder page then starts there.",
-                icon=":material/push_pin:",
-            )
-        z, source = pinned, "a point pinned on the latent map"
-    if z is not None:
-        _pinned(ckpt, z, source)
-    st.markdown(
-        "**Why some places decode badly.** Inside a cluster the decoder has seen many codes and "
-        "draws a clean image; between clusters and outside the cloud it has seen few, so it "
-        "draws blends. Those are the thin regions shaded on the Map when *Shade where q(z) is "
-        "thin* is on, and where samples from the prior go wrong."
-    )
-
-
-def _pinned(ckpt: Checkpoint, z: list[float], source: str) -> None:
-    """Offer the pinned point to the Decoder page, once per new pin, and a button to go there."""
-    last = st.session_state.get("latent_pin")
-    if last != (ckpt.name, z):
-        st.session_state["latent_pin"] = (ckpt.name, z)
-        _offer(ckpt, z, source)  # the Decoder page starts there next time it opens
-    a, b = st.columns([3, 1], vertical_alignment="center")
-    a.markdown(f"**z = ({z[0]:+.2f}, {z[1]:+.2f})**: the Decoder page starts here when opened.")
-    if b.button("Open in the Decoder", icon=":material/tune:", key="latent_live_open"):
-        _offer(ckpt, z, source)
-        st.switch_page("pages/decoder.py")

@@ -1,1 +1,0 @@
-"""The app's pages; each file is one page run by st.navigation in app.py."""

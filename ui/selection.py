@@ -1,0 +1,174 @@
+"""Which checkpoint the pages show: the sidebar picker, the selected run, the cached loader.
+
+The sidebar picker (`checkpoint_picker`, drawn by app.py) keeps the choice in
+st.session_state (ui.state.CHECKPOINT), so it holds on every page, and in the URL (?run=),
+so a copied address reopens it. `current_checkpoint()` is what a page calls first: the
+selected run, loaded once per path and file times (st.cache_resource), or an st.error and
+st.stop() on any problem. `load_run(path)` is the cached loader, for a second checkpoint.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from ui import state
+from ui.errors import show_error
+from ui.streamlit_compat import ensure_app_run
+from vae import Checkpoint, load_checkpoint
+from vae.runfolder.runs import (
+    RunNameError,
+    RunSummary,
+    check_name,
+    checkpoint_dir,
+    default_run,
+    list_runs,
+    resolve_run,
+    run_stamp,
+)
+from vae.web.share import ShareError, parse_run
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _load_cached(path: str, stamp: tuple[int, ...]) -> Checkpoint:
+    ckpt = load_checkpoint(path)
+    ckpt._cache_stamp = stamp  # type: ignore[attr-defined]  # set once, before it is shared
+    return ckpt
+
+
+def cache_key(ckpt: Checkpoint) -> tuple[str, tuple[int, ...]]:
+    """(path, file times at load): a key for caches of things computed from this checkpoint."""
+    stamp = getattr(ckpt, "_cache_stamp", None) or run_stamp(ckpt.path)
+    return str(ckpt.path), stamp
+
+
+def load_run(path: Path) -> Checkpoint:
+    """Load a checkpoint folder once per server, keyed by path and modification times.
+
+    A folder replaced on disk has new times and is loaded afresh. Raises CheckpointError.
+    The returned object is shared between sessions: never change it.
+    """
+    return _load_cached(str(path), run_stamp(path))
+
+
+def selected_run() -> str | None:
+    """The run chosen in the sidebar, else the default one (mnist-2d when present), else None."""
+    ensure_app_run()
+    name = st.session_state.get(state.CHECKPOINT)
+    if isinstance(name, str) and name:
+        return name
+    return default_run(list_runs())
+
+
+def take_link_run(usable: list[str], fallback: str | None) -> None:
+    """Select the checkpoint named by the URL's ?run=, once per new value.
+
+    A value this session has seen before (read, or written by write_link_run) is not a new
+    link: a rerun can carry the address from before the last choice reached the browser,
+    and taking that would undo the choice. Only a name among `usable` is accepted (a plain
+    folder name, see vae.web.share.parse_run); anything else gets an st.warning and the current
+    or `fallback` checkpoint stays.
+    """
+    value = st.query_params.get(state.RUN_PARAM)
+    seen: set[str] = st.session_state.setdefault(state.LINK_RUNS_SEEN, set())
+    if value is None or value in seen:
+        return
+    seen.add(value)
+    try:
+        st.session_state[state.CHECKPOINT] = parse_run(value, usable)
+    except ShareError as exc:
+        current = st.session_state.get(state.CHECKPOINT)
+        shown = current if current in usable else fallback
+        st.warning(
+            f"The link's checkpoint was not opened: {exc}. Showing **{shown}** instead; "
+            "the sidebar lists the checkpoints there are.",
+            icon=":material/link_off:",
+        )
+
+
+def write_link_run(name: str) -> None:
+    """Put the selected checkpoint in the URL (?run=NAME) so a copied address reopens it."""
+    if st.query_params.get(state.RUN_PARAM) != name:
+        st.query_params[state.RUN_PARAM] = name
+    st.session_state.setdefault(state.LINK_RUNS_SEEN, set()).add(name)
+
+
+def current_checkpoint() -> Checkpoint:
+    """The selected checkpoint, loaded; shows an st.error and stops the page when unusable."""
+    name = selected_run()
+    if name is None:
+        st.info(
+            f"There are no usable checkpoints in `{checkpoint_dir()}`. Train one on the "
+            "Training page, or set VAE_CHECKPOINT_DIR to a folder of run folders.",
+            icon=":material/info:",
+        )
+        st.stop()
+    try:
+        check_name(name)
+    except RunNameError as exc:
+        show_error(exc, "This checkpoint cannot be opened")
+        st.stop()
+    try:
+        path = resolve_run(name)
+    except RunNameError:
+        st.error(
+            f"The checkpoint **{name}** is no longer in `{checkpoint_dir()}`: it was deleted "
+            "or moved while selected. Choose another checkpoint in the sidebar, or restore "
+            "the folder and reload the page.",
+            icon=":material/folder_off:",
+        )
+        st.stop()
+    try:
+        with st.spinner(f"Loading {name}…"):
+            return load_run(path)
+    except Exception as exc:
+        show_error(exc, f"The checkpoint {name} cannot be used")
+        st.stop()
+
+
+def checkpoint_picker() -> None:
+    """The sidebar select box over every usable run; broken runs are listed as errors."""
+    runs = list_runs()
+    usable: dict[str, RunSummary] = {r.name: r for r in runs if r.ok}
+    st.sidebar.subheader(":material/deployed_code: Model")
+    if not usable:
+        st.sidebar.info(
+            f"No usable checkpoints in `{checkpoint_dir()}`. Train one on the Training page.",
+            icon=":material/info:",
+        )
+        st.session_state.pop(state.CHECKPOINT, None)
+    else:
+        take_link_run(list(usable), default_run(runs))
+        chosen = st.session_state.get(state.CHECKPOINT)
+        if chosen is not None and chosen not in usable:
+            fallback = default_run(runs)
+            st.sidebar.error(
+                f"The checkpoint **{chosen}** you had selected is gone or no longer loads "
+                f"(deleted, moved or broken on disk). Showing **{fallback}** instead; restore "
+                "the folder and reload to use it again.",
+                icon=":material/folder_off:",
+            )
+            chosen = None
+        if chosen is None:
+            st.session_state[state.CHECKPOINT] = default_run(runs)
+        st.sidebar.selectbox(
+            "Checkpoint",
+            options=list(usable),
+            format_func=lambda name: usable[name].label,
+            key=state.CHECKPOINT,
+            help="A trained run folder: its data set, latent size z and test −ELBO "
+            "in nats per image (lower is better).",
+        )
+        run = usable[st.session_state[state.CHECKPOINT]]
+        write_link_run(run.name)
+        elbo = "n/a" if run.test_elbo is None else f"{run.test_elbo:.2f} nats"
+        st.sidebar.caption(
+            f"**{run.name}**: {run.dataset}, {run.arch} with latent size {run.latent_dim}, "
+            f"test −ELBO {elbo}. Every page uses this model; the choice holds across pages."
+        )
+    for run in runs:
+        if not run.ok:
+            st.sidebar.error(
+                f"**{run.name}** cannot be used: {run.error}", icon=":material/broken_image:"
+            )

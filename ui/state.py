@@ -1,0 +1,39 @@
+"""Every st.session_state key and URL query parameter that the app's code reads or writes.
+
+One place, so two pages never collide and a hand-off between pages is visible here. A key
+belongs to the page its prefix names; the few without a prefix are shared by every page.
+Widget keys that only their own widget reads (e.g. "recon_count") stay beside the widget,
+named with the same page prefix.
+"""
+
+from __future__ import annotations
+
+# --- the URL ------------------------------------------------------------------------------
+RUN_PARAM = "run"  # ?run=NAME: the checkpoint (read once per new value, written back)
+Z_PARAM = "z"  # ?z=0.1,-0.5: the Decoder page's latent point
+VIEW_PARAM = "view"  # ?view=Map: the Latent page's open view (also its tabs' widget key)
+
+# --- shared by every page -----------------------------------------------------------------
+CHECKPOINT = "checkpoint"  # the selected run's name (the sidebar picker's widget key)
+LINK_RUNS_SEEN = "link_runs_seen"  # every ?run= value read from or written to the URL
+
+# --- Latent page --------------------------------------------------------------------------
+LATENT_FOCUS = "latent_focus"  # the image the q(z|x) view starts on (set by a map selection)
+LATENT_ENC_SEED = "latent_enc_seed"  # the draw of q(z|x) samples
+LATENT_ENC_ROW = "latent_enc_row"  # the q(z|x) view's image picker (a widget)
+LATENT_PIN = "latent_pin"  # (run, z): the last point pinned on the live map
+
+# --- Decoder page (and the hand-off to it) ------------------------------------------------
+DECODER_HANDOFF = "decoder_z"  # set by the Latent page: {"run", "z", "source"}
+DECODER_FROM = "decoder_from"  # (run, where the point came from), for a note at the top
+DECODER_LINK_SEEN = "decoder_link_z"  # the z text last read from or written to the URL
+DECODER_SERVER = "decoder_server"  # the "decode on the server" toggle (a widget)
+
+# --- other pages --------------------------------------------------------------------------
+OVERVIEW_SEED = "overview_seed"  # the draw of prior samples
+INTERP_SEED = "interp_seed"  # the random pair's draw
+INTERP_STEPS = "interp_steps"  # points along each path (a widget)
+TRAINING_RERUN_APP = "training_rerun_app"  # the whole app must rerun (the picker changed)
+TRAINING_SAMPLES = "training_samples"  # (key, picture): samples of the run being shown
+TRAINING_NOTICE = "training_notice"  # a message carried over a rerun
+TRAINING_SEEN_ACTIVE = "training_seen_active"  # runs this session saw while they trained
