@@ -24,81 +24,35 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from vae.data import data_root
 from vae.errors import VAEError
 from vae.runfolder.checkpoint import read_config
-from vae.runfolder.files import HISTORY_FILE, RESUME_FILE, STATUS_FILE, read_record, write_json
+from vae.runfolder.files import read_record, write_json
 from vae.training.jobrequest import FIELD_LABELS as FIELD_LABELS
-from vae.training.jobrequest import JOBS_DIR
 from vae.training.jobrequest import JobRequest as JobRequest
 from vae.training.jobrequest import JobRequestError as JobRequestError
 from vae.training.jobrequest import check_run_name as check_run_name
 from vae.training.jobrequest import new_run_name as new_run_name
 from vae.training.jobrequest import validate_request as validate_request
+from vae.training.jobstate import ACTIVE as ACTIVE
+from vae.training.jobstate import JobStatus as JobStatus
+from vae.training.jobstate import _children as _children
+from vae.training.jobstate import _jobs
+from vae.training.jobstate import active_job as active_job
+from vae.training.jobstate import job_status as job_status
+from vae.training.jobstate import log_tail as log_tail
+from vae.training.jobstate import unfinished_runs as unfinished_runs
 
-ACTIVE = ("starting", "running")
 _PROJECT = Path(__file__).resolve().parents[2]
-_children: dict[int, subprocess.Popen[bytes]] = {}
 
 
 class JobError(VAEError, RuntimeError):
     """A job cannot be started, resumed or cancelled; the message says why and what to do."""
 
 
-@dataclass(frozen=True)
-class JobStatus:
-    """A run's state: starting, running, finished, failed, cancelled or interrupted.
-
-    cancel_job returns "cancelling"; the run reads as cancelled once its process has stopped.
-    """
-
-    name: str
-    state: str
-    epoch: int = 0  # completed epochs
-    epochs: int = 0
-    step: int = 0
-    steps: int = 0
-    message: str = ""
-    resumable: bool = False
-    pid: int | None = None
-
-    @property
-    def active(self) -> bool:
-        return self.state in ACTIVE
-
-    @property
-    def fraction(self) -> float:
-        """Share of the planned work done, 0 to 1."""
-        if self.state == "finished":
-            return 1.0
-        part = self.step / self.steps if self.steps and self.state == "running" else 0.0
-        return min(1.0, (self.epoch + part) / self.epochs) if self.epochs else 0.0
-
-
-# --- locks and records --------------------------------------------------------------------
-
-
-def _jobs(root: Path) -> Path:
-    return root / JOBS_DIR
-
-
-def _lock_held(path: Path) -> bool:
-    """True when another open file holds an flock on path (probing never blocks)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return True
-    finally:
-        os.close(fd)  # closing also releases a lock this probe took
-    return False
+# --- locks --------------------------------------------------------------------------------
 
 
 def _flock(fd: int, seconds: float, message: str) -> None:
@@ -123,113 +77,6 @@ def _launch_lock(root: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
-
-
-def _history_len(run: Path) -> int:
-    try:
-        return sum(1 for line in (run / HISTORY_FILE).read_text().splitlines() if line.strip())
-    except OSError:
-        return 0
-
-
-def _log_error(root: Path, name: str) -> str:
-    try:
-        lines = (_jobs(root) / f"{name}.log").read_text(errors="replace").splitlines()
-    except OSError:
-        return ""
-    errors = [line for line in lines if line.startswith("error:")]
-    return errors[-1][len("error:") :].strip() if errors else ""
-
-
-def _reap() -> None:
-    for pid, proc in list(_children.items()):
-        if proc.poll() is not None:
-            del _children[pid]
-
-
-# --- status -------------------------------------------------------------------------------
-
-
-def job_status(root: Path, name: str) -> JobStatus:
-    """The state of run `name` under root, from its launch record, lock and status.json."""
-    _reap()
-    run = root / name
-    rec = read_record(_jobs(root) / f"{name}.json")
-    st = read_record(run / STATUS_FILE)
-    started = float(rec.get("started", 0.0))
-    if rec and float(st.get("updated", 0.0)) < started - 1.0:
-        st = {}  # left over from before this launch
-    epochs = int(st.get("epochs", rec.get("epochs", 0)) or 0)
-    done = _history_len(run)
-    pid = rec.get("pid") if rec else st.get("pid")
-    common: dict[str, Any] = {"epoch": done, "epochs": epochs, "pid": pid}
-    state = st.get("state")
-    if rec and _lock_held(_jobs(root) / f"{name}.lock") and state != "finished":
-        if state == "running":
-            return JobStatus(
-                name, "running", **{**common, "epoch": int(st.get("epoch", done))},
-                step=int(st.get("step", 0)), steps=int(st.get("steps", 0)),
-            )  # fmt: skip
-        return JobStatus(name, "starting", **common, message="starting the training process")
-    if not rec and state == "running" and not _pid_is_training(st.get("pid")):
-        state = None  # a command-line run whose process is gone
-    elif not rec and state == "running":
-        return JobStatus(name, "running", **common, message="started outside the app")
-    if state == "finished":
-        return JobStatus(name, "finished", **common)
-    if state == "failed":
-        return JobStatus(name, "failed", **common, message=str(st.get("message", "")))
-    if state == "cancelled" or rec.get("cancel_requested"):
-        return _stopped(run, name, "cancelled", common)
-    error = _log_error(root, name) if rec and state is None else ""
-    if error:
-        return JobStatus(name, "failed", **common, message=error)
-    return _stopped(run, name, "interrupted", common)
-
-
-def _stopped(run: Path, name: str, state: str, common: dict[str, Any]) -> JobStatus:
-    ok = (run / RESUME_FILE).is_file()
-    message = (
-        f"stopped after {common['epoch']} of {common['epochs']} epochs; resume continues from there"
-        if ok
-        else "stopped before its first epoch finished, so there is nothing to resume"
-    )
-    return JobStatus(name, state, **common, message=message, resumable=ok)
-
-
-def _pid_is_training(pid: Any) -> bool:
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
-    return b"vae.train" in cmd
-
-
-def active_job(root: Path) -> JobStatus | None:
-    """The job this checkpoint folder launched last, with its state; None if there is none."""
-    name = read_record(_jobs(root) / "active.json").get("run")
-    return job_status(root, name) if isinstance(name, str) and name else None
-
-
-def unfinished_runs(root: Path) -> list[JobStatus]:
-    """Runs launched here that were interrupted or cancelled and can be resumed."""
-    try:
-        names = sorted(p.stem for p in _jobs(root).glob("*.json") if p.name != "active.json")
-    except OSError:
-        return []
-    found = [job_status(root, n) for n in names if (root / n).is_dir()]
-    return [s for s in found if s.state in ("interrupted", "cancelled") and s.resumable]
-
-
-def log_tail(root: Path, name: str, lines: int = 20) -> str:
-    """The last lines the run's process printed."""
-    try:
-        text = (_jobs(root) / f"{name}.log").read_text(errors="replace")
-    except OSError:
-        return ""
-    return "\n".join(text.splitlines()[-lines:])
 
 
 # --- actions ------------------------------------------------------------------------------

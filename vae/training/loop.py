@@ -36,7 +36,6 @@ from vae.runfolder.files import (
     MODEL_FILE,
     PREVIEW_FILE,
     RESUME_FILE,
-    SNAPSHOTS_FILE,
     STATUS_FILE,
     write_json,
     write_jsonl,
@@ -46,6 +45,7 @@ from vae.training.config import TrainConfig
 from vae.training.errors import Cancelled, TrainingError
 from vae.training.evaluate import evaluate_model
 from vae.training.resume import resume_and_repair, save_resume
+from vae.training.snapshots import add_frame, start_snapshots
 
 __all__ = ["Cancelled", "TrainingError", "epoch_steps", "pick_device", "train"]
 
@@ -98,37 +98,6 @@ class Run:
         return math.ceil(len(self.train_x) / self.cfg.batch_size)
 
 
-def _encode_snapshot(model: VAE, x: torch.Tensor, device: torch.device) -> np.ndarray:
-    with torch.inference_mode():
-        mu = model.encode(to_input(x, False).to(device))[0]
-    return mu.cpu().numpy().astype(np.float16)  # (N, D)
-
-
-def _add_frame(run: Run, epoch: int) -> None:
-    """Append one epoch's codes to the scrubber's snapshots and rewrite the file atomically."""
-    mu = _encode_snapshot(run.model, run.snap_x, run.device)
-    run.snaps["epochs"] = np.append(run.snaps["epochs"], epoch)
-    run.snaps["mu"] = np.concatenate([run.snaps["mu"], mu[None]])
-    write_npz(run.out / SNAPSHOTS_FILE, **run.snaps)
-
-
-def _start_snapshots(run: Run, resume: bool) -> None:
-    """The scrubber's frames: those kept from before a resume, or the untrained model's."""
-    if not len(run.snap_x):
-        return
-    path = run.out / SNAPSHOTS_FILE
-    if resume and path.exists():
-        with np.load(path) as z:
-            keep = z["epochs"] <= run.start_epoch
-            run.snaps = {"epochs": z["epochs"][keep], "mu": z["mu"][keep], "index": z["index"]}
-        if run.snaps["epochs"][-1] < run.start_epoch:  # killed before this epoch's frame
-            _add_frame(run, run.start_epoch)
-    else:
-        mu = _encode_snapshot(run.model, run.snap_x, run.device)
-        run.snaps = {"epochs": np.array([0]), "mu": mu[None], "index": np.arange(len(run.snap_x))}
-        write_npz(path, **run.snaps)
-
-
 def prepare(
     data: Dataset, model_cfg: ModelConfig, cfg: TrainConfig, out: Path, resume: bool
 ) -> Run:
@@ -157,7 +126,7 @@ def prepare(
         train_x=data.train_x.to(device),
         samples_seen=int(history[-1].get("samples_seen", 0)) if history else 0,
     )  # fmt: skip
-    _start_snapshots(run, resume)
+    start_snapshots(run, resume)
     if start_epoch == 0:
         save_resume(out, model, opt, 0)
         save_model(out, model, 0)
@@ -248,7 +217,7 @@ def end_epoch(run: Run, epoch: int, trained: dict[str, Any], log: TextIO) -> dic
     save_model(out, run.model, epoch + 1)
     write_jsonl(out / HISTORY_FILE, run.history)
     if run.snaps:
-        _add_frame(run, epoch + 1)
+        add_frame(run, epoch + 1)
     metrics = {**test, "epoch": epoch + 1, "dataset": run.data.name}
     write_json(out / METRICS_FILE, metrics)
     print(
