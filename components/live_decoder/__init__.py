@@ -1,6 +1,6 @@
 """Decode in the browser as the pointer moves: a Streamlit component with no build step.
 
-decoder.js runs the decoder layers of vae/export.py's spec in plain JavaScript;
+decoder.js runs the decoder layers of vae/web/decoder_spec.py's spec in plain JavaScript;
 plot.js and component.js draw the image and the controls. Everything ships as files in this folder
 and is registered inline with st.components.v2 (no npm, no CDN).
 
@@ -28,15 +28,24 @@ import threading
 import weakref
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal, TypedDict
 
 import numpy as np
 import streamlit as st
 
 from vae.model.networks import VAE
-from vae.web.decoder_spec import UnsupportedDecoder, decoder_spec
+from vae.web.decoder_spec import DecoderSpec, UnsupportedDecoder, decoder_spec
 
-__all__ = ["UnsupportedDecoder", "live_decoder", "live_map", "map_extent", "spec_for"]
+__all__ = [
+    "Mode",
+    "UnsupportedDecoder",
+    "ViewData",
+    "live_decoder",
+    "live_map",
+    "map_extent",
+    "spec_for",
+    "view_data",
+]
 
 HERE = Path(__file__).parent
 # One ES module: the decoder, the drawing helpers, then the view with its default export.
@@ -46,11 +55,66 @@ JS = "\n".join(
 CSS = (HERE / "style.css").read_text(encoding="utf-8")
 
 _mount = st.components.v2.component("vae_live_decoder", js=JS, css=CSS)
-_specs: weakref.WeakKeyDictionary[VAE, dict[str, Any]] = weakref.WeakKeyDictionary()
+_specs: weakref.WeakKeyDictionary[VAE, DecoderSpec] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
+Mode = Literal["sliders", "pad", "map"]
 
 
-def spec_for(model: VAE) -> dict[str, Any]:
+class MapData(TypedDict):
+    """The points of a live map: base64 little-endian float32 x and y, int32 labels."""
+
+    id: str  # a digest of the points and extent: the browser decodes them once per id
+    x: str
+    y: str
+    label: str
+    classes: list[str]
+    colors: list[str]
+    extent: list[float]  # [x0, x1, y0, y1]
+
+
+class ViewData(TypedDict, total=False):
+    """What component.js receives: the decoder spec and how to show it (map: "map" mode only)."""
+
+    spec: DecoderSpec
+    mode: Mode
+    z0: list[float]
+    size_px: int
+    image_px: int
+    span: float
+    pad_dims: list[int]
+    dim_names: list[str] | None
+    map: MapData
+
+
+def view_data(
+    spec: DecoderSpec,
+    mode: Mode,
+    z0: list[float],
+    *,
+    size_px: int = 280,
+    image_px: int | None = None,
+    span: float = 3.0,
+    pad_dims: Sequence[int] = (0, 1),
+    dim_names: Sequence[str] | None = None,
+    points: MapData | None = None,
+) -> ViewData:
+    """The one builder of the component's data (image_px defaults to size_px)."""
+    data: ViewData = {
+        "spec": spec,
+        "mode": mode,
+        "z0": z0,
+        "size_px": int(size_px),
+        "image_px": int(size_px if image_px is None else image_px),
+        "span": float(span),
+        "pad_dims": [int(i) for i in pad_dims],
+        "dim_names": list(dim_names) if dim_names is not None else None,
+    }
+    if points is not None:
+        data["map"] = points
+    return data
+
+
+def spec_for(model: VAE) -> DecoderSpec:
     """decoder_spec(model), computed once per (never mutated) model object.
 
     Raises UnsupportedDecoder when the browser cannot run this decoder: fall back to the
@@ -69,7 +133,7 @@ def _ignore() -> None:
     """The value is read from the return value, not in a callback."""
 
 
-def _mount_view(key: str, data: dict[str, Any], latent_dim: int) -> list[float] | None:
+def _mount_view(key: str, data: ViewData, latent_dim: int) -> list[float] | None:
     result = _mount(key=key, data=data, on_z_change=_ignore, width="stretch", height="content")
     value = result.get("z") if result is not None else None
     if not isinstance(value, dict) or value.get("spec") != data["spec"]["id"]:
@@ -80,7 +144,7 @@ def _mount_view(key: str, data: dict[str, Any], latent_dim: int) -> list[float] 
     return [float(v) for v in z]
 
 
-def _start(spec: dict[str, Any], z0: Sequence[float] | np.ndarray | None) -> list[float]:
+def _start(spec: DecoderSpec, z0: Sequence[float] | np.ndarray | None) -> list[float]:
     d = int(spec["latent_dim"])
     z = np.zeros(d) if z0 is None else np.asarray(z0, dtype=float).reshape(-1)
     if z.shape != (d,) or not np.isfinite(z).all():
@@ -89,7 +153,7 @@ def _start(spec: dict[str, Any], z0: Sequence[float] | np.ndarray | None) -> lis
 
 
 def live_decoder(
-    spec: dict[str, Any],
+    spec: DecoderSpec,
     *,
     key: str,
     mode: Literal["sliders", "pad"] = "sliders",
@@ -113,16 +177,10 @@ def live_decoder(
     valid_pad = len(set(pad_dims)) == 2 and all(0 <= i < d for i in pad_dims)
     if mode == "pad" and d >= 2 and not valid_pad:
         raise ValueError(f"pad_dims must be two different dimensions below {d}, got {pad_dims}")
-    data = {
-        "spec": spec,
-        "mode": mode,
-        "z0": _start(spec, z0),
-        "size_px": int(size_px),
-        "image_px": int(size_px),
-        "span": float(span),
-        "pad_dims": [int(i) for i in pad_dims],
-        "dim_names": list(dim_names) if dim_names is not None else None,
-    }
+    data = view_data(
+        spec, mode, _start(spec, z0), size_px=size_px, span=span, pad_dims=pad_dims,
+        dim_names=dim_names,
+    )  # fmt: skip
     return _mount_view(key, data, d)
 
 
@@ -141,7 +199,7 @@ def _b64(a: np.ndarray, dtype: str) -> str:
 
 
 def live_map(
-    spec: dict[str, Any],
+    spec: DecoderSpec,
     points: np.ndarray,
     labels: np.ndarray | None = None,
     *,
@@ -175,23 +233,17 @@ def live_map(
     ls = _b64(y, "<i4")
     digest = hashlib.sha256((xs + ys + ls + repr(box)).encode()).hexdigest()[:16]
     start = _start(spec, z0 if z0 is not None else [(box[0] + box[1]) / 2, (box[2] + box[3]) / 2])
-    data = {
-        "spec": spec,
-        "mode": "map",
-        "z0": start,
-        "size_px": int(size_px),
-        "image_px": int(image_px),
-        "span": 0.0,
-        "pad_dims": [0, 1],
-        "dim_names": list(dim_names) if dim_names is not None else None,
-        "map": {
-            "id": digest,
-            "x": xs,
-            "y": ys,
-            "label": ls,
-            "classes": list(classes) if classes is not None else [],
-            "colors": list(colors) if colors is not None else [],
-            "extent": box,
-        },
+    shown: MapData = {
+        "id": digest,
+        "x": xs,
+        "y": ys,
+        "label": ls,
+        "classes": list(classes) if classes is not None else [],
+        "colors": list(colors) if colors is not None else [],
+        "extent": box,
     }
+    data = view_data(
+        spec, "map", start, size_px=size_px, image_px=image_px, span=0.0,
+        dim_names=dim_names, points=shown,
+    )  # fmt: skip
     return _mount_view(key, data, 2)

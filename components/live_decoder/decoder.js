@@ -1,5 +1,5 @@
 // The VAE decoder in plain JavaScript: the same layers and weights as PyTorch, no library.
-// Input: a spec from vae/export.py (decoder_spec). makeDecoder(spec).decode(z) returns the
+// Input: a spec from vae/web/decoder_spec.py (decoder_spec). makeDecoder(spec).decode(z) returns the
 // image mean sigmoid(decoder(z)) as a Float32Array in (C, H, W) order. All buffers are
 // allocated once, so decoding a frame allocates nothing.
 

@@ -11,7 +11,7 @@ import base64
 import copy
 import hashlib
 import json
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 import numpy as np
 import torch
@@ -27,6 +27,58 @@ FLOAT16_ABOVE_BYTES = 1_000_000
 FLOAT16_MAX = 65504.0
 WeightDtype = Literal["auto", "float32", "float16"]
 _WIRE: dict[str, np.dtype[Any]] = {"float32": np.dtype("<f4"), "float16": np.dtype("<f2")}
+
+
+# The spec's shape, as decoder.js reads it. Weights are base64 strings of the spec's
+# weight_dtype, little-endian, C order; a layer without bias has None.
+LinearSpec = TypedDict(
+    "LinearSpec",
+    {"type": Literal["linear"], "in": int, "out": int, "weight": str, "bias": str | None},
+)
+
+
+class ReluSpec(TypedDict):
+    type: Literal["relu"]
+
+
+class UnflattenSpec(TypedDict):
+    type: Literal["unflatten"]
+    shape: list[int]
+
+
+class FlattenSpec(TypedDict):
+    type: Literal["flatten"]
+
+
+class ConvTransposeSpec(TypedDict):
+    type: Literal["conv_transpose2d"]
+    in_channels: int
+    out_channels: int
+    kernel: list[int]
+    stride: list[int]
+    padding: list[int]
+    output_padding: list[int]
+    dilation: list[int]
+    in_shape: list[int]
+    out_shape: list[int]
+    weight: str  # (in, out, kh, kw)
+    bias: str | None
+
+
+LayerSpec = LinearSpec | ReluSpec | UnflattenSpec | FlattenSpec | ConvTransposeSpec
+
+
+class DecoderSpec(TypedDict):
+    """What crosses into JavaScript: the decoder, layer by layer (see decoder.js)."""
+
+    id: str  # a digest of the rest: the browser parses the weights once per id
+    format: str  # SPEC_FORMAT
+    latent_dim: int
+    image_shape: list[int]  # (C, H, W)
+    likelihood: str
+    layers: list[LayerSpec]
+    weight_dtype: str  # "float32" or "float16"
+    weight_bytes: int
 
 
 class UnsupportedDecoder(VAEError, ValueError):
@@ -65,10 +117,10 @@ def _numel(shape: list[int]) -> int:
     return int(np.prod(shape)) if shape else 1
 
 
-def _linear(layer: nn.Linear, shape: list[int], dtype: str) -> tuple[dict[str, Any], list[int]]:
+def _linear(layer: nn.Linear, shape: list[int], dtype: str) -> tuple[LinearSpec, list[int]]:
     if len(shape) != 1 or shape[0] != layer.in_features:
         raise UnsupportedDecoder(f"Linear({layer.in_features}) receives an input of {shape}")
-    spec = {
+    spec: LinearSpec = {
         "type": "linear",
         "in": layer.in_features,
         "out": layer.out_features,
@@ -78,7 +130,7 @@ def _linear(layer: nn.Linear, shape: list[int], dtype: str) -> tuple[dict[str, A
     return spec, [layer.out_features]
 
 
-def _unflatten(layer: nn.Unflatten, shape: list[int]) -> tuple[dict[str, Any], list[int]]:
+def _unflatten(layer: nn.Unflatten, shape: list[int]) -> tuple[UnflattenSpec, list[int]]:
     sizes = [int(s) for s in layer.unflattened_size]
     if layer.dim not in (1, -1) or len(shape) != 1:
         raise UnsupportedDecoder(f"Unflatten(dim={layer.dim}) on an input of {shape}")
@@ -87,7 +139,7 @@ def _unflatten(layer: nn.Unflatten, shape: list[int]) -> tuple[dict[str, Any], l
     return {"type": "unflatten", "shape": sizes}, sizes
 
 
-def _flatten(layer: nn.Flatten, shape: list[int]) -> tuple[dict[str, Any], list[int]]:
+def _flatten(layer: nn.Flatten, shape: list[int]) -> tuple[FlattenSpec, list[int]]:
     if layer.start_dim != 1 or layer.end_dim != -1:
         raise UnsupportedDecoder(f"Flatten({layer.start_dim}, {layer.end_dim}) is not supported")
     return {"type": "flatten"}, [_numel(shape)]
@@ -95,7 +147,7 @@ def _flatten(layer: nn.Flatten, shape: list[int]) -> tuple[dict[str, Any], list[
 
 def _conv_t(
     layer: nn.ConvTranspose2d, shape: list[int], dtype: str
-) -> tuple[dict[str, Any], list[int]]:
+) -> tuple[ConvTransposeSpec, list[int]]:
     if layer.groups != 1 or layer.padding_mode != "zeros":
         raise UnsupportedDecoder("ConvTranspose2d with groups or a non-zero padding mode")
     if len(shape) != 3 or shape[0] != layer.in_channels:
@@ -108,7 +160,7 @@ def _conv_t(
     if min(out_hw) < 1:
         raise UnsupportedDecoder(f"ConvTranspose2d gives an empty output from {shape}")
     out = [layer.out_channels, *out_hw]
-    spec = {
+    spec: ConvTransposeSpec = {
         "type": "conv_transpose2d",
         "in_channels": layer.in_channels,
         "out_channels": layer.out_channels,
@@ -125,7 +177,7 @@ def _conv_t(
     return spec, out
 
 
-def decoder_spec(model: VAE, weight_dtype: WeightDtype = "auto") -> dict[str, Any]:
+def decoder_spec(model: VAE, weight_dtype: WeightDtype = "auto") -> DecoderSpec:
     """Describe `model.decoder` layer by layer, weights in base64 (little-endian).
 
     weight_dtype "auto" sends float16 when the float32 weights exceed FLOAT16_ABOVE_BYTES
@@ -139,10 +191,11 @@ def decoder_spec(model: VAE, weight_dtype: WeightDtype = "auto") -> dict[str, An
     cfg = model.config
     dtype = _pick_dtype(model, weight_dtype)
     shape = [cfg.latent_dim]
-    layers: list[dict[str, Any]] = []
+    layers: list[LayerSpec] = []
     weight_bytes = 0
     itemsize = _WIRE[dtype].itemsize
     for layer in _flat_layers(model.decoder):
+        spec: LayerSpec
         if isinstance(layer, nn.Linear):
             spec, shape = _linear(layer, shape, dtype)
         elif isinstance(layer, nn.ReLU):
@@ -172,15 +225,24 @@ def decoder_spec(model: VAE, weight_dtype: WeightDtype = "auto") -> dict[str, An
         "weight_bytes": weight_bytes,
     }
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
-    return {"id": digest, **body}
+    return DecoderSpec(
+        id=digest,
+        format=SPEC_FORMAT,
+        latent_dim=cfg.latent_dim,
+        image_shape=image_shape,
+        likelihood=cfg.likelihood,
+        layers=layers,
+        weight_dtype=dtype,
+        weight_bytes=weight_bytes,
+    )
 
 
-def spec_json_bytes(spec: dict[str, Any]) -> int:
+def spec_json_bytes(spec: DecoderSpec) -> int:
     """Size of the spec as compact JSON: what travels to the browser."""
     return len(json.dumps(spec, separators=(",", ":")).encode())
 
 
-def model_as_sent(model: VAE, spec: dict[str, Any]) -> VAE:
+def model_as_sent(model: VAE, spec: DecoderSpec) -> VAE:
     """The model the browser runs for `spec`: decoder weights rounded to its weight_dtype."""
     if spec.get("weight_dtype", "float32") == "float32":
         return model
