@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.report import Section, Stat, cell, num, ratios, stat
-from tests.e2e.harness import APP_IDLE_JS, APP_LIMIT_MS, Server, launch_chromium, start_server
+from testkit.browser import APP_IDLE_JS, APP_LIMIT_MS, Server, launch_chromium, start_server
 
 TRIVIAL = "bench/trivial_app.py"
 PAGES = ("overview", "training", "latent", "decoder", "reconstructions")
@@ -404,7 +404,7 @@ def memory(sec: Section, sessions: int, settle_s: float = 10.0) -> None:
 
 def live_weights(sec: Section, repeats: int, moves: int) -> None:
     """Per checkpoint: the decoder spec's size, first draw in a fresh page, move latency."""
-    from components.live_decoder import JS
+    from components.live_decoder import JS, Mode, view_data
     from vae.runfolder.checkpoint import load_checkpoint
     from vae.runfolder.runs import list_runs
     from vae.web.decoder_spec import FLOAT16_ABOVE_BYTES, UnsupportedDecoder, decoder_spec
@@ -419,16 +419,8 @@ def live_weights(sec: Section, repeats: int, moves: int) -> None:
                 rows.append([run.name, f"server path only: {exc}", "", "", ""])
                 continue
             raw = json.dumps(spec).encode()
-            data = {
-                "spec": spec,
-                "mode": "pad" if spec["latent_dim"] >= 2 else "sliders",
-                "z0": [0.0] * spec["latent_dim"],
-                "size_px": 280,
-                "image_px": 280,
-                "span": 3.0,
-                "pad_dims": [0, 1],
-                "dim_names": None,
-            }
+            mode: Mode = "pad" if spec["latent_dim"] >= 2 else "sliders"
+            data = view_data(spec, mode, [0.0] * spec["latent_dim"])
             parse, first = [], []
             page = None
             for _ in range(repeats):
@@ -440,6 +432,8 @@ def live_weights(sec: Section, repeats: int, moves: int) -> None:
                 got = page.evaluate("() => globalThis.liveDecoderStats.firstDraw")[spec["id"]]
                 parse.append(got["parseMs"])
                 first.append(got["firstDrawMs"])
+            if page is None:
+                raise ValueError(f"repeats must be at least 1, got {repeats}")
             lat = live_latencies(page, moves)
             page.context.close()
             size = f"{num(len(raw) / 1024)} KiB {spec['weight_dtype']}"

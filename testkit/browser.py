@@ -1,6 +1,9 @@
 """Start `streamlit run` on a free port and drive Debian's Chromium: shared by tests and bench/.
 
 A plain module (no pytest), so benchmarks can use the same helpers as the browser tests.
+Screenshots and server logs go to ARTIFACTS, a temporary folder ($VAE_TEST_ARTIFACTS, default
+<tmp>/vae-test-artifacts); nothing is written into the project. The README's pictures are
+copied to docs/ only when $VAE_WRITE_DOCS is set (`make docs`), by `readme_picture`.
 """
 
 from __future__ import annotations
@@ -8,10 +11,12 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -19,8 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO / "test-artifacts"
+REPO = Path(__file__).resolve().parents[1]
+DOCS = REPO / "docs"
+ARTIFACTS = Path(
+    os.environ.get("VAE_TEST_ARTIFACTS") or Path(tempfile.gettempdir()) / "vae-test-artifacts"
+)
+WRITE_DOCS = "VAE_WRITE_DOCS"  # set (e.g. to 1) to update the README's pictures in docs/
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 START_LIMIT_S = 240  # importing torch on a busy 2-core machine is slow
@@ -81,7 +90,7 @@ def start_server(
 ) -> Server:
     """Start `streamlit run script` on a free port and wait until /_stcore/health answers."""
     port = _free_port()
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log = ARTIFACTS / f"streamlit-{port}.log"
     environ = {**os.environ, "PYTHONUNBUFFERED": "1"}
     if checkpoint_dir is not None:
@@ -147,8 +156,18 @@ def assert_no_exception(page: Any) -> None:
 
 
 def screenshot(page: Any, name: str) -> Path:
-    """Save a full-page screenshot as test-artifacts/<name>.png and return its path."""
-    ARTIFACTS.mkdir(exist_ok=True)
+    """Save a full-page screenshot as ARTIFACTS/<name>.png and return its path."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', name)}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def readme_picture(shot: Path, name: str) -> Path:
+    """The README's picture docs/<name>.png from a screenshot: copied there when $VAE_WRITE_DOCS
+    is set (`make docs`), else left where it is. -> the path of the picture either way."""
+    if not os.environ.get(WRITE_DOCS):
+        return shot
+    DOCS.mkdir(exist_ok=True)
+    shutil.copyfile(shot, DOCS / f"{name}.png")
+    return DOCS / f"{name}.png"

@@ -2,7 +2,7 @@
 
 Fixtures: `app_url` (one server for the session), `start_app` (a server of your own, e.g. on
 another VAE_CHECKPOINT_DIR, stopped after the test), `browser` and `page`.
-Helpers (from tests/e2e/harness.py, shared with bench/): `open_app`, `wait_for_app`,
+Helpers (from testkit/browser.py, shared with bench/): `open_app`, `wait_for_app`,
 `assert_no_exception`, `screenshot`, `start_server`.
 Without Chromium or Playwright these tests skip, or fail when the CI variable is set.
 """
@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.harness import (
+from testkit.browser import (
     APP_BUSY_JS,
     APP_IDLE_JS,
     APP_LIMIT_MS,
@@ -30,6 +30,7 @@ from tests.e2e.harness import (
     assert_no_exception,
     launch_chromium,
     open_app,
+    readme_picture,
     screenshot,
     start_server,
     wait_for_app,
@@ -47,6 +48,7 @@ __all__ = [
     "Server",
     "assert_no_exception",
     "open_app",
+    "readme_picture",
     "screenshot",
     "start_server",
     "wait_for_app",

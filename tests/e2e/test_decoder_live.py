@@ -2,21 +2,26 @@
 
 On the shipped mnist-2d: dragging the pad and moving a slider redraw the canvas while the
 script stays idle (no Streamlit rerun, no running indicator); releasing sends the position
-back once, and the address then holds it. Saves test-artifacts/decoder_live.png and the
-README's docs/decoder.png.
+back once, and the address then holds it. Saves decoder_live.png among the screenshots, and the
+README's docs/decoder.png under `make docs`.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from components.live_decoder.measure import NEXT_FRAME
-from tests.e2e.conftest import REPO, assert_no_exception, open_app, screenshot, wait_for_app
+from testkit.browser import (
+    assert_no_exception,
+    open_app,
+    readme_picture,
+    screenshot,
+    wait_for_app,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -145,6 +150,7 @@ def test_pad_and_sliders_draw_in_the_browser_and_the_release_reaches_the_url(
     assert_no_exception(page)
 
 
+@pytest.mark.docs
 def test_readme_picture_of_the_decoder(page: Any, app_url: str) -> None:
     """docs/decoder.png: mnist-2d after a click on the pad and one on a KL bar."""
     page.set_viewport_size({"width": 1400, "height": 1660})
@@ -169,8 +175,5 @@ def test_readme_picture_of_the_decoder(page: Any, app_url: str) -> None:
     page.evaluate(NEXT_FRAME)
     page.wait_for_timeout(300)
     assert_no_exception(page)
-    shot = screenshot(page, "decoder_readme")
-    docs = REPO / "docs"
-    docs.mkdir(exist_ok=True)
-    shutil.copyfile(shot, docs / "decoder.png")
-    assert (docs / "decoder.png").stat().st_size > 50_000
+    picture = readme_picture(screenshot(page, "decoder_readme"), "decoder")
+    assert picture.stat().st_size > 50_000

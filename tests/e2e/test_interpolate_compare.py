@@ -1,6 +1,6 @@
 """The Interpolation and Compare pages in a real browser: content drawn, no exception box.
 
-Screenshots go to test-artifacts/; the README's pictures are written as
+Screenshots go to the artifacts folder; the README's pictures (`make docs`) are
 docs/interpolation.png (mnist-20d) and docs/compare.png (mnist-2d against mnist-20d). A
 beta comparison uses digits-2d (beta = 1) against a beta = 2 model trained here with the
 same architecture.
@@ -16,7 +16,14 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import REPO, assert_no_exception, open_app, screenshot, wait_for_app
+from testkit.browser import (
+    REPO,
+    assert_no_exception,
+    open_app,
+    readme_picture,
+    screenshot,
+    wait_for_app,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -50,11 +57,7 @@ def strips(page: Any, steps: int, side: int = 28) -> list[list[Any]]:
 
 
 def save_docs(page: Any, name: str) -> Path:
-    shot = screenshot(page, name)
-    docs = REPO / "docs"
-    docs.mkdir(exist_ok=True)
-    shutil.copyfile(shot, docs / f"{name}.png")
-    return docs / f"{name}.png"
+    return readme_picture(screenshot(page, name), name)
 
 
 def test_interpolation_draws_both_strips_the_map_and_the_gif(page: Any, app_url: str) -> None:
@@ -70,6 +73,7 @@ def test_interpolation_draws_both_strips_the_map_and_the_gif(page: Any, app_url:
     screenshot(page, "interpolate-mnist-2d")
 
 
+@pytest.mark.docs
 def test_slerp_keeps_the_norm_in_20d(page: Any, app_url: str) -> None:
     """The README's picture: mnist-20d, where the straight path dips and slerp does not."""
     page.set_viewport_size({"width": 1400, "height": 1560})
@@ -109,6 +113,7 @@ def test_compare_of_different_data_explains_and_still_plots(page: Any, app_url: 
     screenshot(page, "compare-different-data")
 
 
+@pytest.mark.docs
 def test_compare_2d_with_20d_mnist(page: Any, app_url: str) -> None:
     """The README's picture: the shipped mnist-2d against mnist-20d on the same images."""
     page.set_viewport_size({"width": 1400, "height": 2100})

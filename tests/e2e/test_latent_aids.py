@@ -2,7 +2,7 @@
 
 The epoch scrubber moves the snapshot scatter and the loss marker, the q(z) shading draws a
 heatmap, hovering the live map redraws the decoded image, and the q(z|x) view tiles its
-draws. Screenshots go to test-artifacts/latent_*.png.
+draws. Screenshots go to the artifacts folder as latent_*.png.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from components.live_decoder.measure import NEXT_FRAME
-from tests.e2e.conftest import ARTIFACTS, assert_no_exception, open_app, wait_for_app
+from testkit.browser import ARTIFACTS, assert_no_exception, open_app, wait_for_app
 from vae.runfolder.checkpoint import load_checkpoint
 
 pytestmark = pytest.mark.e2e
@@ -50,7 +50,7 @@ CANVAS_SUM = """(c) => {
 
 
 def _shot(locator: Any, name: str) -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     locator.screenshot(path=str(path))
     return path

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from PIL import Image, ImageDraw
 
-from tests.e2e.conftest import (
+from testkit.browser import (
     REPO,
     Server,
     assert_no_exception,

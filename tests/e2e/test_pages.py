@@ -1,8 +1,8 @@
 """Every page in a real browser on the shipped checkpoints: no exception box, the right content.
 
 One app server for the module (the session's `app_url`). Each page is screenshotted to
-test-artifacts/; the Latent page on mnist-2d is also saved as docs/screenshot.png for the
-README. Selectors are data-testids, st-key-<key> classes and visible text.
+the artifacts folder; the Latent page on mnist-2d is the README's docs/screenshot.png
+(written there by `make docs`). Selectors are data-testids, st-key-<key> classes and visible text.
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.e2e.conftest import (
-    REPO,
+from testkit.browser import (
+    ARTIFACTS,
     assert_no_exception,
     open_app,
+    readme_picture,
     screenshot,
     wait_for_app,
 )
@@ -157,6 +158,7 @@ def test_overview_url_path_opens_without_a_not_found_dialog(page: Any, app_url: 
 # --- Latent space -----------------------------------------------------------------------------
 
 
+@pytest.mark.docs
 def test_latent_scatter_holds_every_test_image(page: Any, app_url: str) -> None:
     page.set_viewport_size({"width": 1400, "height": 900})
     goto(page, f"{app_url}/latent?run=mnist-2d", "latent space")
@@ -170,9 +172,10 @@ def test_latent_scatter_holds_every_test_image(page: Any, app_url: str) -> None:
     assert_no_exception(page)
     # The README's picture: the map of mnist-2d at 1400x900, once WebGL has drawn.
     page.wait_for_timeout(1500)
-    path = REPO / "docs" / "screenshot.png"
-    path.parent.mkdir(exist_ok=True)
-    page.screenshot(path=str(path))
+    shot = ARTIFACTS / "page-latent-readme.png"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shot))
+    path = readme_picture(shot, "screenshot")
     with Image.open(path) as img:
         assert img.size == (1400, 900)
         colours = np.asarray(img.convert("RGB"))[300:, 300:].reshape(-1, 3)

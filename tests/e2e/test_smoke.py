@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import assert_no_exception, open_app, screenshot
+from testkit.browser import assert_no_exception, open_app, screenshot
 
 pytestmark = pytest.mark.e2e
 

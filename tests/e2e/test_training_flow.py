@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import REPO, assert_no_exception, open_app, screenshot, start_server
+from testkit.browser import REPO, assert_no_exception, open_app, screenshot, start_server
 from vae.training import jobs
 
 pytestmark = pytest.mark.e2e

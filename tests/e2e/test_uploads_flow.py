@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from tests.e2e.conftest import assert_no_exception, open_app, screenshot, wait_for_app
+from testkit.browser import assert_no_exception, open_app, screenshot, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
