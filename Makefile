@@ -1,5 +1,7 @@
 # make run    set up (once) and start the app
 # make test   set up (once), lint, type-check and run every test
+# make test-fast  unit and app tests only, in parallel (the inner loop; no lint, no browser)
+# make docs   regenerate the README's pictures in docs/ (browser tests, the paper's Figure 4)
 # make bench  set up (once) and run the benchmarks
 # make checkpoints  train the shipped checkpoints (needs VAE_DATA_ROOT for MNIST and Frey)
 
@@ -9,7 +11,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_DIRS := $(wildcard tests/unit tests/app tests/e2e)
 
-.PHONY: setup run test lint bench checkpoints
+.PHONY: setup run test test-fast lint docs bench checkpoints
 
 setup: $(STAMP)
 
@@ -28,6 +30,13 @@ lint: setup
 
 test: lint
 	$(BIN)/python -m pytest $(TEST_DIRS)
+
+test-fast: setup
+	$(BIN)/python -m pytest -n auto tests/unit tests/app
+
+docs: setup
+	VAE_WRITE_DOCS=1 $(BIN)/python -m pytest -m docs tests/e2e
+	$(BIN)/python scripts/reproduce_paper.py figure4
 
 bench: setup
 	$(BIN)/python -m bench

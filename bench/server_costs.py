@@ -35,6 +35,8 @@ def server_costs(sec: Section, p: dict[str, Any]) -> None:
     test_x = load_dataset("mnist").test_x.numpy()
     rows, mus = [], {}
     for run in runs:
+        if run.latent_dim is None:  # a usable run always has one
+            continue
         model = load_checkpoint(checkpoint_dir() / run.name).model
         z = np.zeros((1, run.latent_dim), np.float32)
         one = timed(lambda: decode(model, z), p["decode_repeats"])  # noqa: B023

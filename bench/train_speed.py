@@ -101,9 +101,11 @@ class Canonical:
             str(data_root()), train=True, download=False, transform=transforms.ToTensor()
         )
         if self.n_train is not None:
-            ds = Subset(ds, range(self.n_train))  # type: ignore[assignment]
-        extra = {"num_workers": 1, "pin_memory": True} if self.device.type == "cuda" else {}
-        self.loader = DataLoader(ds, batch_size=BATCH, shuffle=True, **extra)
+            ds = Subset(ds, range(self.n_train))
+        cuda = self.device.type == "cuda"  # one worker with pinned memory on CUDA, none on the CPU
+        self.loader = DataLoader(
+            ds, batch_size=BATCH, shuffle=True, num_workers=1 if cuda else 0, pin_memory=cuda
+        )
         torch.manual_seed(SEED)
         self.model = VAE(self.model_cfg).to(self.device)
         self.opt = torch.optim.Adam(self.model.parameters(), lr=LR)
