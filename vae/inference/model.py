@@ -1,0 +1,173 @@
+"""Latent-variable models for inference: a protocol, the project's VAE, a linear-Gaussian VAE.
+
+Every model has the prior p(z) = N(0, I) (Kingma & Welling 2013, section 3), an encoder
+q(z|x) = N(mu(x), diag exp(logvar(x))) and a likelihood p(x|z). Inputs x are float tensors
+(for the project's VAE the images from `vae.evaluate.to_input`).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Protocol, runtime_checkable
+
+import torch
+import torch.nn.functional as F
+
+from vae.inference._deps import VAE, reconstruction_nll
+
+LOG_2PI = math.log(2 * math.pi)
+
+
+@runtime_checkable
+class LatentModel(Protocol):
+    """What the inference code needs from a model: the encoder and log p(x|z)."""
+
+    @property
+    def latent_dim(self) -> int: ...
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """The floating type codes are evaluated in."""
+        ...
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """x: (B, ...) -> mu, logvar: (B, D)."""
+        ...
+
+    def log_likelihood(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """log p(x_b | z_bs), differentiable in z. x (B, ...), z (B, S, D) -> (B, S)."""
+        ...
+
+    def log_likelihood_cross(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """log p(x_b | z_n) for every image against every code. x (B, ...), z (N, D) -> (B, N)."""
+        ...
+
+
+def log_prior(z: torch.Tensor) -> torch.Tensor:
+    """log N(z; 0, I) summed over the last axis. (..., D) -> (...)."""
+    return -0.5 * (z.pow(2).sum(-1) + z.shape[-1] * LOG_2PI)
+
+
+def log_joint(model: LatentModel, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """log p(x, z) = log p(x|z) + log p(z). x (B, ...), z (B, S, D) -> (B, S)."""
+    return model.log_likelihood(x, z) + log_prior(z)
+
+
+class VAEModel:
+    """The project's VAE seen as a LatentModel; log p(x|z) is exactly reconstruction_nll's."""
+
+    def __init__(self, vae: VAE) -> None:
+        self.vae = vae.eval()
+        self.likelihood = vae.config.likelihood
+        p = next(vae.parameters())
+        self.dtype, self.device = p.dtype, p.device
+        self._decoded: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
+
+    @property
+    def latent_dim(self) -> int:
+        return int(self.vae.config.latent_dim)
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """x: (B, C, H, W) -> mu, logvar: (B, D)."""
+        with torch.no_grad():
+            mu, logvar = self.vae.encode(x.to(self.device, self.dtype))
+        return mu, logvar
+
+    def log_likelihood(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """-reconstruction_nll at S codes per image. x (B, C, H, W), z (B, S, D) -> (B, S)."""
+        b, s, d = z.shape
+        logits = self.vae.decode(z.reshape(b * s, d).to(self.device, self.dtype))  # (B*S, C, H, W)
+        xs = (
+            x.to(self.device, self.dtype)
+            .unsqueeze(1)
+            .expand(b, s, *x.shape[1:])
+            .reshape(logits.shape)
+        )
+        return -reconstruction_nll(self.vae, logits, xs).view(b, s)
+
+    @torch.no_grad()
+    def log_likelihood_cross(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """Every image against every code as matrix products. x (B, C, H, W), z (N, D) -> (B, N).
+
+        Bernoulli: log p(x|z) = sum_i x_i l_i - softplus(l_i), the same sum as
+        binary_cross_entropy_with_logits, so x @ l^T - sum softplus(l). Gaussian on the
+        sigmoid mean m with per-pixel sigma s: the square (x - m)^2 / s^2 expands into
+        x^2 / s^2 - 2 x m / s^2 + m^2 / s^2, again one product. The decoder's output for the
+        last z tensor is kept, so a fixed grid (the same tensor object) is decoded only once.
+        """
+        xf = x.to(self.device, self.dtype).flatten(1)  # (B, P)
+        if self._decoded is not None and self._decoded[0] is z:
+            _, logits, softplus = self._decoded
+        else:
+            logits = self.vae.decode(z.to(self.device, self.dtype)).flatten(1)  # (N, P)
+            softplus = F.softplus(logits).sum(1)  # (N,)
+            self._decoded = (z, logits, softplus)
+        if self.likelihood == "bernoulli":
+            return xf @ logits.T - softplus[None, :]
+        mean = torch.sigmoid(logits)  # (N, P)
+        log_s = self.vae.pixel_log_scale().flatten()  # (P,)
+        w = torch.exp(-2.0 * log_s)  # (P,) 1 / s^2
+        const = -(log_s.sum() + 0.5 * LOG_2PI * log_s.numel())
+        quad = (xf.pow(2) * w).sum(1)[:, None] - 2.0 * (xf * w) @ mean.T + (mean.pow(2) @ w)[None]
+        return const - 0.5 * quad
+
+
+def as_latent_model(model: VAE | LatentModel) -> LatentModel:
+    """Wrap the project's VAE; a LatentModel passes through."""
+    return VAEModel(model) if isinstance(model, VAE) else model
+
+
+class LinearGaussian:
+    """p(z) = N(0, I), p(x|z) = N(Wz + b, sigma^2 I): posterior and evidence in closed form.
+
+    The textbook linear-Gaussian latent model (probabilistic PCA, Tipping & Bishop 1999), used
+    to check every approximation against the exact answer. Its encoder is deliberately not
+    the best: the exact posterior mean moved by `shift` standard deviations, with the exact
+    marginal variances diag(S), which are larger than the optimal diagonal ones 1 / diag(S^-1)
+    when S has correlations, so both gaps are positive.
+    """
+
+    def __init__(self, w: torch.Tensor, b: torch.Tensor, sigma: float, shift: float = 0.5) -> None:
+        self.w = w.double()  # (P, D)
+        self.b = b.double()  # (P,)
+        self.sigma = float(sigma)
+        self.shift = float(shift)
+        self.dtype = torch.float64
+        d = self.w.shape[1]
+        prec = torch.eye(d, dtype=torch.float64) + self.w.T @ self.w / self.sigma**2  # (D, D)
+        self.post_cov = torch.linalg.inv(prec)  # S = (I + W^T W / sigma^2)^-1
+        self.post_prec = prec
+
+    @property
+    def latent_dim(self) -> int:
+        return int(self.w.shape[1])
+
+    def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Exact p(z|x) = N(m, S), m = S W^T (x - b) / sigma^2. x (B, P) -> m (B, D), S (D, D)."""
+        m = (x.double() - self.b) @ self.w @ self.post_cov / self.sigma**2  # S symmetric
+        return m, self.post_cov
+
+    def log_marginal(self, x: torch.Tensor) -> torch.Tensor:
+        """Exact log p(x) = log N(x; b, W W^T + sigma^2 I). x (B, P) -> (B,)."""
+        p = self.w.shape[0]
+        cov = self.w @ self.w.T + self.sigma**2 * torch.eye(p, dtype=torch.float64)
+        dist = torch.distributions.MultivariateNormal(self.b, covariance_matrix=cov)
+        return dist.log_prob(x.double())
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The imperfect encoder: (m + shift * sqrt(diag S), log diag S). x (B, P) -> (B, D)."""
+        m, s = self.posterior(x)
+        sd = torch.sqrt(torch.diagonal(s))  # (D,)
+        return m + self.shift * sd, torch.log(torch.diagonal(s)).expand_as(m).clone()
+
+    def log_likelihood(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """log N(x_b; W z_bs + b, sigma^2 I). x (B, P), z (B, S, D) -> (B, S)."""
+        mean = z.double() @ self.w.T + self.b  # (B, S, P)
+        r = (x.double()[:, None, :] - mean) / self.sigma
+        p = self.w.shape[0]
+        return -0.5 * r.pow(2).sum(-1) - p * (math.log(self.sigma) + 0.5 * LOG_2PI)
+
+    @torch.no_grad()
+    def log_likelihood_cross(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """Every x against every z. x (B, P), z (N, D) -> (B, N)."""
+        return self.log_likelihood(x, z.double()[None].expand(x.shape[0], *z.shape))

@@ -1,0 +1,89 @@
+"""Posterior modes by Newton's method with autograd, and the Laplace covariance at each."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from vae.inference.model import LatentModel, log_joint
+
+
+def log_joint_at(model: LatentModel, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """log p(x_p, z_p) for one code per image row, no graph. x (P, ...), z (P, D) -> (P,)."""
+    with torch.no_grad():
+        return log_joint(model, x, z[:, None, :])[:, 0]
+
+
+def derivatives(
+    model: LatentModel, x: torch.Tensor, z: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """log p(x, z), its gradient and Hessian in z. x (P, ...), z (P, D) -> (P,) (P, D) (P, D, D)."""
+    z = z.detach().requires_grad_(True)
+    with torch.enable_grad():
+        value = log_joint(model, x, z[:, None, :])[:, 0]  # (P,)
+        (grad,) = torch.autograd.grad(value.sum(), z, create_graph=True)  # (P, D)
+        rows = [
+            torch.autograd.grad(grad[:, i].sum(), z, retain_graph=i < z.shape[1] - 1)[0]
+            for i in range(z.shape[1])
+        ]
+    return value.detach(), grad.detach(), torch.stack(rows, 1).detach()
+
+
+def laplace_factor(neg_hessian: np.ndarray, max_sd: float = 10.0) -> np.ndarray:
+    """A with A A^T = (-H)^-1, the Laplace covariance, eigenvalues floored at max_sd^-2. (D, D)."""
+    sym = 0.5 * (neg_hessian + neg_hessian.T)
+    lam, vec = np.linalg.eigh(sym)
+    lam = np.maximum(lam, 1.0 / max_sd**2)
+    return np.asarray(vec * (1.0 / np.sqrt(lam))[None, :])
+
+
+def newton_modes(
+    model: LatentModel,
+    x: torch.Tensor,
+    start: np.ndarray,
+    iterations: int = 40,
+    tol: float = 1e-3,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Maximise log p(x_p, z) from each start by trust-region Newton; one image row per start.
+
+    x (P, ...), start (P, D). A Newton step solves (-H) d = g where -H is positive definite,
+    else follows the gradient; the step is capped by a trust radius that grows after an
+    accepted step and shrinks after a rejected one, so every accepted step raises log p(x, z).
+    Stops when the step's length in the Laplace metric, sqrt(d^T (-H) d), is below tol.
+    Returns (modes (P, D), log p(x, mode) (P,), -Hessian at the mode (P, D, D)), float64.
+    """
+    dtype = model.dtype
+    z = torch.as_tensor(start, dtype=torch.float64).clone()  # (P, D)
+    p, d = z.shape
+    radius = torch.full((p,), 0.25, dtype=torch.float64)
+    active = torch.ones(p, dtype=torch.bool)
+    value = torch.empty(p, dtype=torch.float64)
+    neg_h = torch.eye(d, dtype=torch.float64).repeat(p, 1, 1)
+    for _ in range(iterations):
+        idx = active.nonzero()[:, 0]
+        if len(idx) == 0:
+            break
+        v, g, h = derivatives(model, x[idx], z[idx].to(dtype))
+        v, g, nh = v.double(), g.double(), -h.double()  # (A,), (A, D), (A, D, D)
+        value[idx], neg_h[idx] = v, nh
+        chol, info = torch.linalg.cholesky_ex(nh)
+        step = g / g.norm(dim=1, keepdim=True).clamp_min(1e-12) * radius[idx, None]
+        ok = info == 0
+        if ok.any():
+            step[ok] = torch.cholesky_solve(g[ok, :, None], chol[ok])[..., 0]
+        length = step.norm(dim=1)
+        scale = torch.clamp(radius[idx] / length.clamp_min(1e-30), max=1.0)
+        step = step * scale[:, None]
+        trial = z[idx] + step
+        v_new = log_joint_at(model, x[idx], trial.to(dtype)).double()
+        accept = torch.isfinite(v_new) & (v_new >= v - 1e-9)
+        metric = torch.sqrt(torch.einsum("ai,aij,aj->a", step, nh, step).clamp_min(0.0))
+        z[idx[accept]] = trial[accept]
+        value[idx[accept]] = v_new[accept]
+        radius[idx] = torch.where(
+            accept, torch.clamp(radius[idx] * 2.0, max=2.0), radius[idx] / 4.0
+        )
+        done = (accept & ok & (metric < tol)) | (radius[idx] < 1e-7)
+        active[idx[done]] = False
+    _, _, h = derivatives(model, x, z.to(dtype))
+    return z.numpy(), value.numpy(), (-h.double()).numpy()

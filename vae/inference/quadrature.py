@@ -1,0 +1,146 @@
+"""Quadrature machinery for 2-D posteriors: local whitened grids, their evaluation and ownership."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from vae.inference.model import LatentModel, log_prior
+
+RADIUS = 6.0  # local window half-width in Laplace sds
+_CHUNK = 8192  # codes per decoder call
+
+
+@dataclass
+class LocalGrid:
+    """The trapezoid rule on a square in a mode's whitened coordinates z = mode + A u."""
+
+    img: int
+    z: np.ndarray  # (2,)
+    a: np.ndarray  # (2, 2)
+    radius: float = RADIUS
+    level: int = 0
+    nodes: np.ndarray | None = None  # (G, 2)
+    u: np.ndarray | None = None  # (G, 2) whitened
+    logf: np.ndarray | None = None  # (G,)
+    fresh: bool = True  # nodes need evaluating
+
+    @property
+    def spacing(self) -> float:
+        return 2.0**-self.level
+
+    @property
+    def log_cell(self) -> float:
+        """log of one node's weight: spacing^2 |det A|."""
+        return 2 * math.log(self.spacing) + math.log(abs(float(np.linalg.det(self.a))))
+
+    def place(self) -> None:
+        """Lay the nodes out for the current radius and spacing."""
+        k = math.ceil(self.radius / self.spacing - 1e-9)
+        t = np.arange(-k, k + 1) * self.spacing
+        gu, gv = np.meshgrid(t, t, indexing="ij")
+        self.u = np.stack([gu.ravel(), gv.ravel()], 1)
+        self.nodes = self.z + self.u @ self.a.T
+        self.fresh = True
+
+
+def log_joint_points(
+    model: LatentModel, xs: torch.Tensor, img: np.ndarray, z: np.ndarray
+) -> np.ndarray:
+    """log p(x_img[p], z_p) for points of many images, in chunks. -> (P,) float64."""
+    out = np.empty(len(z))
+    for s in range(0, len(z), _CHUNK):
+        idx = torch.as_tensor(img[s : s + _CHUNK])
+        zc = torch.as_tensor(z[s : s + _CHUNK], dtype=model.dtype)[:, None, :]  # (c, 1, 2)
+        with torch.no_grad():
+            v = model.log_likelihood(xs[idx], zc)[:, 0] + log_prior(zc)[:, 0]
+        out[s : s + _CHUNK] = v.double().cpu().numpy()
+    return out
+
+
+def evaluate(model: LatentModel, xs: torch.Tensor, grids: list[LocalGrid]) -> int:
+    """Evaluate log p(x, z) at the nodes of every grid placed since; returns how many nodes."""
+    todo = [g for g in grids if g.fresh and g.nodes is not None]
+    if not todo:
+        return 0
+    z = np.concatenate([g.nodes for g in todo if g.nodes is not None])
+    img = np.concatenate([np.full(len(z_), g.img) for g in todo if (z_ := g.nodes) is not None])
+    values = log_joint_points(model, xs, img, z)
+    at = 0
+    for g in todo:
+        n = 0 if g.nodes is None else len(g.nodes)
+        g.logf, g.fresh, at = values[at : at + n], False, at + n
+    return len(z)
+
+
+def _depth(works: list[LocalGrid], z: np.ndarray) -> np.ndarray:
+    """max |A^-1 (z - mode)| / radius for each mode of one image. (J, G)."""
+    rows = [np.abs((z - w.z) @ np.linalg.inv(w.a).T).max(1) / w.radius for w in works]
+    return np.stack(rows) if rows else np.zeros((0, len(z)))
+
+
+def owner(works: list[LocalGrid], z: np.ndarray) -> np.ndarray:
+    """Index of the mode whose window holds z deepest, -1 for the coarse grid. (G,)."""
+    if not works:
+        return np.full(len(z), -1)
+    depth = _depth(works, z)
+    own = depth.argmin(0)
+    return np.where(depth.min(0) <= 1.0, own, -1)
+
+
+def logsumexp(v: np.ndarray) -> float:
+    if v.size == 0:
+        return -math.inf
+    top = float(v.max())
+    return top + math.log(float(np.exp(v - top).sum())) if math.isfinite(top) else top
+
+
+def dedupe(works: list[LocalGrid], values: np.ndarray) -> list[LocalGrid]:
+    """Keep the highest of modes that sit within 3 Laplace sds of each other."""
+    keep: list[int] = []
+    for i in np.argsort(-values):
+        near = any(
+            min(
+                np.abs(np.linalg.solve(works[j].a, works[i].z - works[j].z)).max(),
+                np.abs(np.linalg.solve(works[i].a, works[j].z - works[i].z)).max(),
+            )
+            < 3.0
+            for j in keep
+        )
+        if not near:
+            keep.append(int(i))
+    return [works[i] for i in keep]
+
+
+@dataclass(frozen=True)
+class Part:
+    """What one grid contributes to one image's integral, over the nodes it owns."""
+
+    log_mass: float  # log of the sum over owned nodes
+    log_mass_coarse: float  # the same on the subgrid of twice the spacing
+    edge_drop: float  # the owned edge's highest log p(x, z) minus the grid's highest
+    keep: np.ndarray  # (G,) bool: nodes this grid owns
+
+
+def parts(grids: list[LocalGrid]) -> list[Part]:
+    """Each grid's owned share of one image's integral, with its error and edge checks."""
+    out = []
+    for j, g in enumerate(grids):
+        assert g.nodes is not None and g.u is not None and g.logf is not None
+        keep = owner(grids, g.nodes) == j
+        k = np.rint(g.u / g.spacing).astype(np.int64)
+        sub = keep & (k % 2 == 0).all(1)
+        edge = keep & (np.abs(g.u).max(1) >= g.radius - 1e-9)
+        top = g.logf[keep].max() if keep.any() else -math.inf
+        out.append(
+            Part(
+                log_mass=logsumexp(g.logf[keep]) + g.log_cell,
+                log_mass_coarse=logsumexp(g.logf[sub]) + g.log_cell + math.log(4.0),
+                edge_drop=(g.logf[edge].max() - top) if edge.any() else -math.inf,
+                keep=keep,
+            )
+        )
+    return out
