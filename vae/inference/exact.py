@@ -31,13 +31,12 @@ import torch
 
 from vae.inference._deps import VAE
 from vae.inference.model import LatentModel, as_latent_model, log_prior
-from vae.inference.modes import laplace_factor, newton_modes
+from vae.inference.modes import laplace_factor, newton_modes, search_starts
 from vae.inference.quadrature import (
     RADIUS,
     LocalGrid,
     dedupe,
     evaluate,
-    log_joint_points,
     logsumexp,
     owner,
     parts,
@@ -48,9 +47,6 @@ COARSE = 96  # coarse cells a side: spacing 0.125
 START_LEVEL = 0  # local spacing 1 sd, checked against its spacing-2 subgrid
 MAX_LEVEL = 4  # down to 1/16 sd
 MAX_RADIUS = 30.0
-SEARCH_NATS = 30.0  # coarse cells this close to the best are searched finer
-MAX_CELLS = 128
-MAX_STARTS = 5  # Newton starts besides the encoder's mean
 MAX_SIDE = 160  # at most (MAX_SIDE + 1)^2 nodes in one local grid
 ROUNDS = 6
 _GRIDS: dict[tuple[int, float, torch.dtype], torch.Tensor] = {}
@@ -123,40 +119,6 @@ class ExactPosterior:
         return np.asarray((d * p[:, None]).T @ d)
 
 
-def _starts(
-    model: LatentModel, xs: torch.Tensor, mu: np.ndarray, coarse: np.ndarray, gz: np.ndarray
-) -> list[list[np.ndarray]]:
-    """Newton starts per image: the encoder mean and the best points of a finer search.
-
-    The coarse grid cannot see how high a sharp mode is (sd 0.01 against cells of 0.125: the
-    nearest node can be 40 nats below the peak), so every cell within SEARCH_NATS of the best
-    one is searched on a 3 x 3 subgrid, and the best subgrid points at least 0.1 apart
-    (up to MAX_STARTS) start Newton's method alongside the encoder's mean.
-    """
-    h0 = 2 * BOX / COARSE
-    offs = (np.arange(3) - 1) * h0 / 3
-    sub = np.stack(np.meshgrid(offs, offs, indexing="ij"), -1).reshape(-1, 2)  # (9, 2)
-    img, pts = [], []
-    for i in range(len(mu)):
-        cells = np.argsort(-coarse[i])[:MAX_CELLS]
-        cells = cells[coarse[i][cells] >= coarse[i].max() - SEARCH_NATS]
-        p = (gz[cells][:, None, :] + sub[None]).reshape(-1, 2)
-        img.append(np.full(len(p), i))
-        pts.append(p)
-    values = log_joint_points(model, xs, np.concatenate(img), np.concatenate(pts))
-    out, at = [], 0
-    for i, p in enumerate(pts):
-        v, at = values[at : at + len(p)], at + len(p)
-        chosen = [mu[i]]
-        for k in np.argsort(-v):
-            if len(chosen) > MAX_STARTS:
-                break
-            if min(float(np.abs(p[k] - c).max()) for c in chosen) > 0.1:
-                chosen.append(p[k])
-        out.append(chosen)
-    return out
-
-
 def _new_grids(
     model: LatentModel,
     xs: torch.Tensor,
@@ -200,7 +162,7 @@ def exact_posteriors(
     mu, logvar = (t.double().cpu().numpy() for t in lm.encode(xs))  # (B, 2)
     img: list[int] = []
     starts: list[np.ndarray] = []
-    for i, chosen in enumerate(_starts(lm, xs, mu, coarse, gz)):
+    for i, chosen in enumerate(search_starts(lm, xs, mu, coarse, gz, 2 * BOX / COARSE)):
         img += [i] * len(chosen)
         starts += chosen
     found = _new_grids(lm, xs, img, starts, radius, start_level)

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from scipy.stats import multivariate_normal
 
 from vae.inference import (
     LinearGaussian,
@@ -15,6 +16,8 @@ from vae.inference import (
     exact_log_px,
     exact_nll,
     exact_posterior,
+    posterior_view,
+    view_mass,
 )
 from vae.inference.exact import BOX, COARSE, coarse_grid
 from vae.inference.quadrature import log_joint_points, logsumexp
@@ -49,6 +52,18 @@ def test_quadrature_matches_the_linear_gaussian_closed_form(sigma, z0):
         v = log_joint_points(lg, x, np.zeros(len(gz), np.int64), gz)
         coarse_only = logsumexp(v) + 2 * math.log(2 * BOX / COARSE)
         assert abs(coarse_only - e.log_px) > 0.05
+
+
+def test_the_view_shows_the_closed_form_density():
+    lg, x = _linear_gaussian(0.02, (2.5, -3.0), seed=3)
+    e = exact_posterior(lg, x[0])
+    v = posterior_view(lg, x[0], e, n=60)
+    m, s = lg.posterior(x)
+    gx, gy = np.meshgrid(v.xs, v.ys)
+    want = multivariate_normal(m[0].numpy(), s.numpy()).pdf(np.stack([gx, gy], -1))
+    assert v.density == pytest.approx(want, rel=1e-5, abs=1e-12 * want.max())
+    assert view_mass(v) == pytest.approx(1.0, abs=1e-3)
+    assert v.modes[0] == pytest.approx(m[0].numpy(), abs=1e-6) and v.mode_mass[0] > 0.999
 
 
 def test_exact_nll_is_the_mean_over_images():
