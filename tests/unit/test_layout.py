@@ -64,3 +64,15 @@ def test_only_the_compat_module_imports_streamlit_internals() -> None:
             continue
         bad = {m for m in _imports(path) if m.startswith(INTERNALS)}
         assert not bad, f"{path.relative_to(REPO)} imports Streamlit internals {sorted(bad)}"
+
+
+def test_the_core_package_imports_nothing_until_a_name_is_used() -> None:
+    """Concurrent first imports (a server's first sessions) cannot deadlock on vae/__init__."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, vae; assert not [m for m in sys.modules if m.startswith('vae.')]; "
+        "assert set(vae.__all__) == set(vae._WHERE); vae.load_checkpoint; vae.TrainConfig"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True)
