@@ -1,5 +1,6 @@
 # make run    set up (once) and start the app
-# make test   set up (once), lint, type-check and run every test
+# make test   set up (once), lint, type-check and run every test (unit and app tests in
+#             parallel, then the browser tests one at a time)
 # make test-fast  unit and app tests only, in parallel (the inner loop; no lint, no browser)
 # make docs   regenerate the README's pictures in docs/ (browser tests, the paper's Figure 4)
 # make bench  set up (once) and run the benchmarks
@@ -29,7 +30,8 @@ lint: setup
 	$(BIN)/mypy
 
 test: lint
-	$(BIN)/python -m pytest $(TEST_DIRS)
+	$(BIN)/python -m pytest -n auto $(filter-out tests/e2e,$(TEST_DIRS))
+	$(BIN)/python -m pytest $(filter tests/e2e,$(TEST_DIRS))
 
 test-fast: setup
 	$(BIN)/python -m pytest -n auto tests/unit tests/app
