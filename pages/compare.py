@@ -6,20 +6,18 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
-from plotly.subplots import make_subplots
 
 from ui.errors import show_error
 from ui.images import show_tiles
 from ui.plots import add_markers, latent_scatter
+from ui.rate_distortion import rd_figure
 from ui.selection import current_checkpoint, load_run
+from ui.state import COMPARE_LINK_SEEN, VS_PARAM
 from ui.testset import Images, dataset_images, encoded
 from vae import Checkpoint
 from vae.analysis.compare import (
     FIGURES,
-    RDPoint,
-    by_dataset,
     default_partner,
     figure,
     input_mismatch,
@@ -31,15 +29,15 @@ from vae.analysis.interpolation import fit_projection
 from vae.runfolder.runs import RunSummary, list_runs, resolve_run
 
 SIDES = ("left", "right")
-COLOURS = {"left": "#1565c0", "right": "#c2185b"}
 ALL = "All classes"
 LOSSES = {"test_elbo", "test_recon", "test_kl"}
 
 st.title(":material/compare_arrows: Compare two models")
 st.caption(
     "Two checkpoints side by side: the same test images through each, their figures and "
-    "latent maps, and every run on the rate-distortion plane. Try β = 1 against β = 4, or a "
-    "2-D model against a 20-D one trained on the same data."
+    "latent maps, and every run on the rate-distortion plane. The shipped β family "
+    "(mnist-16d-beta0.5 … beta8) differs only in β: compare β = 1 with β = 8, or mnist-2d with "
+    "mnist-2d-beta4 to see a map pulled into the prior."
 )
 
 sidebar = current_checkpoint()
@@ -53,6 +51,17 @@ def pick_models() -> tuple[str, str] | None:
     if state.get("compare_sidebar") != sidebar.name or state.get("compare_left") not in usable:
         state["compare_sidebar"] = sidebar.name
         state["compare_left"] = sidebar.name
+    link = st.query_params.get(VS_PARAM)  # ?vs=NAME: the right model, once per new value
+    if link is not None and link != state.get(COMPARE_LINK_SEEN):
+        state[COMPARE_LINK_SEEN] = link
+        if link in usable and link != state["compare_left"]:
+            state["compare_right"] = link
+        else:
+            st.warning(
+                f"The link names {link[:40]!r} as the model to compare with, but that is not "
+                "another usable checkpoint here; showing the default partner instead.",
+                icon=":material/link_off:",
+            )
     if state.get("compare_right") not in usable or state["compare_right"] == state["compare_left"]:
         state["compare_right"] = default_partner(runs, state["compare_left"])
     if len(usable) < 2:
@@ -71,11 +80,17 @@ def pick_models() -> tuple[str, str] | None:
             key=f"compare_{side}",
             help="A trained run folder. The left one starts as the model chosen in the sidebar.",
         )
+    state[COMPARE_LINK_SEEN] = state["compare_right"]
+    st.query_params[VS_PARAM] = state["compare_right"]
     return state["compare_left"], state["compare_right"]
 
 
 def describe(ck: Checkpoint) -> str:
     m, t = ck.config.model, ck.config.train
+    if ck.imported:
+        return f"{ck.config.dataset} · imported ONNX model · latent size {m.latent_dim} · " + (
+            f"{m.likelihood} decoder"
+        )
     return (
         f"{ck.config.dataset} · {m.arch} · latent size {m.latent_dim} · β = {t.beta:g} · "
         f"{m.likelihood} decoder · {ck.epoch} epochs"
@@ -108,65 +123,6 @@ def show_figures(models: dict[str, Checkpoint], same_data: bool) -> None:
             col.caption("Figures in nats per test image; arrows: right minus left.")
         elif side == "right":
             col.caption("Figures in nats per test image, on different data: not comparable.")
-
-
-def rd_figure(points: list[RDPoint], names: dict[str, str]) -> go.Figure:
-    """One panel per data set: every run at (KL, reconstruction); the compared two highlighted."""
-    groups = by_dataset(points, [p.dataset for p in points if p.name in names.values()])
-    side_of = {name: side for side, name in names.items()}
-    chosen = {p.dataset for p in points if p.name in side_of}
-    widths = [3.0 if d in chosen else 1.0 for d in groups]
-    fig = make_subplots(
-        1, len(groups), subplot_titles=list(groups), column_widths=widths, horizontal_spacing=0.1
-    )
-    for col, group in enumerate(groups.values(), start=1):
-        rates = np.array([p.rate for p in group])
-        dist = np.array([p.distortion for p in group])
-        pad_x, pad_y = 0.3 * max(1.0, np.ptp(rates)), 0.2 * max(1.0, np.ptp(dist))
-        x_range = [max(0.0, rates.min() - pad_x), rates.max() + pad_x]
-        for i, p in enumerate(sorted(group, key=lambda p: p.rate)):
-            side = side_of.get(p.name)
-            fig.add_trace(
-                go.Scatter(
-                    x=[p.rate],
-                    y=[p.distortion],
-                    mode="markers+text",
-                    name=p.name,
-                    text=[f"{p.name}<br>β={p.beta:g}, z={p.latent_dim}"],
-                    textposition=("top right", "bottom left")[i % 2],
-                    textfont={"size": 11, "color": COLOURS[side] if side else "#616161"},
-                    cliponaxis=False,
-                    showlegend=False,
-                    marker={
-                        "size": 15 if side else 10,
-                        "color": COLOURS[side] if side else "#9e9e9e",
-                        "line": {"width": 1.5, "color": "white"},
-                    },
-                    hovertemplate=f"<b>{p.label}</b><br>rate (KL) %{{x:.2f}} nats<br>"
-                    f"distortion %{{y:.2f}} nats<br>−ELBO {p.elbo:.2f}<extra></extra>",
-                ),
-                row=1,
-                col=col,
-            )
-            if side:  # runs on this dotted line have the same ELBO
-                xs = np.array(x_range)
-                fig.add_trace(
-                    go.Scatter(
-                        x=xs,
-                        y=p.elbo - xs,
-                        mode="lines",
-                        showlegend=False,
-                        line={"dash": "dot", "width": 1, "color": COLOURS[side]},
-                        hoverinfo="skip",
-                    ),
-                    row=1,
-                    col=col,
-                )
-        fig.update_xaxes(title_text="rate: KL (nats)", range=x_range, row=1, col=col)
-        fig.update_yaxes(range=[dist.min() - pad_y, dist.max() + pad_y], row=1, col=col)
-    fig.update_yaxes(title_text="distortion: reconstruction (nats)", row=1, col=1)
-    fig.update_layout(height=420, margin={"l": 10, "r": 30, "t": 40, "b": 10})
-    return fig
 
 
 def same_inputs(models: dict[str, Checkpoint], images: Images) -> np.ndarray:
@@ -266,8 +222,11 @@ reconstruction term, the nats needed to describe x given its code; *rate* is the
 the nats the code carries about x beyond the prior. A β-VAE minimises
 distortion + β·rate: β > 1 makes information in the code dearer, so runs move up and to
 the left (blurrier reconstructions, often fewer active units); β < 1 the other way.
-Dotted lines join points of equal −ELBO. Each data set has its own panel: nats on
-different data are not comparable.
+Runs that differ only in β form a **family**, joined in β order: along it the rate
+falls and the distortion rises. β = 1, where the loss is the true −ELBO, is a diamond.
+The grey dotted lines are lines of equal −ELBO (D + R = constant): a run on a lower line
+has the better bound. Each data set has its own panel: nats on different data are not
+comparable.
         """
     )
     st.subheader("The same inputs through both")

@@ -12,6 +12,7 @@ from __future__ import annotations
 RUN_PARAM = "run"  # ?run=NAME: the checkpoint (read once per new value, written back)
 Z_PARAM = "z"  # ?z=0.1,-0.5: the Decoder page's latent point
 VIEW_PARAM = "view"  # ?view=Map: the Latent page's open view (also its tabs' widget key)
+VS_PARAM = "vs"  # ?vs=NAME: the Compare page's right-hand model
 
 # --- shared by every page -----------------------------------------------------------------
 CHECKPOINT = "checkpoint"  # the selected run's name (the sidebar picker's widget key)
@@ -29,6 +30,9 @@ DECODER_FROM = "decoder_from"  # (run, where the point came from), for a note at
 DECODER_LINK_SEEN = "decoder_link_z"  # the z text last read from or written to the URL
 DECODER_SERVER = "decoder_server"  # the "decode on the server" toggle (a widget)
 
+# --- Compare page -------------------------------------------------------------------------
+COMPARE_LINK_SEEN = "compare_link_vs"  # the ?vs= value last read from or written to the URL
+
 # --- other pages --------------------------------------------------------------------------
 OVERVIEW_SEED = "overview_seed"  # the draw of prior samples
 INTERP_SEED = "interp_seed"  # the random pair's draw
@@ -37,3 +41,13 @@ TRAINING_RERUN_APP = "training_rerun_app"  # the whole app must rerun (the picke
 TRAINING_SAMPLES = "training_samples"  # (key, picture): samples of the run being shown
 TRAINING_NOTICE = "training_notice"  # a message carried over a rerun
 TRAINING_SEEN_ACTIVE = "training_seen_active"  # runs this session saw while they trained
+
+# --- Inference page -----------------------------------------------------------------------
+# Widgets bound to the URL (bind="query-params"): their keys are the query parameters.
+INFERENCE_PART = "part"  # ?part=...: the open part (the die, or the model)
+INFERENCE_IMAGE = "image"  # ?image=17: the test image (its index in the page's image set)
+INFERENCE_PRIOR = "prior"  # ?prior=flat|fair|custom: the die's Beta prior
+INFERENCE_THROWS = "throws"  # ?throws=6
+INFERENCE_ONES = "ones"  # ?ones=2
+INFERENCE_SOURCE = "inference_source"  # test image or upload (a widget)
+INFERENCE_GAPS = "inference_gaps"  # checkpoint keys whose test-set gaps were asked for

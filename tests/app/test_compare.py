@@ -76,7 +76,7 @@ def test_rate_distortion_has_one_point_per_usable_run(runs: Path) -> None:
     points = {
         t["name"]: (values(t["x"])[0], values(t["y"])[0], t["marker"]["size"])
         for t in spec["data"]
-        if "markers" in t["mode"]
+        if "markers" in t["mode"] and not t.get("name", "").startswith("β family")
     }
     assert sorted(points) == ["digits-2d", "digits-2d-b4", "digits-3d"]  # not no-kl nor broken
     for name, (x, y, _) in points.items():
@@ -85,9 +85,16 @@ def test_rate_distortion_has_one_point_per_usable_run(runs: Path) -> None:
         )
     assert [points[n][2] for n in sorted(points)] == [15, 15, 10]  # the compared two stand out
     lines = [t for t in spec["data"] if t["mode"] == "lines"]
-    assert len(lines) == 2  # one line of equal -ELBO through each compared run
-    x, y = values(lines[1]["x"]), values(lines[1]["y"])
+    own = [t for t in lines if t["line"]["dash"] == "dash"]
+    assert len(own) == 2  # one line of equal -ELBO through each compared run
+    x, y = values(own[1]["x"]), values(own[1]["y"])
     assert np.allclose(x + y, 42.25)
+    grey = [t for t in lines if t["line"]["dash"] == "dot"]
+    levels = sorted({float(np.round(values(t["x"])[0] + values(t["y"])[0], 6)) for t in grey})
+    assert len(levels) >= 4 and all(level == round(level) for level in levels)  # round levels
+    (family,) = [t for t in spec["data"] if t.get("name", "").startswith("β family")]
+    assert family["text"] == ["β=1", "β=4"]  # digits-2d and digits-2d-b4 differ only in beta
+    assert family["marker"]["symbol"] == ["diamond", "circle"]  # beta = 1 marked
     assert "digits-2d-b4<br>β=4, z=2" in json.dumps(spec, ensure_ascii=False)
 
 
@@ -143,7 +150,7 @@ def test_a_single_run_has_nothing_to_compare(ckpt_dir: Path) -> None:
     at = app(PAGE, checkpoint="digits-2d").run()
     assert not at.exception
     assert "only usable checkpoint" in texts(at.info)
-    (trace,) = plotly_spec(at, 0)["data"]
+    (trace,) = [t for t in plotly_spec(at, 0)["data"] if "markers" in t["mode"]]
     assert trace["name"] == "digits-2d"
 
 
@@ -152,3 +159,24 @@ def test_the_page_is_in_the_app_navigation(ckpt_dir: Path) -> None:
     at.switch_page("pages/compare.py").run()
     assert not at.exception and "Compare two models" in at.title[0].value
     assert at.selectbox(key="compare_left").value == "digits-2d"
+
+
+def test_a_link_names_the_model_to_compare_with(runs: Path) -> None:
+    at = app(PAGE, checkpoint="digits-2d")
+    at.query_params.update({"vs": "digits-3d"})
+    at.run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="compare_right").value == "digits-3d"  # not the default partner
+    assert at.query_params["vs"] == "digits-3d"
+    at.selectbox(key="compare_right").set_value("digits-2d-b4").run()
+    assert at.selectbox(key="compare_right").value == "digits-2d-b4"  # the stale link is not retaken
+    assert at.query_params["vs"] == "digits-2d-b4"  # the address follows the choice
+
+
+def test_a_hostile_vs_link_is_refused_with_a_warning(runs: Path) -> None:
+    at = app(PAGE, checkpoint="digits-2d")
+    at.query_params.update({"vs": "../../etc"})
+    at.run()
+    assert not at.exception and not at.error
+    assert "not another usable checkpoint" in texts(at.warning)
+    assert at.selectbox(key="compare_right").value == "digits-2d-b4"  # the default partner

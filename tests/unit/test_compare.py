@@ -15,7 +15,7 @@ from vae.runfolder.runs import RunSummary, list_runs
 
 def summary(name: str, dataset: str = "mnist", **kw: object) -> RunSummary:
     fields: dict[str, object] = {"latent_dim": 2, "beta": 1.0, "test_recon": 100.0}
-    fields.update(test_kl=5.0, **kw)
+    fields.update({"test_kl": 5.0, **kw})
     return RunSummary(name, Path(name), dataset=dataset, **fields)  # type: ignore[arg-type]
 
 
@@ -91,3 +91,38 @@ def test_figure_reads_finite_numbers_only() -> None:
     metrics = {"a": 1, "b": 2.5, "c": None, "d": float("nan"), "e": True, "f": "3"}
     assert [vc.figure(metrics, k) for k in "abcdefg"] == [1.0, 2.5, None, None, None, None, None]
     assert [key for key, *_ in vc.FIGURES] == ["test_elbo", "test_recon", "test_kl", "active_units"]
+
+
+def test_families_join_runs_that_differ_only_in_beta() -> None:
+    fam = {"arch": "mlp", "hidden_dims": (500,), "likelihood": "bernoulli", "latent_dim": 16}
+    runs = [
+        summary("b4", beta=4.0, test_kl=9.0, test_recon=105.0, **fam),
+        summary("b1", beta=1.0, test_kl=24.0, test_recon=77.0, **fam),
+        summary("b05", beta=0.5, test_kl=31.0, test_recon=72.0, **fam),
+        summary("wide", beta=2.0, **{**fam, "hidden_dims": (1000,)}),
+        summary("lone-2d", beta=1.0, arch="mlp", hidden_dims=(500,), likelihood="bernoulli"),
+    ]
+    groups = vc.families(vc.rate_distortion_points(runs))
+    assert list(groups) == ["mnist · mlp 500 · z=16 · bernoulli"]
+    curve = groups["mnist · mlp 500 · z=16 · bernoulli"]
+    assert [p.name for p in curve] == ["b05", "b1", "b4"]  # by beta
+    assert [p.rate for p in curve] == [31.0, 24.0, 9.0]  # the rate falls as beta grows
+
+
+def test_default_partner_is_the_farthest_beta_of_the_family() -> None:
+    fam = {"arch": "mlp", "hidden_dims": (500,), "likelihood": "bernoulli", "latent_dim": 16}
+    runs = [summary(f"b{b:g}", beta=b, **fam) for b in (0.5, 1.0, 2.0, 4.0, 8.0)]
+    runs.append(summary("z20", beta=1.0, latent_dim=20, arch="conv"))
+    assert vc.default_partner(runs, "b1") == "b8"  # |log 8| > |log 0.5|
+    assert vc.default_partner(runs, "b8") == "b0.5"
+    assert vc.default_partner(runs, "z20") == "b0.5"  # no sibling: a run that differs
+
+
+def test_elbo_levels_are_round_and_cover_the_points() -> None:
+    points = vc.rate_distortion_points(
+        [summary("a", test_kl=5.0, test_recon=96.3), summary("b", test_kl=31.0, test_recon=106.4)]
+    )
+    levels = vc.elbo_levels(points, count=5)
+    assert levels == [100.0, 110.0, 120.0, 130.0, 140.0]  # a step of 10 over 101.3-137.4
+    assert levels[0] <= min(p.elbo for p in points) and levels[-1] >= max(p.elbo for p in points)
+    assert vc.elbo_levels([]) == []

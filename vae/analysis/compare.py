@@ -37,6 +37,7 @@ class RDPoint:
     latent_dim: int
     rate: float  # test KL
     distortion: float  # test reconstruction
+    family: str = ""  # runs that differ only in beta share it (see family_key)
 
     @property
     def elbo(self) -> float:
@@ -63,9 +64,53 @@ def rate_distortion_points(runs: Sequence[RunSummary]) -> list[RDPoint]:
                 latent_dim=int(run.latent_dim or 0),
                 rate=float(run.test_kl),
                 distortion=float(run.test_recon),
+                family=family_key(run),
             )
         )
     return points
+
+
+def family_key(run: RunSummary) -> str:
+    """What a beta family shares: data set, architecture, widths, latent size, likelihood.
+
+    e.g. 'mnist · mlp 500 · z=16 · bernoulli'. Runs with the same key and different beta are
+    one experiment (Higgins et al. 2017; Alemi et al. 2018): only the weight of the rate
+    changed between them.
+    """
+    widths = ",".join(map(str, run.hidden_dims))
+    return f"{run.dataset} · {run.arch} {widths} · z={run.latent_dim} · {run.likelihood}"
+
+
+def families(points: Sequence[RDPoint]) -> dict[str, list[RDPoint]]:
+    """Families of at least two different betas, each sorted by beta (the curve's order)."""
+    groups: dict[str, list[RDPoint]] = {}
+    for point in points:
+        groups.setdefault(point.family, []).append(point)
+    return {
+        key: sorted(group, key=lambda p: (p.beta, p.name))
+        for key, group in sorted(groups.items())
+        if len({p.beta for p in group}) >= 2
+    }
+
+
+def elbo_levels(points: Sequence[RDPoint], count: int = 5) -> list[float]:
+    """Round values of -ELBO (D + R) for lines of equal ELBO across the points' range.
+
+    The step is 1, 2 or 5 times a power of ten, so the lines read as plain numbers; at
+    least the points' lowest and highest -ELBO lie between the first and the last line.
+    """
+    if not points:
+        return []
+    low = min(p.elbo for p in points)
+    high = max(p.elbo for p in points)
+    span = max(high - low, 1e-9)
+    raw = span / max(1, count - 1)
+    base = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * base for m in (1.0, 2.0, 5.0, 10.0) if m * base >= raw)
+    first = math.floor(low / step) * step
+    last = math.ceil(high / step) * step
+    n = round((last - first) / step)
+    return [round(first + i * step, 10) for i in range(n + 1)]
 
 
 def by_dataset(points: Sequence[RDPoint], first: Sequence[str] = ()) -> dict[str, list[RDPoint]]:
@@ -81,8 +126,10 @@ def by_dataset(points: Sequence[RDPoint], first: Sequence[str] = ()) -> dict[str
 def default_partner(runs: Sequence[RunSummary], left: str) -> str | None:
     """A run to compare `left` with: another usable run on the same data set if any.
 
-    Among those, the one whose beta or latent size differs (a telling comparison) comes
-    first; otherwise any other usable run; None when `left` is the only one.
+    Among those, a run of the same beta family (it differs only in beta) comes first, the
+    one whose beta is farthest from left's on a log scale; then one whose beta or latent
+    size differs (a telling comparison); otherwise any other usable run; None when `left`
+    is the only one.
     """
     usable = [r for r in runs if r.ok and r.name != left]
     me = next((r for r in runs if r.name == left), None)
@@ -91,10 +138,17 @@ def default_partner(runs: Sequence[RunSummary], left: str) -> str | None:
     if me is None:
         return usable[0].name
 
-    def rank(r: RunSummary) -> tuple[int, int, str]:
+    mine = family_key(me)
+    my_beta = 1.0 if me.beta is None else me.beta
+
+    def rank(r: RunSummary) -> tuple[int, int, float, str]:
         same_data = r.dataset == me.dataset
         differs = r.beta != me.beta or r.latent_dim != me.latent_dim
-        return (0 if same_data else 1, 0 if differs else 1, r.name)
+        sibling = family_key(r) == mine and r.beta != me.beta  # differs only in beta
+        beta = 1.0 if r.beta is None else r.beta
+        positive = beta > 0 and my_beta > 0
+        spread = -abs(math.log(beta / my_beta)) if sibling and positive else 0.0
+        return (0 if same_data else 1, 0 if sibling else 1 if differs else 2, spread, r.name)
 
     return min(usable, key=rank).name
 
