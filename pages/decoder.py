@@ -146,7 +146,8 @@ def views(ckpt: Checkpoint, z: np.ndarray) -> None:
     with right if d == 2 else left:
         st.subheader("Traversals")
         rows = traversals(ckpt.model, z, steps=9, span=SPAN)  # (D, 9, C, H, W)
-        labels = [f"z{i + 1}" for i in range(d)]
+        active = dim_stats()[0].active
+        labels = [f"z{i + 1}" if active[i] else f"z{i + 1} · collapsed" for i in range(d)]
         show_tiles(rows.reshape(-1, *rows.shape[2:]), nrow=9, target=420, row_labels=labels)
         st.caption(
             "One row per dimension: it runs from −3 (left) to +3 (right) while the others stay "
@@ -154,6 +155,26 @@ def views(ckpt: Checkpoint, z: np.ndarray) -> None:
         )
     with right:
         kl_section(ckpt, z)
+
+
+def collapse_note(d: int, active: int, beta: float) -> str | None:
+    """One sentence on why this model's dimensions collapsed, or None when none did."""
+    dead = d - active
+    if dead <= 0:
+        return None
+    count = f"{dead} of {d} dimensions collapsed"
+    if beta > 1:
+        return (
+            f"{count}: with β = {beta:g} every nat of KL costs {beta:g} nats of loss, so the "
+            "encoder keeps only the dimensions whose information about x pays for that price "
+            "and lets the rest fall back to the prior (posterior collapse; compare the β family "
+            "on the Compare page)."
+        )
+    return (
+        f"{count}: the KL term charges for every nat a dimension carries, and this decoder "
+        "describes the images well enough with the others, so those fell back to the prior "
+        "(posterior collapse)."
+    )
 
 
 def kl_section(ckpt: Checkpoint, z: np.ndarray) -> None:
@@ -182,6 +203,9 @@ def kl_section(ckpt: Checkpoint, z: np.ndarray) -> None:
         "it costs no KL, so it carries no information about x, and the decoder learns to "
         "ignore it. Moving it changes nothing, which is why its traversal is flat."
     )
+    why = collapse_note(d, stats.active_units, ckpt.config.train.beta)
+    if why:
+        st.info(why, icon=":material/compress:")
 
 
 @st.fragment

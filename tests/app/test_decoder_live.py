@@ -205,6 +205,18 @@ def test_collapsed_dimensions_are_flagged_and_explained(ckpt_dir):
     assert f"{stats.active_units} of 3 dimensions are active" in texts(at.caption)
     notes = texts(at.caption)
     assert "carries no information about x" in notes and "traversal is flat" in notes
+    dead = 3 - stats.active_units
+    assert f"{dead} of 3 dimensions collapsed: the KL term charges" in texts(at.info)
+
+
+def test_a_beta_above_one_is_named_as_the_cause_of_collapse(ckpt_dir):
+    _collapse(ckpt_dir / "digits-3d", 1, 3)
+    config = json.loads((ckpt_dir / "digits-3d" / "config.json").read_text())
+    config["train"]["beta"] = 4.0
+    (ckpt_dir / "digits-3d" / "config.json").write_text(json.dumps(config))
+    at = page(checkpoint="digits-3d").run()
+    assert not at.exception
+    assert "with β = 4 every nat of KL costs 4 nats of loss" in texts(at.info)
 
 
 def test_clicking_a_bar_shows_that_dimensions_traversal(ckpt_dir, media):
