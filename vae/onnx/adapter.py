@@ -11,6 +11,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import torch
+from onnx import numpy_helper
 from torch import nn
 
 from vae.model.config import ConfigError, ModelConfig
@@ -144,6 +145,30 @@ class OnnxVAE(VAE):
         if self.spec.decoder_output == "mean":
             out = mean_to_logits(out)
         return torch.from_numpy(np.ascontiguousarray(out)).to(z.device)
+
+    def decoder_rounded_to_float16(self) -> OnnxVAE:
+        """A copy whose decoder weights are rounded to float16: what a float16 browser spec runs.
+
+        The sessions cannot be deep-copied, so the decoder graph is rebuilt (float initializers
+        and Constant tensors rounded) and the encoder session is shared.
+        """
+        graph = onnx.ModelProto()
+        graph.CopyFrom(self.decoder_graph)
+        tensors = list(graph.graph.initializer) + [
+            a.t for n in graph.graph.node if n.op_type == "Constant" for a in n.attribute
+            if a.type == onnx.AttributeProto.TENSOR
+        ]  # fmt: skip
+        for t in tensors:
+            if t.data_type == onnx.TensorProto.FLOAT:
+                a = numpy_helper.to_array(t).astype(np.float16).astype(np.float32)
+                t.CopyFrom(numpy_helper.from_array(a, t.name))
+        log_scale = self.log_scale.numpy() if hasattr(self, "log_scale") else None
+        config = self.config
+        assert isinstance(config, ImportedModelConfig)
+        return OnnxVAE(
+            config, self.spec, self.encoder_session, make_session(graph), graph,
+            log_scale, self.path,
+        )  # fmt: skip
 
     def pixel_log_scale(self) -> torch.Tensor:
         """Per-pixel log sigma of a Gaussian decoder (C, H, W); not floored."""

@@ -1,4 +1,4 @@
-"""Write a project run as an `onnx-vae/1` folder; CLI `python -m vae.onnx.export RUN OUT`."""
+"""Write a project run as an `onnx-vae/1` folder (the command `python -m vae.export RUN OUT`)."""
 
 from __future__ import annotations
 
@@ -129,7 +129,7 @@ def export_run(run: str | Path, out: str | Path, force: bool = False) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: export RUN (a run folder) to OUT."""
-    p = argparse.ArgumentParser(prog="python -m vae.onnx.export", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m vae.export", description=__doc__)
     p.add_argument("run", help="run folder, e.g. checkpoints/mnist-2d")
     p.add_argument("out", help="folder to write (must not exist or be empty)")
     p.add_argument("--force", action="store_true", help="replace an existing folder")

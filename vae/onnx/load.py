@@ -161,7 +161,7 @@ def load_onnx_folder(path: str | Path, metrics: bool = True) -> Checkpoint:
         m = evaluate_model(model, torch.from_numpy(x))
         figures = {k: m[k] for k in ("test_elbo", "test_recon", "test_kl", "active_units")}
         figures["test_images"] = len(x)
-    return Checkpoint(folder, model, run_config(model), figures, [], x, y, 0, {})
+    return Checkpoint(folder, model, run_config(model), figures, [], x, y, 0, {}, imported=True)
 
 
 def evaluate_folder(path: str | Path, iwae_samples: int = 0, limit: int = 0) -> dict[str, Any]:
@@ -174,4 +174,4 @@ def evaluate_folder(path: str | Path, iwae_samples: int = 0, limit: int = 0) -> 
 
 def is_imported(ckpt: Checkpoint) -> bool:
     """True for a Checkpoint that load_onnx_folder made (its model runs on onnxruntime)."""
-    return isinstance(ckpt.model, OnnxVAE)
+    return ckpt.imported

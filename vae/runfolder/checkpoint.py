@@ -65,6 +65,7 @@ class Checkpoint:
     preview_y: np.ndarray  # (N,) int64
     epoch: int = 0
     snapshots: dict[str, np.ndarray] = field(default_factory=dict)
+    imported: bool = False  # an onnx-vae/1 folder (vae.onnx): trained elsewhere
 
     @property
     def name(self) -> str:
@@ -166,10 +167,19 @@ def read_weights(path: Path, model: VAE) -> tuple[dict[str, torch.Tensor], dict[
 
 
 def load_checkpoint(path: str | Path) -> Checkpoint:
-    """Load and validate a checkpoint folder. Raises CheckpointError for anything wrong."""
+    """Load and validate a checkpoint folder. Raises CheckpointError for anything wrong.
+
+    An imported-model folder (vae.json: format onnx-vae/1) is loaded by vae.onnx.load.
+    """
     folder = Path(path)
     if not folder.is_dir():
         raise CheckpointError(f"{folder} is not a checkpoint folder (it does not exist)")
+    from vae.onnx import is_onnx_folder
+
+    if is_onnx_folder(folder):
+        from vae.onnx.load import load_onnx_folder  # it imports this module
+
+        return load_onnx_folder(folder)
     config = read_config(folder)
     model = VAE(config.model)
     tensors, meta = read_weights(folder / MODEL_FILE, model)

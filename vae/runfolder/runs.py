@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from vae.errors import VAEError
+from vae.onnx import is_onnx_folder, read_vae_json
+from vae.onnx.spec import DECODER_FILE, ENCODER_FILE, IMAGES_FILE, VAE_JSON
 from vae.runfolder.checkpoint import read_config, read_metrics
 from vae.runfolder.files import CONFIG_FILE, MODEL_FILE, CheckpointError, check_weights_header
 
@@ -43,6 +45,7 @@ class RunSummary:
     test_recon: float | None = None
     test_kl: float | None = None
     error: str | None = None
+    imported: bool = False  # an onnx-vae/1 folder: trained elsewhere
 
     @property
     def ok(self) -> bool:
@@ -54,6 +57,8 @@ class RunSummary:
         """One line for a picker, e.g. 'mnist-2d · mnist · z=2 · −ELBO 140.2'."""
         if not self.ok:
             return f"{self.name} · broken"
+        if self.imported:
+            return f"{self.name} · {self.dataset} · z={self.latent_dim} · imported"
         elbo = "−ELBO n/a" if self.test_elbo is None else f"−ELBO {self.test_elbo:.1f}"
         return f"{self.name} · {self.dataset} · z={self.latent_dim} · {elbo}"
 
@@ -104,15 +109,27 @@ def resolve_run(name: object, base: Path | None = None) -> Path:
     return path
 
 
+def _stamped_files(path: Path) -> list[str]:
+    """The files whose times key a loaded run: an imported folder's every model file."""
+    if not is_onnx_folder(path):
+        return [MODEL_FILE, CONFIG_FILE]
+    try:
+        graphs = sorted(p.name for p in path.iterdir() if p.name.endswith((".onnx", ".onnx.data")))
+    except OSError:
+        graphs = []
+    return [VAE_JSON, *graphs, IMAGES_FILE]
+
+
 def run_stamp(path: Path) -> tuple[int, ...]:
     """Modification and change times (ns) and size of model.safetensors and config.json.
 
+    For an imported folder: of vae.json, every *.onnx and *.onnx.data and images.npz.
     -1 stands for a missing file. A cache keyed by (path, stamp) reloads a checkpoint whose
     files were replaced on disk, even by a copy that kept the old modification times (the
     change time cannot be set back).
     """
     out: list[int] = []
-    for file in (MODEL_FILE, CONFIG_FILE):
+    for file in _stamped_files(path):
         try:
             info = (path / file).stat()
             out += [info.st_mtime_ns, info.st_ctime_ns, info.st_size]
@@ -129,6 +146,8 @@ def _number(v: Any) -> float | None:
 def summarize_run(path: Path) -> RunSummary:
     """Summarise one run folder; any problem becomes `error`, never an exception."""
     name = path.name
+    if is_onnx_folder(path):
+        return _summarize_imported(path)
     try:
         config = read_config(path)
         check_weights_header(path / MODEL_FILE)
@@ -148,6 +167,28 @@ def summarize_run(path: Path) -> RunSummary:
         test_elbo=_number(metrics.get("test_elbo")),
         test_recon=_number(metrics.get("test_recon")),
         test_kl=_number(metrics.get("test_kl")),
+    )
+
+
+def _summarize_imported(path: Path) -> RunSummary:
+    """An imported folder from its vae.json alone (the graphs are checked when it loads)."""
+    name = path.name
+    try:
+        spec = read_vae_json(path)
+        for file in (ENCODER_FILE, DECODER_FILE):
+            if not (path / file).is_file():
+                raise CheckpointError(f"{path / file} is missing; add it to the folder")
+    except (CheckpointError, OSError) as exc:
+        message = str(exc).replace(str(path) + os.sep, "").replace(str(path), name)
+        return RunSummary(name, path, error=message, imported=True)
+    return RunSummary(
+        name=name,
+        path=path,
+        dataset=spec.dataset or "imported",
+        latent_dim=spec.latent_dim,
+        arch="onnx",
+        likelihood=spec.likelihood,
+        imported=True,
     )
 
 

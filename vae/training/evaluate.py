@@ -61,12 +61,50 @@ def evaluate_model(
     return out
 
 
+def evaluate_imported(args: argparse.Namespace) -> int:
+    """The command on an imported-model folder (vae.json): its images.npz or named test split."""
+    from vae.onnx.load import evaluate_folder
+    from vae.runfolder.checkpoint import CheckpointError
+
+    refused = [o for o, v in (("--write", args.write), ("--dataset", args.dataset)) if v]
+    if refused:
+        print(
+            f"error: {args.dir} is an imported model (vae.json); {' and '.join(refused)} "
+            "cannot be used on it: its figures are never written into the folder, and it is "
+            "evaluated on its images.npz or the test split vae.json names",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        m = evaluate_folder(args.dir, args.iwae_samples, args.limit)
+    except CheckpointError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    keys = ("test_elbo", "test_recon", "test_kl", "active_units", "iwae_nll")
+    if args.json:
+        print(json.dumps({k: m[k] for k in keys}))
+        return 0
+    rows = [
+        ("imported model", f"{args.dir} (onnx-vae/1)"),
+        ("images", f"{m['test_images']} (its images.npz or the named test split)"),
+        ("test -ELBO", f"{m['test_elbo']:.2f} nats/image"),
+        ("reconstruction", f"{m['test_recon']:.2f}"),
+        ("KL", f"{m['test_kl']:.2f}"),
+        ("active units", m["active_units"]),
+    ]
+    if m["iwae_nll"] is not None:
+        rows.append(("IWAE -log p(x)", f"{m['iwae_nll']:.2f} (K={args.iwae_samples})"))
+    print("\n".join(f"{label:<15} {value}" for label, value in rows))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from vae.data import DatasetError, load_dataset
+    from vae.onnx import is_onnx_folder
     from vae.runfolder.checkpoint import CheckpointError, load_checkpoint
 
     p = argparse.ArgumentParser(prog="python -m vae.evaluate", description=__doc__)
-    p.add_argument("dir", help="checkpoint folder")
+    p.add_argument("dir", help="checkpoint folder, or an imported-model folder (vae.json)")
     p.add_argument("--dataset", help="data set to evaluate on (default: the run's own)")
     p.add_argument(
         "--iwae-samples",
@@ -91,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--iwae-samples must be 0 or more, got {args.iwae_samples}")
     if args.limit < 0:
         p.error(f"--limit must be 0 or more, got {args.limit}")
+    if is_onnx_folder(args.dir):
+        return evaluate_imported(args)
     try:
         ckpt = load_checkpoint(args.dir)
         train = ckpt.config.train

@@ -246,6 +246,10 @@ def model_as_sent(model: VAE, spec: DecoderSpec) -> VAE:
     """The model the browser runs for `spec`: decoder weights rounded to its weight_dtype."""
     if spec.get("weight_dtype", "float32") == "float32":
         return model
+    rounded = getattr(model, "decoder_rounded_to_float16", None)
+    if callable(rounded):  # an imported model (vae.onnx): its sessions cannot be deep-copied
+        sent_model: VAE = rounded()
+        return sent_model
     sent = copy.deepcopy(model)
     with torch.no_grad():
         for p in sent.decoder.parameters():
