@@ -51,6 +51,12 @@ PAGES = [
         url_path="interpolate",
     ),
     st.Page(
+        "pages/inference.py",
+        title="Inference",
+        icon=":material/functions:",
+        url_path="inference",
+    ),
+    st.Page(
         "pages/compare.py",
         title="Compare models",
         icon=":material/compare_arrows:",

@@ -1,0 +1,166 @@
+"""The Inference page on the shipped checkpoints: the die's closed form, the ledger, bad input."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.special import betaln, comb
+from streamlit.testing.v1 import AppTest
+
+from tests.app.conftest import app, texts
+from vae.analysis import inference as core
+from vae.inference import ChainResult, NeedsTwoDimensions, require_2d
+from vae.runfolder.checkpoint import load_checkpoint
+
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = ROOT / "checkpoints"
+TIMEOUT = 300
+MODEL = "The model: the true posterior"
+IMAGE = 17
+
+
+@pytest.fixture
+def shipped(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The shipped checkpoints, read only."""
+    monkeypatch.setenv("VAE_CHECKPOINT_DIR", str(SHIPPED))
+    return SHIPPED
+
+
+def inference(query: dict[str, str], **state: object) -> AppTest:
+    """The app opened at /inference?<query>, as a pasted link opens it."""
+    at = app(**state)
+    at.default_timeout = TIMEOUT
+    at.query_params.update(query)
+    return at.switch_page("pages/inference.py").run()
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: str(m.value) for m in at.metric}
+
+
+def page_images(name: str) -> np.ndarray:
+    """The images the page shows for a checkpoint: the test set, else the preview set."""
+    from vae.data import DatasetError, load_dataset
+
+    ck = load_checkpoint(SHIPPED / name)
+    try:
+        return load_dataset(ck.config.dataset).test_x.numpy()
+    except (DatasetError, OSError):
+        return ck.preview_x
+
+
+def test_the_die_shows_the_closed_form(shipped: Path) -> None:
+    at = inference({"run": "mnist-2d"})
+    assert not at.exception
+    m = metrics(at)
+    # Flat prior, 6 throws, 2 ones: p(data) = C(6, 2) B(3, 5) / B(1, 1) = 15 * 2! 4! / 7! = 1/7.
+    assert m["p(data), the normalising constant"] == f"{1 / 7:.4g}"
+    assert m["MLE k / n"] == "0.3333"
+    assert m["exact posterior"] == "Beta(3, 5)"
+    assert float(m["KL(q‖posterior) after VI"].split()[0]) < 0.01
+    assert float(m["MCMC acceptance rate"].rstrip("%")) > 0
+
+
+def test_the_fair_prior_and_other_data_from_the_link(shipped: Path) -> None:
+    at = inference({"run": "mnist-2d", "prior": "fair", "throws": "30", "ones": "12"})
+    assert not at.exception
+    want = comb(30, 12) * math.exp(betaln(5 + 12, 25 + 18) - betaln(5, 25))
+    m = metrics(at)
+    assert m["p(data), the normalising constant"] == f"{want:.4g}"
+    assert m["exact posterior"] == "Beta(17, 43)"
+    at.number_input(key="ones").set_value(40).run()
+    assert not at.exception
+    assert "cannot be 40 ones in 30 throws" in texts(at.error)
+
+
+def test_the_ledger_on_screen_is_the_core_s(shipped: Path) -> None:
+    at = inference({"run": "mnist-2d", "part": MODEL, "image": str(IMAGE)})
+    assert not at.exception, at.exception
+    assert at.number_input(key="image").value == IMAGE
+    model = core.latent_model(load_checkpoint(SHIPPED / "mnist-2d").model)
+    led = core.image_ledger(model, page_images("mnist-2d")[IMAGE])
+    m = metrics(at)
+    assert m["log p(x), exact"] == f"{led.log_px:.2f}"
+    assert m["ELBO(q*)"] == f"{led.elbo_q_star:.2f}"
+    assert m["ELBO(encoder)"] == f"{led.elbo_encoder:.2f}"
+    assert m["approximation gap"] == f"{led.approximation_gap:.2f}"
+    assert m["amortisation gap"] == f"{led.amortisation_gap:.2f}"
+    assert ("Several modes" in texts(at.warning)) == bool(led.multi_modal)
+    (chart,) = [c for c in at.get("plotly_chart") if "inference_map" in c.proto.id]
+    spec = chart.proto.spec
+    for name in ("exact p(z|x)", "encoder q(z|x)", "MCMC samples", "SVI path", "q*"):
+        assert name in spec
+    assert "acceptance rate" in texts(at.caption)
+
+
+def test_a_20d_model_says_why_there_is_no_exact_value_and_keeps_a_ledger(shipped: Path) -> None:
+    at = inference({"run": "mnist-20d", "part": MODEL, "image": "3"})
+    assert not at.exception, at.exception
+    ck = load_checkpoint(SHIPPED / "mnist-20d")
+    with pytest.raises(NeedsTwoDimensions) as err:
+        require_2d(core.latent_model(ck.model))
+    assert str(err.value) in texts(at.info)
+    m = metrics(at)
+    bound = float(m["IWAE bound on log p(x) (K = 5000)"])
+    assert bound >= float(m["ELBO(q*)"]) >= float(m["ELBO(encoder)"])
+    assert "log p(x), exact" not in m
+    assert (
+        "MCMC samples"
+        in next(c for c in at.get("plotly_chart") if "inference_map" in c.proto.id).proto.spec
+    )
+
+
+def test_a_bad_upload_gets_a_clear_error_and_the_page_keeps_working(shipped: Path) -> None:
+    at = inference({"run": "mnist-2d", "part": MODEL})
+    at.segmented_control(key="inference_source").set_value("Upload").run()
+    assert not at.exception
+    at.file_uploader(key="inference_upload").set_value(("photo.png", b"not a picture", "image/png"))
+    at.run()
+    assert not at.exception
+    assert "photo.png cannot be used" in texts(at.error)
+    assert "log p(x), exact" not in metrics(at)
+    assert metrics(at) == {}  # the die's tab is closed; nothing half-drawn
+
+
+def test_a_diverged_chain_is_explained_and_the_rest_stays(
+    shipped: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def diverged(model: object, pixels: np.ndarray, samples: int = 2000) -> ChainResult:
+        return ChainResult(
+            samples=np.full((samples, 2), np.nan),
+            path=np.full((10, 2), np.nan),
+            acceptance_rate=0.0,
+            step_size=1.0,
+            divergences=samples,
+            status="diverged",
+            message="the chain diverged: 2000 of 2000 proposals after warm-up had a log density "
+            "that was not finite",
+        )
+
+    monkeypatch.setattr(core, "image_chain", diverged)
+    at = inference({"run": "mnist-2d", "part": MODEL, "image": "0"})
+    assert not at.exception, at.exception
+    assert "The MCMC samples are not shown: the chain diverged" in texts(at.warning)
+    assert "log p(x), exact" in metrics(at)
+
+
+def test_the_gaps_over_test_images_open_the_largest(
+    shipped: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ui import inference_model
+
+    monkeypatch.setattr(inference_model, "GAP_IMAGES", 12)
+    at = inference({"run": "mnist-2d", "part": MODEL, "image": "0"})
+    at.button(key="inference_gaps_go").click().run()
+    assert not at.exception, at.exception
+    assert any("inference_gaps" in c.proto.id for c in at.get("plotly_chart"))
+    model = core.latent_model(load_checkpoint(SHIPPED / "mnist-2d").model)
+    g = core.many_gaps(model, page_images("mnist-2d")[:12])
+    worst = int(g.largest_amortisation[0])
+    assert at.selectbox(key="inference_pick_amortisation").value == worst
+    at.button(key="inference_open_amortisation").click().run()
+    assert not at.exception
+    assert at.number_input(key="image").value == worst
