@@ -7,6 +7,7 @@ import streamlit as st
 
 from ui import state
 from ui.images import show_tiles
+from ui.lesson_links import lesson_links
 from ui.selection import current_checkpoint
 from vae.analysis.explore import decode
 
@@ -53,6 +54,8 @@ st.latex(
 st.caption(
     "The losses on these pages are −ℒ in nats per image: reconstruction plus KL, lower is better."
 )
+
+lesson_links()
 
 ckpt = current_checkpoint()
 model_cfg, train_cfg, metrics = ckpt.config.model, ckpt.config.train, ckpt.metrics
@@ -106,10 +109,30 @@ with arch:
         "bernoulli": "Bernoulli (pixel intensities in [0, 1])",
         "gaussian": "Gaussian with a learned per-pixel scale",
     }[model_cfg.likelihood]
+    if ckpt.imported and model_cfg.likelihood == "gaussian":
+        decoder = "Gaussian with the per-pixel scale its folder gives"
     hidden = ", ".join(map(str, model_cfg.hidden_dims))
-    st.markdown(
-        f"""
-- **Data set:** {ckpt.config.dataset}, images {h}×{w}, {c} channel{"s" if c > 1 else ""}
+    channels = f"images {h}×{w}, {c} channel{'s' if c > 1 else ''}"
+    if ckpt.imported:
+        n = metrics.get("test_images")
+        shown = f"{n:,} images from the folder" if isinstance(n, int) else "the folder's images"
+        st.markdown(
+            f"""
+- **Model:** an imported ONNX model (encoder.onnx and decoder.onnx, run by onnxruntime)
+- **Data:** {ckpt.config.dataset}, {channels}; the figures above are on {shown}
+- **Latent size:** {model_cfg.latent_dim}
+- **Decoder likelihood:** {decoder}
+- **Parameters:** {model_cfg.parameter_count():,} (the weights of the two graphs)
+"""
+        )
+        st.caption(
+            "It was trained elsewhere: its layers are whatever its author exported, and it "
+            "has no training history here."
+        )
+    else:
+        st.markdown(
+            f"""
+- **Data set:** {ckpt.config.dataset}, {channels}
 - **Encoder and decoder:** {kind}, {layers} {hidden}
 - **Latent size:** {model_cfg.latent_dim}
 - **Decoder likelihood:** {decoder}
@@ -117,7 +140,7 @@ with arch:
 - **Training:** {ckpt.epoch} of {train_cfg.epochs} epochs, batch size {train_cfg.batch_size}, \
 Adam with learning rate {train_cfg.lr:g}, β = {train_cfg.beta:g}
 """
-    )
+        )
 with samples:
     st.subheader("Samples from the prior")
     st.caption(

@@ -36,3 +36,24 @@ def test_new_samples_change_the_picture(ckpt_dir, media):
     at.button[0].click().run()
     assert not at.exception
     assert image_bytes(at, media) != before
+
+
+def test_the_two_lessons_link_to_their_page_checkpoint_and_view(ckpt_dir):
+    import shutil
+
+    at = app(PAGES / "overview.py").run()
+    assert not at.exception and not at.get("page_link")  # their checkpoints are not here
+    for name in ("mnist-16d-beta1", "mnist-16d-beta8"):
+        shutil.copytree(ckpt_dir / "digits-3d", ckpt_dir / name)
+    at = app().run()  # through app.py: links need the app's pages
+    assert not at.exception
+    links = {e.proto.label: e.proto for e in at.get("page_link")}
+    compare = links["Compare β = 1 with β = 8"]
+    assert (compare.page, compare.query_string) == (
+        "compare",
+        "run=mnist-16d-beta1&vs=mnist-16d-beta8",
+    )
+    decoder = links["See the collapsed dimensions"]
+    assert (decoder.page, decoder.query_string) == ("decoder", "run=mnist-16d-beta8")
+    text = "\n".join(m.value for m in at.markdown)
+    assert "**The β trade-off.**" in text and "**Posterior collapse.**" in text
