@@ -61,6 +61,17 @@ def evaluate_model(
     return out
 
 
+def exact_figure(model: VAE, images: torch.Tensor, binarize: bool, seed: int = 0) -> dict[str, Any]:
+    """exact_nll: the mean exact -log p(x) in nats over uint8 images (N, C, H, W) of a 2-D model.
+
+    By quadrature (vae.inference.exact); a binarised model sees one seeded binarisation.
+    """
+    from vae.inference import exact_nll
+
+    x = to_input(images, binarize, torch.Generator().manual_seed(seed))
+    return {"exact_nll": exact_nll(model, x), "exact_images": len(images)}
+
+
 def evaluate_imported(args: argparse.Namespace) -> int:
     """The command on an imported-model folder (vae.json): its images.npz or named test split."""
     from vae.onnx.load import evaluate_folder
@@ -123,13 +134,34 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--write", action="store_true", help="also store the figures in the folder's metrics.json"
     )
+    p.add_argument(
+        "--exact",
+        action="store_true",
+        help="also the exact -log p(x) by quadrature (2-D models only), as exact_nll",
+    )
+    p.add_argument(
+        "--images",
+        type=int,
+        default=None,
+        metavar="N",
+        help="with --exact: over the first N test images (default: all)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     args = p.parse_args(argv)
+    if args.images is not None and (not args.exact or args.images < 1):
+        p.error("--images N needs --exact and N >= 1")
     if args.iwae_samples < 0:
         p.error(f"--iwae-samples must be 0 or more, got {args.iwae_samples}")
     if args.limit < 0:
         p.error(f"--limit must be 0 or more, got {args.limit}")
     if is_onnx_folder(args.dir):
+        if args.exact:
+            print(
+                f"error: {args.dir} is an imported model; --exact needs a checkpoint trained here "
+                "with a 2-D latent space",
+                file=sys.stderr,
+            )
+            return 2
         return evaluate_imported(args)
     try:
         ckpt = load_checkpoint(args.dir)
@@ -149,6 +181,14 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.exact and ckpt.config.model.latent_dim != 2:
+        from vae.inference import NeedsTwoDimensions, VAEModel, require_2d
+
+        try:
+            require_2d(VAEModel(ckpt.model))
+        except NeedsTwoDimensions as exc:
+            print(f"error: --exact cannot be used on {ckpt.path}: {exc}", file=sys.stderr)
+            return 2
     images = data.test_x[: args.limit] if args.limit else data.test_x
     m = evaluate_model(ckpt.model, images, train.binarize, args.iwae_samples)
     if args.write:
@@ -158,9 +198,12 @@ def main(argv: list[str] | None = None) -> int:
         keep = {"iwae_nll", "iwae_samples"} if args.limit else set(m)
         new = {k: v for k, v in m.items() if k in keep} | {"iwae_images": len(images)}
         write_json(ckpt.path / METRICS_FILE, {**ckpt.metrics, **new})
+    exact = (
+        exact_figure(ckpt.model, data.test_x[: args.images], train.binarize) if args.exact else {}
+    )
     if args.json:
         keys = ("test_elbo", "test_recon", "test_kl", "active_units", "iwae_nll")
-        print(json.dumps({k: m[k] for k in keys}))
+        print(json.dumps({k: m[k] for k in keys} | exact))
     else:
         print(f"checkpoint      {ckpt.path} (epoch {ckpt.epoch})")
         print(
@@ -173,4 +216,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"active units    {m['active_units']} of {ckpt.config.model.latent_dim}")
         if m["iwae_nll"] is not None:
             print(f"IWAE -log p(x)  {m['iwae_nll']:.2f} (K={args.iwae_samples})")
+        if exact:
+            print(
+                f"exact -log p(x) {exact['exact_nll']:.2f} (first {exact['exact_images']} images)"
+            )
     return 0
