@@ -41,6 +41,8 @@ FULL: dict[str, Any] = {
     "growth_latents": [2, 20, 64],
     "growth_epochs": 2,
     "first_draw_repeats": 5,
+    "inference_images": None,  # exact -log p(x) over all 10,000 test images
+    "inference_repeats": 5,
 }
 QUICK: dict[str, Any] = {
     **FULL,
@@ -63,6 +65,8 @@ QUICK: dict[str, Any] = {
     "growth_latents": [2, 20],
     "growth_epochs": 2,
     "first_draw_repeats": 2,
+    "inference_images": 500,  # extrapolated to the whole test set
+    "inference_repeats": 2,
 }
 
 
@@ -122,6 +126,12 @@ def _live(sec: Section, p: dict[str, Any]) -> None:
     live_weights(sec, p["first_draw_repeats"], p["live_moves"])
 
 
+def _inference(sec: Section, p: dict[str, Any]) -> None:
+    from bench.inference import inference
+
+    inference(sec, p["inference_images"], p["inference_repeats"], threads=None)
+
+
 SECTIONS: dict[str, tuple[str, Callable[[Section, dict[str, Any]], None]]] = {
     "train": ("1. Training throughput", _train),
     "quality": ("2. Quality per second of training", _quality),
@@ -131,6 +141,7 @@ SECTIONS: dict[str, tuple[str, Callable[[Section, dict[str, Any]], None]]] = {
     "memory": ("4b. App server memory with browser sessions", _memory),
     "growth": ("5. Cost growth with data set and latent size", _growth),
     "live": ("6. In-browser decoder: weight transfer and first draw per checkpoint", _live),
+    "inference": ("7. Inference: exact posterior, SVI, MCMC and the toy on mnist-2d", _inference),
 }
 
 

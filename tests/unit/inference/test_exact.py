@@ -100,11 +100,17 @@ def _reference(model: VAEModel, x: torch.Tensor, nats: float = 40.0, n: int = 32
     return logsumexp(np.concatenate([fine, rest]))
 
 
+# Preview images: two one-mode ones (0, 1), image 6, and the two-mode ones 17 and 38.
+ACCURACY_IMAGES = [0, 1, 6, 17, 38]
+
+
 @pytest.mark.slow
 def test_mnist_2d_within_five_hundredths_of_a_nat_of_a_fine_grid(mnist_2d):
     model, xs = mnist_2d
-    got = exact_log_px(model, xs[:20])
-    ref = np.array([_reference(model, x) for x in xs[:20]])
+    chosen = xs[ACCURACY_IMAGES]
+    assert exact_posterior(model, chosen[3]).multi_modal  # a multi-modal image is among them
+    got = exact_log_px(model, chosen)
+    ref = np.array([_reference(model, x) for x in chosen])
     assert np.abs(got - ref).max() < 0.05
 
 
