@@ -1,10 +1,11 @@
 """Which checkpoint the pages show: the sidebar picker, the selected run, the cached loader.
 
 The sidebar picker (`checkpoint_picker`, drawn by app.py) keeps the choice in
-st.session_state (ui.state.CHECKPOINT), so it holds on every page, and in the URL (?run=),
-so a copied address reopens it. `current_checkpoint()` is what a page calls first: the
-selected run, loaded once per path and file times (st.cache_resource), or an st.error and
-st.stop() on any problem. `load_run(path)` is the cached loader, for a second checkpoint.
+st.session_state (ui.state.CHECKPOINT, plain state, not the widget's key), so it holds on
+every page, and in the URL (?run=), so a copied address reopens it. `current_checkpoint()`
+is what a page calls first: the selected run, loaded once per path and file times
+(st.cache_resource), or an st.error and st.stop() on any problem. `load_run(path)` is the
+cached loader, for a second checkpoint.
 """
 
 from __future__ import annotations
@@ -151,15 +152,22 @@ def checkpoint_picker() -> None:
             )
             chosen = None
         if chosen is None:
-            st.session_state[state.CHECKPOINT] = default_run(runs)
-        st.sidebar.selectbox(
+            chosen = st.session_state[state.CHECKPOINT] = default_run(runs)
+        names = list(usable)
+        # No widget key, and the selected run as the default: the widget's value crosses to
+        # the browser as its label, so a keyed widget whose label changed (a run's metrics
+        # rewritten) fell back to its first option. Here a new label or selection is a new
+        # widget that opens on the selected run; st.session_state[CHECKPOINT] is plain state.
+        picked = st.sidebar.selectbox(
             "Checkpoint",
-            options=list(usable),
+            options=names,
+            index=names.index(str(chosen)),
             format_func=lambda name: usable[name].label,
-            key=state.CHECKPOINT,
             help="A trained run folder: its data set, latent size z and test −ELBO "
             "in nats per image (lower is better).",
         )
+        if picked in usable and picked != chosen:
+            st.session_state[state.CHECKPOINT] = picked
         run = usable[st.session_state[state.CHECKPOINT]]
         write_link_run(run.name)
         elbo = "n/a" if run.test_elbo is None else f"{run.test_elbo:.2f} nats"

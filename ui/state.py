@@ -15,7 +15,7 @@ VIEW_PARAM = "view"  # ?view=Map: the Latent page's open view (also its tabs' wi
 VS_PARAM = "vs"  # ?vs=NAME: the Compare page's right-hand model
 
 # --- shared by every page -----------------------------------------------------------------
-CHECKPOINT = "checkpoint"  # the selected run's name (the sidebar picker's widget key)
+CHECKPOINT = "checkpoint"  # the selected run's name (set by the picker; not a widget key)
 LINK_RUNS_SEEN = "link_runs_seen"  # every ?run= value read from or written to the URL
 
 # --- Latent page --------------------------------------------------------------------------

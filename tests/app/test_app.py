@@ -16,7 +16,7 @@ PAGES = {
 
 
 def picker(at):
-    (box,) = [s for s in at.sidebar.selectbox if s.key == "checkpoint"]
+    (box,) = [s for s in at.sidebar.selectbox if s.label == "Checkpoint"]
     return box
 
 

@@ -21,7 +21,7 @@ def decoder(query: dict[str, str], **state: object) -> AppTest:
 
 
 def picker(at: AppTest) -> str:
-    (box,) = [s for s in at.sidebar.selectbox if s.key == "checkpoint"]
+    (box,) = [s for s in at.sidebar.selectbox if s.label == "Checkpoint"]
     return str(box.value)
 
 
@@ -120,7 +120,7 @@ def test_the_link_is_read_once_then_follows_the_page(ckpt_dir):
     assert at.query_params["z"] == "-2.00,1.00"  # the point moved: so does the address
     at.run()
     assert [s.value for s in at.slider] == [-2.0, 1.0]  # not pulled back to the link's point
-    (box,) = [s for s in at.sidebar.selectbox if s.key == "checkpoint"]
+    (box,) = [s for s in at.sidebar.selectbox if s.label == "Checkpoint"]
     box.select("digits-3d").run()
     assert at.query_params == {"run": "digits-3d", "z": "0.00,0.00,0.00"}
     assert not at.warning  # the old z was ours, not a link's: nothing to refuse
@@ -143,7 +143,7 @@ def test_an_address_from_before_the_last_choice_does_not_undo_it(ckpt_dir):
     at.query_params["run"] = "digits-3d"
     at.run()
     assert picker(at) == "digits-3d"
-    (box,) = [s for s in at.sidebar.selectbox if s.key == "checkpoint"]
+    (box,) = [s for s in at.sidebar.selectbox if s.label == "Checkpoint"]
     box.select("digits-2d")
     for _ in range(2):  # two reruns before the browser shows the new address
         at.query_params["run"] = "digits-3d"

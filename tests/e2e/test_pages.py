@@ -131,11 +131,6 @@ def test_every_page_loads_without_exception(page: Any, app_url: str) -> None:
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known intermittent bug, seen once under heavy load and not yet diagnosed: the "
-    "sidebar picker displayed another run than the selected one",
-)
 def test_picker_shows_the_selected_checkpoint_on_every_page(page: Any, app_url: str) -> None:
     goto(page, app_url, "variational autoencoder")
     picker = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"] input')
