@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui.lessons import lesson_frame
 from ui.selection import checkpoint_picker
 from ui.streamlit_compat import app_run
 
@@ -62,6 +63,12 @@ PAGES = [
         icon=":material/compare_arrows:",
         url_path="compare",
     ),
+    st.Page(
+        "pages/lessons.py",
+        title="Lessons",
+        icon=":material/cast_for_education:",
+        url_path="lessons",
+    ),
 ]
 
 
@@ -74,6 +81,7 @@ HOME = st.Page(_home, title="Overview", url_path="home", default=True, visibilit
 
 
 navigation = st.navigation([HOME, *PAGES])
+lesson_frame()  # a lesson step's banner and presenter mode (?lesson=, ?step=, ?present=)
 checkpoint_picker()
 st.sidebar.divider()
 st.sidebar.caption(

@@ -13,10 +13,14 @@ RUN_PARAM = "run"  # ?run=NAME: the checkpoint (read once per new value, written
 Z_PARAM = "z"  # ?z=0.1,-0.5: the Decoder page's latent point
 VIEW_PARAM = "view"  # ?view=Map: the Latent page's open view (also its tabs' widget key)
 VS_PARAM = "vs"  # ?vs=NAME: the Compare page's right-hand model
+LESSON_PARAM = "lesson"  # ?lesson=NAME: the lesson whose step the page shows (ui/lessons.py)
+STEP_PARAM = "step"  # ?step=3: that step, counted from 1
+PRESENT_PARAM = "present"  # ?present=1: presenter mode (no sidebar, larger text, keys)
 
 # --- shared by every page -----------------------------------------------------------------
 CHECKPOINT = "checkpoint"  # the selected run's name (set by the picker; not a widget key)
 LINK_RUNS_SEEN = "link_runs_seen"  # every ?run= value read from or written to the URL
+LESSON_SEEN = "lesson_seen"  # (lesson, step) last opened: a new one applies its view again
 
 # --- Latent page --------------------------------------------------------------------------
 LATENT_FOCUS = "latent_focus"  # the image the q(z|x) view starts on (set by a map selection)
