@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import uuid
+
 import numpy as np
 import streamlit as st
 
@@ -17,6 +20,7 @@ from vae.model.config import ARCHS
 from vae.runfolder.checkpoint import read_history
 from vae.runfolder.runs import RunNameError, checkpoint_dir, resolve_run
 from vae.training import jobs
+from vae.training.server import READ_ONLY_ENV, read_only
 
 L = jobs.FIELD_LABELS
 SAMPLES = 36  # fixed prior draws decoded after each epoch of a live job
@@ -47,6 +51,29 @@ def selected_history() -> None:
     )
 
 
+def owner() -> str:
+    """This browser session's token, recorded with the jobs it starts."""
+    token: str = st.session_state.setdefault(keys.TRAINING_OWNER, uuid.uuid4().hex)
+    return token
+
+
+def mine(name: str) -> bool:
+    """True when this session started the job `name` (and so may cancel it)."""
+    return not read_only() and jobs.job_owner(ROOT, name) == owner()
+
+
+def not_writable() -> str | None:
+    """Why nothing can be trained into the checkpoint folder, or None when it can."""
+    folder = ROOT if ROOT.exists() else ROOT.parent
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return (
+            f"The checkpoint folder `{ROOT}` is not writable by the server, so a new run "
+            "could not be saved. Make it writable, or set VAE_CHECKPOINT_DIR to a folder "
+            "that is, and reload."
+        )
+    return None
+
+
 def select(name: str) -> None:
     st.session_state[keys.CHECKPOINT] = name
     st.session_state[keys.TRAINING_RERUN_APP] = True  # the sidebar picker must redraw
@@ -70,7 +97,7 @@ def samples(name: str, epoch: int) -> np.ndarray | None:
 
 def resume(name: str) -> None:
     try:
-        jobs.resume_job(ROOT, name)
+        jobs.resume_job(ROOT, name, owner=owner())
         st.session_state[keys.TRAINING_RERUN_APP] = True  # poll every second from now on
     except (jobs.JobError, ValueError, OSError, CheckpointError) as exc:
         st.session_state[keys.TRAINING_NOTICE] = f"Could not resume {name}: {exc}"
@@ -87,13 +114,20 @@ def show_job(status: jobs.JobStatus) -> None:
         st.progress(
             status.fraction, text=text if state == "running" else "Starting the training process…"
         )
-        if st.button("Cancel training", icon=":material/stop_circle:", key="training_cancel"):
+        if not mine(name):
+            st.caption(
+                f"Someone else's job: {name} was started from another browser session, and "
+                "only that session can cancel it. It stops by itself at the end of its epochs "
+                "or at the server's time limit; its run then appears in the picker."
+            )
+        elif st.button("Cancel training", icon=":material/stop_circle:", key="training_cancel"):
             try:
-                jobs.cancel_job(ROOT, name)
+                jobs.cancel_job(ROOT, name, owner=owner())
                 st.toast(f"Cancelling {name}; the last finished epoch is kept.")
             except jobs.JobError as exc:
                 st.warning(str(exc))
-        st.caption("Leaving this page does not stop the job; come back at any time.")
+        if mine(name):
+            st.caption("Leaving this page does not stop the job; come back at any time.")
     elif state == "finished":
         st.success(
             f"{name} finished {status.epoch} epochs. It is now in the sidebar's model picker."
@@ -106,7 +140,7 @@ def show_job(status: jobs.JobStatus) -> None:
         st.error(f"{name} failed: {status.message or jobs.log_tail(ROOT, name, 3)}")
     else:  # cancelled or interrupted
         st.warning(f"{name} was {state}: {status.message}.", icon=":material/pause_circle:")
-        if status.resumable:
+        if status.resumable and not read_only():
             st.button("Resume", key=f"training_resume_{name}", on_click=resume, args=(name,))
     try:
         rows = read_history(ROOT / name)
@@ -144,10 +178,20 @@ def live_panel() -> None:
         seen.discard(status.name)
         st.rerun(scope="app")
     show_job(status)
+    for other in jobs.running_jobs(ROOT):
+        if other.name != status.name:
+            st.caption(
+                f"Also running: {other.name}, epoch {min(other.epoch + 1, other.epochs)} of "
+                f"{other.epochs}" + ("" if mine(other.name) else ", from another session") + "."
+            )
 
 
 def training_form() -> None:
     """Section (b): a new run, validated by vae.training.jobs before anything starts."""
+    problem = not_writable()
+    if problem:
+        st.error(problem, icon=":material/folder_off:")
+        return
     with st.form("training_form", border=True):
         a, b = st.columns(2)
         dataset = a.selectbox(
@@ -247,7 +291,7 @@ def training_form() -> None:
     )
     try:
         with st.spinner("Checking the settings and starting…"):
-            status = jobs.start_job(req, ROOT)
+            status = jobs.start_job(req, ROOT, owner=owner())
     except jobs.JobRequestError as exc:
         st.error(str(exc), icon=":material/edit_off:")
     except jobs.JobError as exc:
@@ -270,7 +314,15 @@ st.divider()
 st.subheader("Train a new model")
 form_col, live_col = st.columns([1, 2], gap="large")
 with form_col:
-    training_form()
+    if read_only():
+        st.info(
+            f"This server is read-only ({READ_ONLY_ENV}=1): nothing is written here, so there "
+            "is no training form. The curves above are the selected run's own; every other "
+            "page works as usual.",
+            icon=":material/lock:",
+        )
+    else:
+        training_form()
 with live_col:
     notice = st.session_state.pop(keys.TRAINING_NOTICE, None)
     if notice:
@@ -280,4 +332,7 @@ with live_col:
     others = [s for s in jobs.unfinished_runs(ROOT) if active is None or s.name != active.name]
     for run in others:
         st.warning(f"{run.name} was {run.state}: {run.message}.", icon=":material/pause_circle:")
-        st.button("Resume", key=f"training_resume_{run.name}", on_click=resume, args=(run.name,))
+        if not read_only():
+            st.button(
+                "Resume", key=f"training_resume_{run.name}", on_click=resume, args=(run.name,)
+            )

@@ -45,6 +45,7 @@ TRAINING_RERUN_APP = "training_rerun_app"  # the whole app must rerun (the picke
 TRAINING_SAMPLES = "training_samples"  # (key, picture): samples of the run being shown
 TRAINING_NOTICE = "training_notice"  # a message carried over a rerun
 TRAINING_SEEN_ACTIVE = "training_seen_active"  # runs this session saw while they trained
+TRAINING_OWNER = "training_owner"  # this session's token: the jobs it started, it may cancel
 
 # --- Inference page -----------------------------------------------------------------------
 # Widgets bound to the URL (bind="query-params"): their keys are the query parameters.

@@ -17,7 +17,7 @@ from vae.data import DatasetError, dataset_names, image_shape_of, load_dataset
 from vae.model.config import ARCHS, LIKELIHOODS, ConfigError, ModelConfig
 from vae.runfolder.checkpoint import read_config
 from vae.training.config import DEVICES, TrainConfig, default
-from vae.training.errors import Cancelled, TrainingError
+from vae.training.errors import Cancelled, TimeLimit, TrainingError
 from vae.training.loop import train, write_status
 
 DEFAULT_HIDDEN = {"mlp": "512,256", "conv": "32,64"}
@@ -83,6 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
     a("--iwae-samples", type=int, default=0, help="K for an IWAE estimate at the end (0: none)")
     a("--out", required=True, help="checkpoint folder to write")
     a(
+        "--time-limit",
+        type=float,
+        default=0.0,
+        help="stop after this many seconds of wall-clock time, keeping the last complete "
+        "epoch (0: no limit)",
+    )
+    a(
         "--resume",
         action="store_true",
         help="continue the run in --out from its last epoch; --epochs, --lr, --lr-anneal-epochs "
@@ -102,6 +109,8 @@ def parse_train_args(
     args.lr = args.lr if args.lr is not None else default("lr")
     if args.iwae_samples < 0:
         raise ConfigError(f"--iwae-samples must be 0 or more, got {args.iwae_samples}")
+    if not math.isfinite(args.time_limit) or args.time_limit < 0:
+        raise ConfigError(f"--time-limit must be 0 or more seconds, got {args.time_limit}")
     if not math.isfinite(args.lr) or args.lr <= 0:
         raise ConfigError(f"--lr must be a finite number above 0, got {args.lr}")
     likelihood = args.likelihood or ("gaussian" if args.dataset == "frey" else "bernoulli")
@@ -147,6 +156,10 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
     raise Cancelled(signal.Signals(signum).name)
 
 
+def _on_time_limit(signum: int, frame: FrameType | None) -> None:
+    raise TimeLimit("time limit")
+
+
 def main(argv: list[str] | None = None) -> int:
     """`python -m vae.train ...`; -> exit status (0 saved, 1 failed, 2 refused, 130 cancelled)."""
     try:
@@ -156,6 +169,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     out = Path(args.out)
     signal.signal(signal.SIGTERM, _on_signal)
+    if args.time_limit > 0:  # wall-clock time from here; the epoch being trained is dropped
+        signal.signal(signal.SIGALRM, _on_time_limit)
+        signal.setitimer(signal.ITIMER_REAL, args.time_limit)
     try:
         if args.resume:
             stored = read_config(out)
@@ -195,6 +211,15 @@ def main(argv: list[str] | None = None) -> int:
             write_status(out, state="failed", message=str(exc))
         print(f"error: {exc}", file=sys.stderr)
         return 1 if isinstance(exc, TrainingError) else 2
+    except TimeLimit:
+        if out.is_dir():
+            write_status(
+                out,
+                state="timed-out",
+                message=f"stopped at the time limit of {args.time_limit:g} s",
+            )
+        print(f"stopped at the time limit of {args.time_limit:g} s", file=sys.stderr)
+        return 124
     except (Cancelled, KeyboardInterrupt):
         write_status(
             out, state="cancelled", message="cancelled; --resume continues from the last epoch"

@@ -11,3 +11,7 @@ class TrainingError(VAEError, RuntimeError):
 
 class Cancelled(Exception):
     """SIGTERM or SIGINT arrived: stop after writing the status (not an error)."""
+
+
+class TimeLimit(Cancelled):
+    """The run's --time-limit passed: stop as a cancel does, keeping the last complete epoch."""

@@ -1,4 +1,4 @@
-"""Training launched from the app: one `python -m vae.train` child process at a time.
+"""Training launched from the app: `python -m vae.train` child processes, VAE_MAX_JOBS at once.
 
 Bookkeeping lives in CHECKPOINT_DIR/.jobs/ (hidden, so run pickers skip it):
   <run>.lock   an flock taken by the launcher and inherited by the child (pass_fds), so it is
@@ -6,12 +6,15 @@ Bookkeeping lives in CHECKPOINT_DIR/.jobs/ (hidden, so run pickers skip it):
                launcher closes its own copy at once. "Is it running" = a non-blocking flock
                on it fails. A killed child or a crashed server can never leave it held.
   <run>.json   the launch record: pid (also the process group), start time, planned epochs,
-               whether a cancel was asked for.
+               whether a cancel was asked for, the launching browser session's token.
   <run>.log    the child's stdout and stderr.
-  active.json  the run this server launched last; one job may run at a time per folder.
+  active.json  the run this server launched last; at most VAE_MAX_JOBS run at once per folder.
   launch.lock  held only while checking and spawning, so two requests never both start.
 The run's own state comes from the status.json that vae.train writes; a run whose process
 is gone while its status still says running was interrupted and resumes with --resume.
+The server's settings (vae.training.server): VAE_READ_ONLY=1 refuses every action here
+before anything is written; VAE_JOB_TIME_LIMIT gives each child --time-limit, which the
+child enforces itself, so a job whose page or server is gone still stops at its limit.
 """
 
 from __future__ import annotations
@@ -41,9 +44,12 @@ from vae.training.jobstate import JobStatus as JobStatus
 from vae.training.jobstate import _children as _children
 from vae.training.jobstate import _jobs
 from vae.training.jobstate import active_job as active_job
+from vae.training.jobstate import job_owner as job_owner
 from vae.training.jobstate import job_status as job_status
 from vae.training.jobstate import log_tail as log_tail
+from vae.training.jobstate import running_jobs as running_jobs
 from vae.training.jobstate import unfinished_runs as unfinished_runs
+from vae.training.server import READ_ONLY_ENV, job_time_limit, max_jobs, read_only
 
 _PROJECT = Path(__file__).resolve().parents[2]
 
@@ -82,17 +88,31 @@ def _launch_lock(root: Path) -> Iterator[None]:
 # --- actions ------------------------------------------------------------------------------
 
 
-def _refuse_if_busy(root: Path) -> None:
-    busy = active_job(root)
-    if busy is not None and busy.active:
+def _refuse_if_read_only() -> None:
+    if read_only():
         raise JobError(
-            f"a training job is already running ({busy.name}, epoch {busy.epoch} of "
-            f"{busy.epochs}); only one runs at a time. Wait for it to finish or cancel it."
+            f"this server is read-only ({READ_ONLY_ENV}=1): training, resuming and cancelling "
+            "are turned off, and nothing is written. Run the app without it to train."
         )
 
 
-def _spawn(root: Path, name: str, argv: list[str], epochs: int) -> JobStatus:
+def _refuse_if_busy(root: Path) -> None:
+    busy = running_jobs(root)
+    limit = max_jobs()
+    if len(busy) >= limit:
+        what = ", ".join(f"{b.name}, epoch {b.epoch} of {b.epochs}" for b in busy)
+        one = "one runs" if limit == 1 else f"{limit} run"
+        raise JobError(
+            f"{'a training job is' if len(busy) == 1 else f'{len(busy)} jobs are'} already "
+            f"running ({what}); on this server {one} at a time. Wait for it to finish."
+        )
+
+
+def _spawn(root: Path, name: str, argv: list[str], epochs: int, owner: str) -> JobStatus:
     jobs = _jobs(root)
+    limit = job_time_limit()
+    if limit is not None:
+        argv = [*argv, f"--time-limit={limit:g}"]
     fd = os.open(jobs / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
     try:
         # A status probe may hold the lock for a moment; a live child holds it for good.
@@ -114,27 +134,32 @@ def _spawn(root: Path, name: str, argv: list[str], epochs: int) -> JobStatus:
     finally:
         os.close(fd)
     _children[proc.pid] = proc
-    rec = {"pid": proc.pid, "started": started, "epochs": epochs, "argv": argv}
+    rec = {"pid": proc.pid, "started": started, "epochs": epochs, "argv": argv, "owner": owner}
     write_json(jobs / f"{name}.json", {**rec, "cancel_requested": False})
     write_json(jobs / "active.json", {"run": name})
     return JobStatus(name, "starting", epochs=epochs, pid=proc.pid, message="starting")
 
 
-def start_job(req: JobRequest, root: Path) -> JobStatus:
-    """Validate the request and launch it. Raises JobRequestError (bad value) or JobError."""
+def start_job(req: JobRequest, root: Path, owner: str = "") -> JobStatus:
+    """Validate the request and launch it. Raises JobRequestError (bad value) or JobError.
+
+    `owner` is the launching browser session's token: only it may cancel the job.
+    """
+    _refuse_if_read_only()
     name, argv = validate_request(req, root)
     try:
         with _launch_lock(root):
             _refuse_if_busy(root)
             if (root / name).exists():
                 raise JobRequestError("name", f"a run named {name!r} exists already")
-            return _spawn(root, name, argv, req.epochs)
+            return _spawn(root, name, argv, req.epochs, owner)
     except OSError as exc:
         raise JobError(f"could not start training in {root}: {exc}") from exc
 
 
-def resume_job(root: Path, name: str, epochs: int | None = None) -> JobStatus:
+def resume_job(root: Path, name: str, epochs: int | None = None, owner: str = "") -> JobStatus:
     """Continue an interrupted or cancelled run from its last epoch (to `epochs` if given)."""
+    _refuse_if_read_only()
     check_run_name(name)
     try:
         with _launch_lock(root):
@@ -144,16 +169,23 @@ def resume_job(root: Path, name: str, epochs: int | None = None) -> JobStatus:
                 raise JobError(f"{name} cannot be resumed: it is {status.state}. {status.message}")
             planned = epochs if epochs is not None else read_config(root / name).train.epochs
             argv = [f"--out={(root / name).resolve()}", "--resume", f"--epochs={planned}"]
-            return _spawn(root, name, argv, planned)
+            return _spawn(root, name, argv, planned, owner)
     except OSError as exc:
         raise JobError(f"could not resume {name}: {exc}") from exc
 
 
-def cancel_job(root: Path, name: str) -> JobStatus:
-    """Ask a running job to stop (SIGTERM to its process group); it keeps its last epoch."""
+def cancel_job(root: Path, name: str, owner: str | None = None) -> JobStatus:
+    """Ask a running job to stop (SIGTERM to its process group); it keeps its last epoch.
+
+    With `owner` (a browser session's token), only the session that launched the job may
+    cancel it; without (the command line, the tests), any job may be cancelled.
+    """
+    _refuse_if_read_only()
     status = job_status(root, name)
     if not status.active or status.pid is None:
         raise JobError(f"{name} is not running (it is {status.state}); nothing to cancel")
+    if owner is not None and job_owner(root, name) != owner:
+        raise JobError(f"{name} was started from another browser session; only it can cancel")
     path = _jobs(root) / f"{name}.json"
     write_json(path, {**read_record(path), "cancel_requested": True})
     with contextlib.suppress(ProcessLookupError):

@@ -122,6 +122,9 @@ def job_status(root: Path, name: str) -> JobStatus:
         return JobStatus(name, "finished", **common)
     if state == "failed":
         return JobStatus(name, "failed", **common, message=str(st.get("message", "")))
+    if state == "timed-out":
+        limit = str(st.get("message") or "stopped at the server's time limit")
+        return _stopped(run, name, "timed out", common, limit)
     if state == "cancelled" or rec.get("cancel_requested"):
         return _stopped(run, name, "cancelled", common)
     error = _log_error(root, name) if rec and state is None else ""
@@ -130,12 +133,14 @@ def job_status(root: Path, name: str) -> JobStatus:
     return _stopped(run, name, "interrupted", common)
 
 
-def _stopped(run: Path, name: str, state: str, common: dict[str, Any]) -> JobStatus:
+def _stopped(
+    run: Path, name: str, state: str, common: dict[str, Any], why: str = "stopped"
+) -> JobStatus:
     ok = (run / RESUME_FILE).is_file()
     message = (
-        f"stopped after {common['epoch']} of {common['epochs']} epochs; resume continues from there"
+        f"{why} after {common['epoch']} of {common['epochs']} epochs; resume continues from there"
         if ok
-        else "stopped before its first epoch finished, so there is nothing to resume"
+        else f"{why} before its first epoch finished, so there is nothing to resume"
     )
     return JobStatus(name, state, **common, message=message, resumable=ok)
 
@@ -156,6 +161,20 @@ def active_job(root: Path) -> JobStatus | None:
     return job_status(root, name) if isinstance(name, str) and name else None
 
 
+def running_jobs(root: Path) -> list[JobStatus]:
+    """Every job launched on this checkpoint folder that is starting or running now."""
+    try:
+        names = sorted(p.stem for p in _jobs(root).glob("*.json") if p.name != "active.json")
+    except OSError:
+        return []
+    return [s for s in (job_status(root, n) for n in names) if s.active]
+
+
+def job_owner(root: Path, name: str) -> str:
+    """The token of the browser session that launched the job ("" if none was recorded)."""
+    return str(read_record(_jobs(root) / f"{name}.json").get("owner", ""))
+
+
 def unfinished_runs(root: Path) -> list[JobStatus]:
     """Runs launched here that were interrupted or cancelled and can be resumed."""
     try:
@@ -163,7 +182,8 @@ def unfinished_runs(root: Path) -> list[JobStatus]:
     except OSError:
         return []
     found = [job_status(root, n) for n in names if (root / n).is_dir()]
-    return [s for s in found if s.state in ("interrupted", "cancelled") and s.resumable]
+    stopped = ("interrupted", "cancelled", "timed out")
+    return [s for s in found if s.state in stopped and s.resumable]
 
 
 def log_tail(root: Path, name: str, lines: int = 20) -> str:

@@ -1,0 +1,63 @@
+"""How a shared server runs: read-only mode, how many training jobs at once, how long each.
+
+Read from the environment on every call, so a test or an operator can change them without a
+restart of the process that reads them:
+
+  VAE_READ_ONLY=1         nothing is written anywhere: no training, resuming or cancelling
+  VAE_MAX_JOBS=N          at most N training jobs run at once on this checkpoint folder (1)
+  VAE_JOB_TIME_LIMIT=S    each job stops after S seconds of wall-clock time, keeping its
+                          last complete epoch (0 or unset: no limit)
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+from vae.errors import VAEError
+
+READ_ONLY_ENV = "VAE_READ_ONLY"
+MAX_JOBS_ENV = "VAE_MAX_JOBS"
+TIME_LIMIT_ENV = "VAE_JOB_TIME_LIMIT"
+DEFAULT_MAX_JOBS = 1
+
+
+class ServerSettingError(VAEError, ValueError):
+    """An environment variable of the server holds a value that cannot be used."""
+
+
+def read_only() -> bool:
+    """True when VAE_READ_ONLY is set to 1, true, yes or on (any case)."""
+    return os.environ.get(READ_ONLY_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _env_number(name: str, kind: type[int] | type[float], what: str) -> float | None:
+    """The number in environment variable `name`, None when unset or empty."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        value = kind(text)
+    except ValueError:
+        raise ServerSettingError(f"{name}={text!r} is not {what}") from None
+    if not math.isfinite(value):
+        raise ServerSettingError(f"{name}={text!r} is not {what}")
+    return value
+
+
+def max_jobs() -> int:
+    """VAE_MAX_JOBS: jobs that may run at once, at least 1 (default 1)."""
+    value = _env_number(MAX_JOBS_ENV, int, "a whole number; set it to 1 or more")
+    if value is None:
+        return DEFAULT_MAX_JOBS
+    if value < 1:
+        raise ServerSettingError(f"{MAX_JOBS_ENV}={value:g} must be 1 or more")
+    return int(value)
+
+
+def job_time_limit() -> float | None:
+    """VAE_JOB_TIME_LIMIT in seconds, or None for no limit (unset or 0)."""
+    value = _env_number(TIME_LIMIT_ENV, float, "a number of seconds")
+    if value is not None and value < 0:
+        raise ServerSettingError(f"{TIME_LIMIT_ENV}={value:g} must be 0 (no limit) or more seconds")
+    return value or None
