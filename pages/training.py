@@ -17,6 +17,8 @@ from vae import CheckpointError, load_checkpoint
 from vae.analysis.explore import decode, tile
 from vae.data import LOADERS
 from vae.model.config import ARCHS
+from vae.onnx import FORMAT as ONNX_FORMAT
+from vae.onnx import is_onnx_folder
 from vae.runfolder.checkpoint import read_history
 from vae.runfolder.runs import RunNameError, checkpoint_dir, resolve_run
 from vae.training import jobs
@@ -35,7 +37,17 @@ def selected_history() -> None:
         st.info("No model is selected yet: train one below.", icon=":material/info:")
         return
     try:
-        rows = read_history(resolve_run(name))
+        path = resolve_run(name)
+        if is_onnx_folder(path):
+            st.info(
+                f"**{name}** is an imported model (an ONNX folder, format {ONNX_FORMAT}): it "
+                "was trained elsewhere and is not trained here, so there are no learning "
+                "curves to draw and it cannot be resumed. Every other page explores it; to "
+                "train a model here, use the form below.",
+                icon=":material/input:",
+            )
+            return
+        rows = read_history(path)
     except (CheckpointError, RunNameError, OSError) as exc:
         show_error(exc, f"The history of {name} cannot be read")
         return

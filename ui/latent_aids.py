@@ -185,6 +185,14 @@ def show_formation(ckpt: Checkpoint, dims: tuple[int, int] | None) -> None:
     """The snapshot scatter beside the loss curve; a slider and a play button over epochs."""
     with st.spinner("Preparing the epochs…"):
         fig = _formation(cache_key(ckpt), dims, ckpt)
+    if isinstance(fig, str) and ckpt.imported:
+        st.info(
+            f"No training replay for **{ckpt.name}**: it is an imported model, trained "
+            "elsewhere, so there are no per-epoch snapshots or loss history to replay. "
+            "The other views work on it; train a model here to watch its space form.",
+            icon=":material/movie_off:",
+        )
+        return
     if isinstance(fig, str):
         st.info(
             f"No training replay for **{ckpt.name}**: {fig}. Runs trained with "

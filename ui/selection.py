@@ -171,10 +171,17 @@ def checkpoint_picker() -> None:
         run = usable[st.session_state[state.CHECKPOINT]]
         write_link_run(run.name)
         elbo = "n/a" if run.test_elbo is None else f"{run.test_elbo:.2f} nats"
-        st.sidebar.caption(
-            f"**{run.name}**: {run.dataset}, {run.arch} with latent size {run.latent_dim}, "
-            f"test −ELBO {elbo}. Every page uses this model; the choice holds across pages."
-        )
+        if run.imported:
+            st.sidebar.caption(
+                f"**{run.name}**: an imported ONNX model with latent size {run.latent_dim}, "
+                f"on {run.dataset} images; trained elsewhere, it is explored here but not "
+                "trained. The choice holds across pages."
+            )
+        else:
+            st.sidebar.caption(
+                f"**{run.name}**: {run.dataset}, {run.arch} with latent size {run.latent_dim}, "
+                f"test −ELBO {elbo}. Every page uses this model; the choice holds across pages."
+            )
     for run in runs:
         if not run.ok:
             st.sidebar.error(

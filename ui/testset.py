@@ -11,6 +11,9 @@ from ui.selection import cache_key
 from vae import Checkpoint, DatasetError
 from vae.analysis.explore import encode
 from vae.data import load_dataset
+from vae.onnx.spec import IMAGES_FILE
+
+IMPORTED_SOURCE = "the imported model's images.npz"
 
 
 @dataclass(frozen=True)
@@ -41,8 +44,13 @@ def _test_split(
 
 
 def dataset_images(ckpt: Checkpoint, note: bool = True) -> Images:
-    """The test set of ckpt's data set, else its preview set (with a visible note if `note`)."""
+    """The test set of ckpt's data set, else its preview set (with a visible note if `note`).
+
+    An imported model with an images.npz explores those images (vae.onnx.load read them).
+    """
     cfg = ckpt.config
+    if ckpt.imported and (ckpt.path / IMAGES_FILE).is_file():
+        return Images(ckpt.preview_x, ckpt.preview_y, cfg.classes, True, IMPORTED_SOURCE)
     with st.spinner(f"Loading the {cfg.dataset} test set…"):
         got = _test_split(cfg.dataset, cfg.train.image_size, cfg.train.channels)
     classes = cfg.classes

@@ -28,7 +28,7 @@ import threading
 import weakref
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal, TypedDict
+from typing import Literal, TypedDict, cast
 
 import numpy as np
 import streamlit as st
@@ -114,8 +114,19 @@ def view_data(
     return data
 
 
+def _build_spec(model: VAE) -> DecoderSpec:
+    """decoder_spec(model), or the spec of an imported decoder graph (vae.onnx.browser)."""
+    if type(model).decode is not VAE.decode:  # an imported model decodes with its ONNX graph
+        from vae.onnx.adapter import OnnxVAE
+        from vae.onnx.browser import browser_spec
+
+        if isinstance(model, OnnxVAE):
+            return cast(DecoderSpec, browser_spec(model))
+    return decoder_spec(model)
+
+
 def spec_for(model: VAE) -> DecoderSpec:
-    """decoder_spec(model), computed once per (never mutated) model object.
+    """decoder_spec(model) (browser_spec for an imported one), once per (never mutated) model.
 
     Raises UnsupportedDecoder when the browser cannot run this decoder: fall back to the
     server path and say so.
@@ -123,7 +134,7 @@ def spec_for(model: VAE) -> DecoderSpec:
     with _lock:
         spec = _specs.get(model)
     if spec is None:
-        spec = decoder_spec(model)
+        spec = _build_spec(model)
         with _lock:
             _specs[model] = spec
     return spec

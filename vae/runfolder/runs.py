@@ -21,6 +21,8 @@ from vae.runfolder.checkpoint import read_config, read_metrics
 from vae.runfolder.files import CONFIG_FILE, MODEL_FILE, CheckpointError, check_weights_header
 
 DEFAULT_RUN = "mnist-2d"
+IMPORTED_DATASET = "imported"
+"""The data set name of an imported model whose vae.json names none (as vae.onnx.load's)."""
 MAX_NAME_LENGTH = 255
 _FORBIDDEN = ("/", "\\", ":", "\x00")
 
@@ -57,8 +59,9 @@ class RunSummary:
         """One line for a picker, e.g. 'mnist-2d · mnist · z=2 · −ELBO 140.2'."""
         if not self.ok:
             return f"{self.name} · broken"
-        if self.imported:
-            return f"{self.name} · {self.dataset} · z={self.latent_dim} · imported"
+        if self.imported:  # no figures until it is loaded; the data set only when named
+            data = "" if self.dataset == IMPORTED_DATASET else f" · {self.dataset}"
+            return f"{self.name}{data} · z={self.latent_dim} · imported"
         elbo = "−ELBO n/a" if self.test_elbo is None else f"−ELBO {self.test_elbo:.1f}"
         return f"{self.name} · {self.dataset} · z={self.latent_dim} · {elbo}"
 
@@ -184,7 +187,7 @@ def _summarize_imported(path: Path) -> RunSummary:
     return RunSummary(
         name=name,
         path=path,
-        dataset=spec.dataset or "imported",
+        dataset=spec.dataset or IMPORTED_DATASET,
         latent_dim=spec.latent_dim,
         arch="onnx",
         likelihood=spec.likelihood,
