@@ -22,6 +22,7 @@ MCMC = "#ff7f0e"
 VI = "#2ca02c"
 ENCODER = "crimson"
 Q_STAR = "#2ca02c"
+SHADE_NATS = 12.0  # the heat map shades log p(z|x) down to this far below its peak
 
 
 def _layout(fig: go.Figure, height: int, x: str, y: str) -> go.Figure:
@@ -111,10 +112,14 @@ def posterior_map(view: PosteriorView | None, layers: MapLayers) -> go.Figure:
     """One map: p(z|x) (2-D), q(z|x)'s 1/2/3σ, q* at a step of its path, MCMC samples and path."""
     fig = go.Figure()
     if view is not None:
+        with np.errstate(divide="ignore"):
+            log_d = np.log(view.density)  # (n, n); shaded in log: a sharp mode hides no other
+        top = float(np.max(log_d)) if np.isfinite(log_d).any() else 0.0
         fig.add_heatmap(
-            x=view.xs, y=view.ys, z=view.density, name="exact p(z|x)",
-            colorscale="Blues", showscale=False,
-            hovertemplate="(%{x:.3f}, %{y:.3f})<br>p(z|x) %{z:.3g}<extra>exact posterior</extra>",
+            x=view.xs, y=view.ys, z=np.maximum(log_d, top - SHADE_NATS), name="exact p(z|x)",
+            customdata=view.density, colorscale="Blues", showscale=False,
+            hovertemplate="(%{x:.3f}, %{y:.3f})<br>p(z|x) %{customdata:.3g}"
+            "<extra>exact posterior</extra>",
         )  # fmt: skip
     if layers.samples is not None and len(layers.samples):
         s = layers.samples[:: max(1, len(layers.samples) // 1000)]

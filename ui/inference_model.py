@@ -25,6 +25,10 @@ from vae.inference import Ledger, NeedsTwoDimensions, require_2d
 
 SOURCES = ("Test image", "Upload")
 GAP_IMAGES = 200
+SHADE = (
+    "Blue: the exact posterior p(z|x), normalised by quadrature, shaded by its log (white 12 "
+    "nats below the peak, so a second, fainter mode still shows). "
+)
 
 
 @dataclass(frozen=True)
@@ -245,7 +249,7 @@ def show(ckpt: Checkpoint) -> None:
             "q(z|x) is furthest from the prior."
         )
         st.caption(
-            ("Blue: the exact posterior p(z|x), normalised by quadrature. " if view else "")
+            (SHADE if view else "")
             + "Red: the encoder's q(z|x) at 1, 2 and 3σ. Green: q along SVI's path; q* is the best "
             f"point (step {svi.best_step}). Orange: MCMC samples of the true posterior." + where
         )  # fmt: skip
