@@ -43,6 +43,8 @@ FULL: dict[str, Any] = {
     "first_draw_repeats": 5,
     "inference_images": None,  # exact -log p(x) over all 10,000 test images
     "inference_repeats": 5,
+    "onnx_images": 1_000,
+    "onnx_repeats": 20,
 }
 QUICK: dict[str, Any] = {
     **FULL,
@@ -67,6 +69,8 @@ QUICK: dict[str, Any] = {
     "first_draw_repeats": 2,
     "inference_images": 500,  # extrapolated to the whole test set
     "inference_repeats": 2,
+    "onnx_images": 200,
+    "onnx_repeats": 3,
 }
 
 
@@ -132,6 +136,12 @@ def _inference(sec: Section, p: dict[str, Any]) -> None:
     inference(sec, p["inference_images"], p["inference_repeats"], threads=None)
 
 
+def _onnx(sec: Section, p: dict[str, Any]) -> None:
+    from bench.onnx_import import onnx_import
+
+    onnx_import(sec, p)
+
+
 SECTIONS: dict[str, tuple[str, Callable[[Section, dict[str, Any]], None]]] = {
     "train": ("1. Training throughput", _train),
     "quality": ("2. Quality per second of training", _quality),
@@ -142,6 +152,7 @@ SECTIONS: dict[str, tuple[str, Callable[[Section, dict[str, Any]], None]]] = {
     "growth": ("5. Cost growth with data set and latent size", _growth),
     "live": ("6. In-browser decoder: weight transfer and first draw per checkpoint", _live),
     "inference": ("7. Inference: exact posterior, SVI, MCMC and the toy on mnist-2d", _inference),
+    "onnx": ("8. Imported ONNX models: encode and decode against the same network in torch", _onnx),
 }
 
 

@@ -62,7 +62,7 @@ def onnx_import(sec: Section, p: dict[str, Any]) -> None:
         f"vae.explore.encode / decode as the pages call them, on {n:,} images (or latent points) "
         f"and on one point, torch with {torch.get_num_threads()} thread(s) against onnxruntime "
         f"(CPU, as many intra-op threads); n = {repeats} calls after one warm-up. The imported "
-        "model is the run itself, exported with `python -m vae.onnx.export`."
+        "model is the run itself, exported with `python -m vae.export`."
     )
     header = ["checkpoint"]
     for what in (f"encode {n:,}", f"decode {n:,}", "decode 1"):
