@@ -5,8 +5,9 @@ training/    TrainConfig (every default), the loop, the command line, jobs, eval
 runfolder/   the checkpoint folder: file names, readers and writers, loading, listing runs
 analysis/    what the pages show, computed (numpy out)
 web/         what crosses to and from the browser: links, uploads, the decoder spec
+onnx/        imported models: onnx-vae/1 folders checked, loaded with onnxruntime, exported
 data.py      the data set registry
-train.py, evaluate.py   the commands `python -m vae.train` and `python -m vae.evaluate`
+train.py, evaluate.py, export.py   the commands `python -m vae.train`, `vae.evaluate`, `vae.export`
 
 The names below are imported on first use (PEP 562), not when the package is: a package
 that imports its own submodules while another thread imports one of them directly (a
