@@ -95,3 +95,29 @@ def test_a_checkpoint_folder_that_is_not_writable_is_said_before_anything_starts
     assert f"The checkpoint folder `{ckpt_dir}` is not writable" in texts(at.error)
     assert not [b for b in at.button if b.label == "Start training"]
     assert not (ckpt_dir / ".jobs").exists()
+
+
+HOSTILE = ["../../etc/passwd", "%2e%2e%2f", "\x00", "x" * 5000, "-1", "1e999", "nan", "<script>"]
+PARAM_PAGES = [
+    ("decoder", "z"),
+    ("latent", "view"),
+    ("compare", "vs"),
+    ("inference", "image"),
+    ("inference", "part"),
+    ("overview", "run"),
+    ("interpolate", "run"),
+]
+
+
+@pytest.mark.parametrize(("page", "param"), PARAM_PAGES)
+def test_hostile_values_in_every_link_parameter_leave_the_page_alive(
+    ckpt_dir: Path, page: str, param: str
+) -> None:
+    for value in HOSTILE:
+        at = app(APP)
+        at.query_params.update({"run": "digits-2d", param: value})
+        at.switch_page(f"pages/{page}.py").run()
+        assert not at.exception, (page, param, value[:20], [e.value for e in at.exception])
+        assert at.title, (page, param, value[:20])
+        shown = texts(at.warning) + texts(at.error) + texts(at.info)
+        assert value not in shown or len(value) < 20, "a long value is echoed back in full"

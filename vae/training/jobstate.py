@@ -127,7 +127,9 @@ def job_status(root: Path, name: str) -> JobStatus:
         return _stopped(run, name, "timed out", common, limit)
     if state == "cancelled" or rec.get("cancel_requested"):
         return _stopped(run, name, "cancelled", common)
-    error = _log_error(root, name) if rec and state is None else ""
+    # A process gone without a final status (none, or "running": e.g. the disk filled up, so
+    # not even the status could be written) failed if its log ends with an error.
+    error = _log_error(root, name) if rec and state in (None, "running") else ""
     if error:
         return JobStatus(name, "failed", **common, message=error)
     return _stopped(run, name, "interrupted", common)
