@@ -1,5 +1,5 @@
-# make run    set up (once) and start the app
-# make test   set up (once), lint, type-check and run every test (unit and app tests in
+# make run    set up the app's packages (once) and start the app
+# make test   set up (once, with the test tools), lint, type-check and run every test (unit and app tests in
 #             parallel, then the browser tests one at a time)
 # make test-fast  unit and app tests only, in parallel (the inner loop; no lint, no browser)
 # make docs   regenerate the README's pictures in docs/ (browser tests, the paper's Figure 4)
@@ -9,19 +9,36 @@
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+APP_STAMP := $(VENV)/.installed-app
+DEV_STAMP := $(VENV)/.installed-dev
+PIP := $(BIN)/python -m pip install --disable-pip-version-check -q
 TEST_DIRS := $(wildcard tests/unit tests/app tests/e2e)
 
-.PHONY: setup run test test-fast lint docs bench checkpoints
+.PHONY: setup setup-app run test test-fast lint docs bench checkpoints
 
-setup: $(STAMP)
+# setup-app: what the app needs (requirements.txt); setup: that plus the test and lint tools.
+setup-app: $(APP_STAMP)
+setup: $(DEV_STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements-dev.txt
-	touch $(STAMP)
+$(VENV)/bin/python:
+	@echo "==> Creating the virtual environment $(VENV) with $(PYTHON)"
+	$(PYTHON) -m venv $(VENV)
 
-run: setup
+$(APP_STAMP): requirements.txt | $(VENV)/bin/python
+	@echo "==> Installing the app's packages from requirements.txt into $(VENV)"
+	@echo "    (the first time this downloads torch and friends, about 1 GB: a few minutes)"
+	$(PIP) -r requirements.txt
+	@touch $(APP_STAMP)
+	@echo "==> App packages installed"
+
+$(DEV_STAMP): requirements.txt requirements-dev.txt $(APP_STAMP)
+	@echo "==> Installing the test and lint tools from requirements-dev.txt into $(VENV)"
+	$(PIP) -r requirements-dev.txt
+	@touch $(DEV_STAMP)
+	@echo "==> Test and lint tools installed"
+
+run: setup-app
+	@echo "==> Starting the app: http://localhost:8501 (Ctrl+C stops it)"
 	$(BIN)/streamlit run app.py
 
 lint: setup

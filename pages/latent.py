@@ -15,14 +15,15 @@ from ui import latent_hover as hover
 from ui import state
 from ui.images import show_tiles
 from ui.plots import add_prior_contours, add_sigma_ellipses, latent_scatter, selected_rows
-from ui.selection import cache_key, current_checkpoint
+from ui.projections import projection
+from ui.selection import current_checkpoint
 from ui.testset import Images, dataset_images, encoded
 from vae import Checkpoint
-from vae.analysis.explore import pca, reconstruct, tsne
+from vae.analysis.explore import reconstruct
 
-TSNE_POINTS = 3000  # t-SNE is quadratic-ish; above this it takes minutes on a CPU
 SHOWN = 24  # selected images shown at most
-VIEWS = ("Two latent dimensions", "PCA", "t-SNE")
+VIEWS = ("Two latent dimensions", "PCA", "t-SNE", "UMAP")
+NONLINEAR = ("t-SNE", "UMAP")
 
 st.title(":material/scatter_plot: The latent space")
 st.caption(
@@ -37,19 +38,6 @@ mu, sigma = encoded(ckpt, images)
 n, d = mu.shape
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _projection(
-    key: tuple[str, tuple[int, ...]], source: str, method: str, _mu: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """PCA or t-SNE of the encoded set (t-SNE on a fixed random subsample); (rows, xy)."""
-    if method == "PCA":
-        return np.arange(len(_mu)), pca(_mu)
-    rows = np.arange(len(_mu))
-    if len(rows) > TSNE_POINTS:
-        rows = np.sort(np.random.default_rng(0).choice(len(_mu), TSNE_POINTS, replace=False))
-    return rows, tsne(_mu[rows])
-
-
 view, dims = VIEWS[0], (0, min(1, d - 1))
 if d > 2:
     left, _ = st.columns([3, 2], vertical_alignment="bottom")
@@ -61,8 +49,9 @@ if d > 2:
                 default=VIEWS[0],
                 key="latent_view",
                 help="Two latent dimensions as they are, or a 2-D projection of all of them: "
-                "PCA (linear, keeps distances on the largest axes) or t-SNE (non-linear, keeps "
-                "neighbours, distorts distances).",
+                "PCA (linear, keeps distances on the largest axes), t-SNE (non-linear, keeps "
+                "neighbours, distorts distances) or UMAP (non-linear, keeps neighbours and "
+                "more of the overall layout).",
             )
             or VIEWS[0]
         )
@@ -119,14 +108,14 @@ def show_map() -> tuple[list[int], bool]:
         else:
             xy, titles = mu[:, list(dims)], (f"z{dims[0] + 1}", f"z{dims[1] + 1}")
     else:
-        slow = view == "t-SNE"
-        label = f"Running t-SNE on {min(n, TSNE_POINTS):,} points (this can take a minute)…"
-        with st.spinner(label if slow else "Projecting with PCA…"):
-            rows, xy = _projection(cache_key(ckpt), images.source, view, mu)
-        titles = ("t-SNE 1", "t-SNE 2") if slow else ("PC 1", "PC 2")
+        got = projection(ckpt, images, mu, view)
+        if got is None:
+            return [], False
+        rows, xy = got
+        titles = (f"{view} 1", f"{view} 2") if view in NONLINEAR else ("PC 1", "PC 2")
         if len(rows) < n:
             st.caption(
-                f":material/info: t-SNE shows a random subsample of {len(rows):,} of the "
+                f":material/info: {view} shows a random subsample of {len(rows):,} of the "
                 f"{n:,} images, since it would be slow on all of them."
             )
 
@@ -259,9 +248,9 @@ with tabs[aids.SAMPLES_TAB]:
         aids.show_encoder_samples(ckpt, images, mu, dims)
 with tabs[aids.TRAINING_TAB]:
     if tabs[aids.TRAINING_TAB].open:
-        if view == "t-SNE":
+        if view in NONLINEAR:
             st.caption(
-                ":material/info: t-SNE cannot place every epoch on the same axes; the replay "
+                f":material/info: {view} cannot place every epoch on the same axes; the replay "
                 "uses PCA of the final epoch instead."
             )
         aids.show_formation(ckpt, dims if on_axes and d > 2 else None)

@@ -27,6 +27,8 @@ LATENT_FOCUS = "latent_focus"  # the image the q(z|x) view starts on (set by a m
 LATENT_ENC_SEED = "latent_enc_seed"  # the draw of q(z|x) samples
 LATENT_ENC_ROW = "latent_enc_row"  # the q(z|x) view's image picker (a widget)
 LATENT_PIN = "latent_pin"  # (run, z): the last point pinned on the live map
+LATENT_PROJECTIONS = "latent_projections"  # {(checkpoint key, source, method): (rows, xy)}
+LATENT_STOPPED = "latent_stopped"  # the projection key whose run the Stop button ended
 
 # --- Decoder page (and the hand-off to it) ------------------------------------------------
 DECODER_HANDOFF = "decoder_z"  # set by the Latent page: {"run", "z", "source"}

@@ -119,12 +119,54 @@ def test_higher_dimensions_offer_axes_pca_and_tsne(ckpt_dir):
     assert not at.exception
     assert spec(at)["layout"]["xaxis"]["title"]["text"] == "PC 1"
     assert at.toggle[0].disabled  # contours only on latent axes
+    for method in ("t-SNE", "UMAP"):
+        at.session_state["latent_view"] = method
+        at.run()
+        assert not at.exception
+        fig = spec(at)
+        assert fig["layout"]["xaxis"]["title"]["text"] == f"{method} 1"
+        assert sum(len(values(t["customdata"])) for t in scatter_traces(fig)) == N_TEST
+        assert not [b for b in at.button if b.label == "Stop"]  # bar and Stop went with the run
+
+
+def test_projections_are_kept_for_the_session_per_checkpoint(ckpt_dir, monkeypatch):
+    import ui.projections
+
+    calls = []
+    real = ui.projections.project
+
+    def counted(x, method, **kw):
+        calls.append((len(x), method))
+        return real(x, method, **kw)
+
+    monkeypatch.setattr(ui.projections, "project", counted)
+    at = app(LATENT, checkpoint="digits-3d").run()
     at.session_state["latent_view"] = "t-SNE"
     at.run()
+    first = spec(at)["data"][0]["x"]
+    at.run()  # a rerun (any widget) finds it kept
     assert not at.exception
-    fig = spec(at)
-    assert fig["layout"]["xaxis"]["title"]["text"] == "t-SNE 1"
-    assert sum(len(values(t["customdata"])) for t in scatter_traces(fig)) == N_TEST
+    assert calls == [(N_TEST, "t-SNE")]
+    assert spec(at)["data"][0]["x"] == first
+    kept = at.session_state["latent_projections"]
+    assert [k[2] for k in kept] == ["t-SNE"] and "digits-3d" in kept.__iter__().__next__()[0][0]
+
+
+def test_a_stopped_projection_says_so_and_runs_again(ckpt_dir):
+    at = app(LATENT, checkpoint="digits-3d").run()
+    at.session_state["latent_view"] = "t-SNE"
+    at.run()
+    (key,) = at.session_state["latent_projections"]
+    at.session_state["latent_projections"] = {}
+    at.session_state["latent_stopped"] = key  # as the Stop button's callback leaves it
+    at.run()
+    assert not at.exception
+    assert "t-SNE was stopped" in at.info[0].value
+    assert not at.get("plotly_chart")
+    (again,) = [b for b in at.button if b.label == "Run t-SNE again"]
+    again.click().run()
+    assert not at.exception
+    assert spec(at)["layout"]["xaxis"]["title"]["text"] == "t-SNE 1"
 
 
 def test_falls_back_to_the_preview_set_with_a_note(ckpt_dir):
