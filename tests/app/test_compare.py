@@ -169,7 +169,7 @@ def test_a_link_names_the_model_to_compare_with(runs: Path) -> None:
     assert at.selectbox(key="compare_right").value == "digits-3d"  # not the default partner
     assert at.query_params["vs"] == "digits-3d"
     at.selectbox(key="compare_right").set_value("digits-2d-b4").run()
-    assert at.selectbox(key="compare_right").value == "digits-2d-b4"  # the stale link is not retaken
+    assert at.selectbox(key="compare_right").value == "digits-2d-b4"  # the old link not retaken
     assert at.query_params["vs"] == "digits-2d-b4"  # the address follows the choice
 
 
