@@ -126,3 +126,17 @@ def test_projections_keep_one_row_per_point():
     assert np.array_equal(ex.pca(x[:, :2]), x[:, :2])
     t = ex.tsne(x[:40])
     assert t.shape == (40, 2) and np.all(np.isfinite(t))
+
+
+@pytest.mark.parametrize("n, nrow, padding, channels", [(1, 8, 1, 1), (5, 2, 1, 1), (7, 3, 2, 3)])
+def test_tile_matches_torchvision_make_grid(n, nrow, padding, channels):
+    from torchvision.utils import make_grid
+
+    images = np.random.default_rng(n).uniform(-0.2, 1.2, size=(n, channels, 6, 5))
+    images = images.astype(np.float32)
+    t = torch.from_numpy(images)
+    if channels == 1:
+        t = t.expand(-1, 3, -1, -1)
+    grid = make_grid(t, nrow=nrow, padding=padding, pad_value=1.0)
+    want = (grid.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()
+    assert np.array_equal(ex.tile(images, nrow, padding), want)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import numpy as np
 import torch
 from scipy.stats import norm
-from torchvision.utils import make_grid
 
 from vae.model.inputs import to_input
 from vae.model.networks import VAE
@@ -143,15 +142,26 @@ def tsne(x: np.ndarray, seed: int = 0) -> np.ndarray:
 
 
 def tile(images: np.ndarray, nrow: int, padding: int = 1, scale: int = 1) -> np.ndarray:
-    """(N, C, H, W) in [0, 1] -> one uint8 picture (H', W', 3) via torchvision's make_grid.
+    """(N, C, H, W) in [0, 1] -> one uint8 picture (H', W', 3), laid out as torchvision's make_grid.
 
-    `scale` repeats pixels (nearest neighbour) so small images are visible.
+    `scale` repeats pixels (nearest neighbour) so small images are visible. numpy only:
+    importing torchvision.utils costs seconds (it pulls in torch._dynamo).
     """
-    t = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32))
+    t = np.ascontiguousarray(images, dtype=np.float32)
     if t.shape[1] == 1:
-        t = t.expand(-1, 3, -1, -1)
-    grid = make_grid(t, nrow=max(1, nrow), padding=padding, pad_value=1.0)
-    pic = (grid.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()
+        t = np.broadcast_to(t, (t.shape[0], 3, *t.shape[2:]))
+    if len(t) == 1:  # make_grid returns a single image as it is, without padding
+        grid = t[0]
+    else:
+        n, c, h, w = t.shape
+        cols = min(max(1, nrow), n)
+        rows = -(-n // cols)
+        hp, wp = h + padding, w + padding
+        grid = np.full((c, hp * rows + padding, wp * cols + padding), 1.0, np.float32)
+        for k in range(n):
+            y, x = divmod(k, cols)
+            grid[:, y * hp + padding : y * hp + hp, x * wp + padding : x * wp + wp] = t[k]
+    pic = np.round(np.clip(grid, 0, 1) * np.float32(255)).astype(np.uint8).transpose(1, 2, 0)
     if scale > 1:
         pic = pic.repeat(scale, axis=0).repeat(scale, axis=1)
     return np.ascontiguousarray(pic)
