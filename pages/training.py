@@ -179,6 +179,10 @@ def live_panel() -> None:
     """The job this server launched last, polled while it runs."""
     if st.session_state.pop(keys.TRAINING_RERUN_APP, False):
         st.rerun(scope="app")
+    jobs.advance_queue(ROOT)  # a free slot goes to the first request waiting
+    for place, waiting in enumerate(jobs.queued_jobs(ROOT), start=1):
+        whose = "yours" if str(waiting.get("owner")) == owner() else "another session's"
+        st.caption(f"Queued, number {place}: {waiting['name']} ({whose}); it starts by itself.")
     status = jobs.active_job(ROOT)
     if status is None:
         st.info("No job yet. Fill in the form and press **Start training**.")
@@ -312,7 +316,10 @@ def training_form() -> None:
         show_error(exc, "Training could not start")
     else:
         st.session_state.setdefault(keys.TRAINING_SEEN_ACTIVE, set()).add(status.name)
-        st.toast(f"Started {status.name}.", icon=":material/play_arrow:")
+        if status.state == "queued":
+            st.toast(f"{status.name} is {status.message}.", icon=":material/hourglass_top:")
+        else:
+            st.toast(f"Started {status.name}.", icon=":material/play_arrow:")
         st.rerun()
 
 
@@ -340,6 +347,7 @@ with live_col:
     if notice:
         st.error(notice)
     busy = (active := jobs.active_job(ROOT)) is not None and active.active
+    busy = busy or bool(jobs.queued_jobs(ROOT))
     st.fragment(live_panel, run_every=1.0 if busy else 10.0)()
     others = [s for s in jobs.unfinished_runs(ROOT) if active is None or s.name != active.name]
     for run in others:

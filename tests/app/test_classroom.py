@@ -121,3 +121,20 @@ def test_hostile_values_in_every_link_parameter_leave_the_page_alive(
         assert at.title, (page, param, value[:20])
         shown = texts(at.warning) + texts(at.error) + texts(at.info)
         assert value not in shown or len(value) < 20, "a long value is echoed back in full"
+
+
+def test_a_request_beyond_the_limit_shows_its_place_in_the_queue(
+    no_jobs_left: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = no_jobs_left
+    monkeypatch.setenv("VAE_JOB_QUEUE", "3")
+    req = JobRequest(dataset="digits", hidden_dims="16", epochs=500, batch_size=256, name="theirs")
+    jobs.start_job(req, root, owner="another-browser")
+    at = app(TRAINING).run()
+    at.text_input(key="training_hidden").set_value("16")
+    at.text_input(key="training_name").set_value("waiting")
+    button(at, "Start training").click().run()
+    assert not at.exception and not at.error, texts(at.error)
+    assert "Queued, number 1: waiting (yours)" in texts(at.caption), texts(at.caption)
+    assert jobs.queue_position(root, "waiting") == 1 and not (root / "waiting").exists()
+    jobs.cancel_job(root, "waiting")

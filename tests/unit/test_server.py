@@ -13,8 +13,14 @@ import pytest
 
 from vae import load_checkpoint
 from vae.training import jobs
-from vae.training.jobs import JobError, JobRequest
-from vae.training.server import ServerSettingError, job_time_limit, max_jobs, read_only
+from vae.training.jobs import JobError, JobRequest, JobRequestError
+from vae.training.server import (
+    ServerSettingError,
+    job_time_limit,
+    max_jobs,
+    queue_length,
+    read_only,
+)
 
 TINY = {"dataset": "digits", "hidden_dims": "16", "batch_size": 256, "latent_dim": 2}
 START_TIMEOUT = 120.0  # a cold `import torch` on a busy machine can take a while
@@ -44,7 +50,7 @@ def wait_running(root: Path, name: str, epochs_done: int = 0) -> jobs.JobStatus:
 
 @pytest.fixture
 def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for env in ("VAE_READ_ONLY", "VAE_MAX_JOBS", "VAE_JOB_TIME_LIMIT"):
+    for env in ("VAE_READ_ONLY", "VAE_MAX_JOBS", "VAE_JOB_TIME_LIMIT", "VAE_JOB_QUEUE"):
         monkeypatch.delenv(env, raising=False)
     jobs._children.clear()
     out = tmp_path / "checkpoints"
@@ -72,6 +78,11 @@ def test_job_settings_parse_and_refuse_bad_values(monkeypatch: pytest.MonkeyPatc
     assert (max_jobs(), job_time_limit()) == (3, 90.0)
     monkeypatch.setenv("VAE_JOB_TIME_LIMIT", "0")
     assert job_time_limit() is None
+    assert queue_length() == 0
+    monkeypatch.setenv("VAE_JOB_QUEUE", "-2")
+    with pytest.raises(ServerSettingError, match="VAE_JOB_QUEUE"):
+        queue_length()
+    monkeypatch.delenv("VAE_JOB_QUEUE")
     for env, bad in (("VAE_MAX_JOBS", "0"), ("VAE_MAX_JOBS", "two"), ("VAE_JOB_TIME_LIMIT", "-1")):
         monkeypatch.setenv(env, bad)
         with pytest.raises(ServerSettingError, match=env):
@@ -143,3 +154,31 @@ def test_time_limit_stops_the_job_keeping_its_last_complete_epoch(
     lines = (root / "limited" / "history.jsonl").read_text().splitlines()
     assert ckpt.epoch == len(lines) == status.epoch
     assert any(s.name == "limited" for s in jobs.unfinished_runs(root))
+
+
+def test_requests_beyond_the_limit_wait_in_a_queue_and_start_in_order(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VAE_JOB_QUEUE", "2")
+    first = jobs.start_job(request(epochs=500, name="q-first"), root, owner="alice")
+    assert first.state == "starting"
+    second = jobs.start_job(request(epochs=500, name="q-second"), root, owner="bob")
+    third = jobs.start_job(request(epochs=1, name="q-third"), root, owner="carol")
+    assert (second.state, second.message) == ("queued", "number 1 in the queue")
+    assert (third.state, third.message) == ("queued", "number 2 in the queue")
+    with pytest.raises(JobError, match=r"queue is full \(2 waiting\)"):
+        jobs.start_job(request(epochs=1, name="q-fourth"), root)
+    with pytest.raises(JobRequestError, match="exists already"):  # a waiting name is taken
+        jobs.start_job(request(epochs=1, name="q-second"), root)
+    assert not (root / "q-second").exists() and not (root / "q-fourth").exists()
+    assert jobs.advance_queue(root) == []  # no free slot yet
+    # Only the session that queued a request may take it out.
+    with pytest.raises(JobError, match="another browser session"):
+        jobs.cancel_job(root, "q-third", owner="bob")
+    jobs.cancel_job(root, "q-first", owner="alice")
+    assert jobs.wait(root, "q-first", timeout=60).state == "cancelled"
+    (started,) = jobs.advance_queue(root)
+    assert started.name == "q-second" and jobs.job_owner(root, "q-second") == "bob"
+    assert jobs.queue_position(root, "q-third") == 1
+    assert jobs.cancel_job(root, "q-third", owner="carol").state == "cancelled"
+    assert jobs.queued_jobs(root) == []

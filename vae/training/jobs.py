@@ -10,6 +10,8 @@ Bookkeeping lives in CHECKPOINT_DIR/.jobs/ (hidden, so run pickers skip it):
   <run>.log    the child's stdout and stderr.
   active.json  the run this server launched last; at most VAE_MAX_JOBS run at once per folder.
   launch.lock  held only while checking and spawning, so two requests never both start.
+  queue/       requests waiting for a free slot (VAE_JOB_QUEUE), one <time>-<run>.json each;
+               advance_queue starts them in order (the Training page calls it as it polls).
 The run's own state comes from the status.json that vae.train writes; a run whose process
 is gone while its status still says running was interrupted and resumes with --resume.
 The server's settings (vae.training.server): VAE_READ_ONLY=1 refuses every action here
@@ -28,6 +30,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from vae.data import data_root
 from vae.errors import VAEError
@@ -49,7 +52,7 @@ from vae.training.jobstate import job_status as job_status
 from vae.training.jobstate import log_tail as log_tail
 from vae.training.jobstate import running_jobs as running_jobs
 from vae.training.jobstate import unfinished_runs as unfinished_runs
-from vae.training.server import READ_ONLY_ENV, job_time_limit, max_jobs, read_only
+from vae.training.server import READ_ONLY_ENV, job_time_limit, max_jobs, queue_length, read_only
 
 _PROJECT = Path(__file__).resolve().parents[2]
 
@@ -102,10 +105,49 @@ def _refuse_if_busy(root: Path) -> None:
     if len(busy) >= limit:
         what = ", ".join(f"{b.name}, epoch {b.epoch} of {b.epochs}" for b in busy)
         one = "one runs" if limit == 1 else f"{limit} run"
+        waiting = len(queued_jobs(root))
+        full = f" and the queue is full ({waiting} waiting)" if waiting else ""
         raise JobError(
             f"{'a training job is' if len(busy) == 1 else f'{len(busy)} jobs are'} already "
-            f"running ({what}); on this server {one} at a time. Wait for it to finish."
+            f"running ({what}); on this server {one} at a time{full}. Wait for it to finish."
         )
+
+
+def _queue(root: Path) -> Path:
+    return _jobs(root) / "queue"
+
+
+def queued_jobs(root: Path) -> list[dict[str, Any]]:
+    """Requests waiting for a slot, first come first: {name, argv, epochs, owner, file}."""
+    try:
+        files = sorted(_queue(root).glob("*.json"))
+    except OSError:
+        return []
+    found = [{**read_record(f), "file": f.name} for f in files]
+    return [q for q in found if isinstance(q.get("name"), str)]
+
+
+def queue_position(root: Path, name: str) -> int | None:
+    """1 for the next request to start, None when `name` is not waiting."""
+    names = [q["name"] for q in queued_jobs(root)]
+    return names.index(name) + 1 if name in names else None
+
+
+def advance_queue(root: Path) -> list[JobStatus]:
+    """Start waiting requests, in order, while fewer than VAE_MAX_JOBS jobs run."""
+    if read_only() or not queued_jobs(root):
+        return []
+    started = []
+    with _launch_lock(root):
+        for q in queued_jobs(root):
+            if len(running_jobs(root)) >= max_jobs():
+                break
+            (_queue(root) / q["file"]).unlink(missing_ok=True)
+            if not (root / q["name"]).exists():
+                argv = [str(a) for a in q.get("argv", [])]
+                job = _spawn(root, q["name"], argv, int(q.get("epochs", 0)), str(q.get("owner")))
+                started.append(job)
+    return started
 
 
 def _spawn(root: Path, name: str, argv: list[str], epochs: int, owner: str) -> JobStatus:
@@ -149,9 +191,16 @@ def start_job(req: JobRequest, root: Path, owner: str = "") -> JobStatus:
     name, argv = validate_request(req, root)
     try:
         with _launch_lock(root):
-            _refuse_if_busy(root)
-            if (root / name).exists():
+            waiting = queued_jobs(root)
+            if (root / name).exists() or name in {q["name"] for q in waiting}:
                 raise JobRequestError("name", f"a run named {name!r} exists already")
+            if len(running_jobs(root)) >= max_jobs() and len(waiting) < queue_length():
+                _queue(root).mkdir(exist_ok=True)
+                rec = {"name": name, "argv": argv, "epochs": req.epochs, "owner": owner}
+                write_json(_queue(root) / f"{time.time_ns():020d}-{name}.json", rec)
+                where = f"number {len(waiting) + 1} in the queue"
+                return JobStatus(name, "queued", epochs=req.epochs, message=where)
+            _refuse_if_busy(root)
             return _spawn(root, name, argv, req.epochs, owner)
     except OSError as exc:
         raise JobError(f"could not start training in {root}: {exc}") from exc
@@ -181,6 +230,14 @@ def cancel_job(root: Path, name: str, owner: str | None = None) -> JobStatus:
     cancel it; without (the command line, the tests), any job may be cancelled.
     """
     _refuse_if_read_only()
+    for q in queued_jobs(root):  # a request still waiting leaves the queue
+        if q["name"] == name:
+            if owner is not None and str(q.get("owner")) != owner:
+                raise JobError(
+                    f"{name} was queued from another browser session; only it can cancel"
+                )
+            (_queue(root) / q["file"]).unlink(missing_ok=True)
+            return JobStatus(name, "cancelled", message="taken out of the queue before it started")
     status = job_status(root, name)
     if not status.active or status.pid is None:
         raise JobError(f"{name} is not running (it is {status.state}); nothing to cancel")

@@ -7,6 +7,8 @@ restart of the process that reads them:
   VAE_MAX_JOBS=N          at most N training jobs run at once on this checkpoint folder (1)
   VAE_JOB_TIME_LIMIT=S    each job stops after S seconds of wall-clock time, keeping its
                           last complete epoch (0 or unset: no limit)
+  VAE_JOB_QUEUE=N         up to N requests wait for a free slot, first come first served;
+                          0 (default): a request beyond VAE_MAX_JOBS is refused
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from vae.errors import VAEError
 READ_ONLY_ENV = "VAE_READ_ONLY"
 MAX_JOBS_ENV = "VAE_MAX_JOBS"
 TIME_LIMIT_ENV = "VAE_JOB_TIME_LIMIT"
+QUEUE_ENV = "VAE_JOB_QUEUE"
 DEFAULT_MAX_JOBS = 1
 
 
@@ -61,3 +64,11 @@ def job_time_limit() -> float | None:
     if value is not None and value < 0:
         raise ServerSettingError(f"{TIME_LIMIT_ENV}={value:g} must be 0 (no limit) or more seconds")
     return value or None
+
+
+def queue_length() -> int:
+    """VAE_JOB_QUEUE: requests that may wait for a slot (default 0: none, refuse instead)."""
+    value = _env_number(QUEUE_ENV, int, "a whole number; set it to 0 or more")
+    if value is not None and value < 0:
+        raise ServerSettingError(f"{QUEUE_ENV}={value:g} must be 0 or more")
+    return int(value or 0)
