@@ -143,6 +143,17 @@ def test_picker_shows_the_selected_checkpoint_on_every_page(page: Any, app_url: 
         assert shown.startswith("mnist-2d "), f"{title}: the picker shows {shown!r}"
 
 
+def test_an_unknown_page_with_hostile_parameters_opens_the_app(page: Any, app_url: str) -> None:
+    """/no-such-page?run=../../etc&z=nan: Streamlit's own page falls back to the main page."""
+    open_app(page, f"{app_url}/no-such-page?run=..%2F..%2Fetc&z=nan&vs=%00&image=-1")
+    h1 = page.locator(f"{MAIN} h1").filter(has_text=re.compile("variational", re.IGNORECASE))
+    h1.first.wait_for()
+    wait_for_app(page)
+    assert_no_exception(page)
+    sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
+    assert "mnist-2d:" in sidebar, sidebar  # the default model, not the link's path
+
+
 def test_overview_url_path_opens_without_a_not_found_dialog(page: Any, app_url: str) -> None:
     goto(page, f"{app_url}/overview", "variational autoencoder")
     page.wait_for_timeout(1000)
