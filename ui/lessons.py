@@ -27,6 +27,12 @@ _LINK_MARKS = (state.DECODER_LINK_SEEN, state.COMPARE_LINK_SEEN)
 # Widgets bound to the URL: forgotten with them so they start from the step's values.
 _BOUND_WIDGETS = (state.VIEW_PARAM, state.INFERENCE_PART, state.INFERENCE_IMAGE)
 
+BANNER_CSS = """
+<style>
+.vae-lesson-title { font-weight: 600; font-size: 1.15rem; }
+.vae-lesson-where { opacity: 0.6; font-size: 0.9rem; }
+</style>
+"""
 PRESENT_CSS = """
 <style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
@@ -36,14 +42,27 @@ PRESENT_CSS = """
   max-width: 100% !important; }
 [data-testid="stMain"] { font-size: 1.2rem; }
 [data-testid="stMain"] p, [data-testid="stMain"] li { font-size: 1.2rem; }
-[data-testid="stMain"] h1 { font-size: 1.9rem !important; padding: 0 0 0.25rem 0 !important; }
-.vae-lesson-title { font-size: 1.45rem !important; font-weight: 600; }
+/* the banner's step title stands in for the page's title and its caption */
+[data-testid="stMain"] [data-testid="stElementContainer"]:has(h1),
+[data-testid="stMain"] [data-testid="stElementContainer"]:has(h1)
+  + [data-testid="stElementContainer"]:has([data-testid="stCaptionContainer"]) {
+  display: none !important; }
+/* the teacher says what the captions say */
+[data-testid="stMain"] [data-testid="stElementContainer"]:has([data-testid="stCaptionContainer"])
+  :not(.st-key-lesson_banner *) {
+  display: none !important; }
+[data-testid="stMain"] [data-testid="stMetricValue"] { font-size: 1.4rem !important; }
+/* the style sheets and the keys take no room */
+[data-testid="stMain"] [data-testid="stElementContainer"]:has(style),
+[data-testid="stMain"] .st-key-lesson_keys { display: none !important; }
+.st-key-lesson_banner { padding: 0.4rem 1rem 0 1rem !important; gap: 0.2rem !important; }
+.vae-lesson-title { font-size: 1.45rem !important; }
 .vae-step-counter { position: fixed; right: 1rem; bottom: 0.6rem; z-index: 1000;
   font-size: 1rem; padding: 0.1rem 0.6rem; border-radius: 0.6rem; opacity: 0.75;
   background: rgba(128, 128, 128, 0.18); }
 /* a projector is 720 px high: figures give way to their controls */
 [data-testid="stMain"] .stPlotlyChart, [data-testid="stMain"] .js-plotly-plot {
-  max-height: 46vh; overflow: hidden; }
+  max-height: 36vh; overflow: hidden; }
 [data-testid="stMain"] [data-testid="stImage"] img {
   max-height: 44vh !important; width: auto !important; object-fit: contain; }
 </style>
@@ -146,34 +165,37 @@ def _apply_once(lesson: Lesson, index: int) -> None:
 
 
 def _banner(lesson: Lesson, index: int, present: bool) -> None:
-    """The step's title, text and links, above the page."""
+    """The step's title, text and links, above the page (one row of links, compact)."""
     step = lesson.steps[index]
     n = len(lesson.steps)
+    st.html(BANNER_CSS)
     with st.container(border=True, key="lesson_banner"):
-        st.caption(f":material/school: {lesson.title} · step {index + 1} of {n}")
-        st.markdown(
-            f'<span class="vae-lesson-title">{escape(step.title)}</span>', unsafe_allow_html=True
+        head, prev, nxt, other = st.columns([6, 1.3, 1.3, 2.4], vertical_alignment="center")
+        head.markdown(
+            f'<span class="vae-lesson-title">{escape(step.title)}</span>'
+            f'<span class="vae-lesson-where"> · {escape(lesson.title)}, step {index + 1} of {n}'
+            "</span>"
+            + (f'<span class="vae-step-counter">{index + 1} / {n}</span>' if present else ""),
+            unsafe_allow_html=True,
         )
-        st.markdown(step.text)
-        cols = st.columns(4 if not present else 3, gap="small")
-        with cols[0]:
+        with prev:
             if index > 0:
                 step_link(lesson, index - 1, "Previous", present, ":material/arrow_back:")
-        with cols[1]:
+        with nxt:
             if index + 1 < n:
                 step_link(lesson, index + 1, "Next", present, ":material/arrow_forward:")
             else:
-                st.page_link(LESSONS_PAGE, label="All lessons", icon=":material/school:")
-        with cols[2]:
-            label = "Leave presenter mode (Esc)" if present else "Present (1280×720, keys)"
+                st.page_link(LESSONS_PAGE, label="Lessons", icon=":material/school:")
+        with other:
+            label = "Leave (Esc)" if present else "Present"
             icon = ":material/close_fullscreen:" if present else ":material/slideshow:"
             step_link(lesson, index, label, not present, icon)
+        st.markdown(step.text)
         if not present:
-            with cols[3]:
-                st.page_link(
-                    step_page(step), label="Close the lesson", icon=":material/close:",
-                    query_params=dict(step.params),
-                )  # fmt: skip
+            st.page_link(
+                step_page(step), label="Close the lesson", icon=":material/close:",
+                query_params=dict(step.params),
+            )  # fmt: skip
 
 
 def lesson_frame() -> None:
@@ -195,7 +217,6 @@ def lesson_frame() -> None:
     _banner(lesson, index, present)
     if present:
         n = len(lesson.steps)
-        st.html(f'<div class="vae-step-counter">{index + 1} / {n}</div>')
         lesson_keys(
             step_href(lesson, index + 1, True) if index + 1 < n else None,
             step_href(lesson, index - 1, True) if index > 0 else None,
