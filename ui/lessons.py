@@ -51,7 +51,14 @@ PRESENT_CSS = """
 [data-testid="stMain"] [data-testid="stElementContainer"]:has([data-testid="stCaptionContainer"])
   :not(.st-key-lesson_banner *) {
   display: none !important; }
-[data-testid="stMain"] [data-testid="stMetricValue"] { font-size: 1.4rem !important; }
+/* a figure table: label, value and difference on one line */
+[data-testid="stMain"] h3, [data-testid="stMain"] h4 { font-size: 1.15rem !important;
+  padding: 0.1rem 0 0 0 !important; }
+[data-testid="stMain"] [data-testid="stMetric"],
+[data-testid="stMain"] [data-testid="stMetric"] > div {
+  display: flex !important; flex-flow: row wrap; align-items: baseline; gap: 0 0.5rem; }
+[data-testid="stMain"] [data-testid="stMetricValue"] { font-size: 1.3rem !important; }
+[data-testid="stMain"] [data-testid="stMetricDelta"] { margin: 0 !important; }
 /* the style sheets and the keys take no room */
 [data-testid="stMain"] [data-testid="stElementContainer"]:has(style),
 [data-testid="stMain"] .st-key-lesson_keys { display: none !important; }

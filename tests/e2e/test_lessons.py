@@ -49,8 +49,6 @@ CONTROLS = ", ".join(
 # Steps whose whole page takes over a minute to compute on first open (the exact posterior of
 # an MNIST image and its chains): checked for their state while they compute, not for fit.
 SLOW_PART = "The model: the true posterior"
-# Steps whose main figure sits below the fold at 1280x720 even in presenter mode.
-NOT_FITTING = {"compare"}
 
 LESSONS = load_lessons()
 STEPS = [(lesson, i) for lesson in LESSONS for i in range(len(lesson.steps))]
@@ -143,8 +141,6 @@ def test_each_step_opens_in_its_state_and_fits_a_projector(
         check_state(projector, lesson, index)
         if slow:
             return
-        if step.page in NOT_FITTING:
-            pytest.xfail(f"the {step.page} page's main figure is below the fold at 1280x720")
         inside(projector, figure_of(lesson, index), "the main figure")
         if step.page != "training":  # the curves are the view; its controls train a new run
             inside(projector, CONTROLS, "the first control")
