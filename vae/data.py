@@ -59,6 +59,50 @@ def _split(
     )
 
 
+# torchvision's class names for the sets its loaders read (a test compares them)
+IDX_CLASSES: dict[str, tuple[str, ...]] = {
+    "MNIST": ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"),
+    "FashionMNIST": (
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
+    ),
+    "KMNIST": ("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"),
+}
+
+
+def _idx(path: Path, ndim: int) -> np.ndarray:
+    """One uncompressed IDX file of unsigned bytes (LeCun's MNIST format): (N, ...) uint8."""
+    data = path.read_bytes()
+    if len(data) < 4 + 4 * ndim or data[:3] != b"\x00\x00\x08" or data[3] != ndim:
+        raise DatasetError(f"{path} is not an IDX file of {ndim}-D unsigned bytes")
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    body = np.frombuffer(data, np.uint8, offset=4 + 4 * ndim)
+    if body.size != int(np.prod(shape)):
+        raise DatasetError(f"{path} holds {body.size} bytes, its header says {shape}")
+    return body.reshape(shape)
+
+
+def _idx_dataset(folder: str, raw: Path, files: list[str]) -> Dataset:
+    """The four raw IDX files of an MNIST-like set, as torchvision's loader gives them."""
+    tx, ty, vx, vy = (_idx(raw / f, 3 if "images" in f else 1) for f in files)
+    return Dataset(
+        folder.lower(),
+        torch.from_numpy(tx.copy()).unsqueeze(1).contiguous(),
+        torch.from_numpy(ty.astype(np.int64)),
+        torch.from_numpy(vx.copy()).unsqueeze(1).contiguous(),
+        torch.from_numpy(vy.astype(np.int64)),
+        IDX_CLASSES[folder],
+    )
+
+
 def _torchvision(cls_name: str, folder: str) -> Callable[[Path], Dataset]:
     files = [
         "train-images-idx3-ubyte",
@@ -68,6 +112,9 @@ def _torchvision(cls_name: str, folder: str) -> Callable[[Path], Dataset]:
     ]
 
     def load(root: Path) -> Dataset:
+        raw = root / folder / "raw"
+        if all((raw / f).is_file() for f in files):  # read directly: importing torchvision
+            return _idx_dataset(folder, raw, files)  # costs seconds (it pulls torch._dynamo)
         import torchvision.datasets as tvd
 
         cls = getattr(tvd, cls_name)

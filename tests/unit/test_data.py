@@ -140,3 +140,36 @@ def test_folder_dataset_refuses_bad_folders(tmp_path: Path):
     (root / "dogs" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
     with pytest.raises(DatasetError, match=r"broken\.png is not a readable image"):
         load_dataset(f"folder:{root}")
+
+
+def test_mnist_read_directly_is_what_torchvision_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Raw IDX files are read without torchvision (seconds to import), to the same arrays."""
+    _needs_data_root()
+    import torchvision.datasets as tvd
+
+    from vae import data as vd
+
+    root = vd.data_root()
+    ours = load_dataset("mnist")
+    for split, x, y in ((True, ours.train_x, ours.train_y), (False, ours.test_x, ours.test_y)):
+        theirs = tvd.MNIST(str(root), train=split, download=False)
+        assert torch_equal(x[:, 0], theirs.data) and torch_equal(y, theirs.targets.long())
+    assert ours.classes == tuple(c.split(" - ")[-1] for c in tvd.MNIST.classes)
+    for name, cls in (("FashionMNIST", tvd.FashionMNIST), ("KMNIST", tvd.KMNIST)):
+        assert vd.IDX_CLASSES[name] == tuple(str(c).split(" - ")[-1] for c in cls.classes)
+
+
+def torch_equal(a: Any, b: Any) -> bool:
+    return bool(a.dtype == b.dtype and a.shape == b.shape and (a == b).all())
+
+
+def test_a_truncated_idx_file_is_refused(tmp_path: Path) -> None:
+    from vae import data as vd
+
+    bad = tmp_path / "t10k-labels-idx1-ubyte"
+    bad.write_bytes(b"\x00\x00\x08\x01" + (10).to_bytes(4, "big") + bytes(3))
+    with pytest.raises(DatasetError, match="header says"):
+        vd._idx(bad, 1)
+    bad.write_bytes(b"PK\x03\x04")
+    with pytest.raises(DatasetError, match="not an IDX file"):
+        vd._idx(bad, 1)
