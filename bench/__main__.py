@@ -36,6 +36,8 @@ FULL: dict[str, Any] = {
     "encode_repeats": 5,
     "tsne_points": 5000,
     "tsne_repeats": 1,  # about 2 minutes per run on a busy 2-core machine
+    "projection_points": 10_000,
+    "projection_repeats": 1,
     "sessions": 5,
     "growth_sizes": [1_000, 10_000, 60_000],
     "growth_latents": [2, 20, 64],
@@ -62,6 +64,8 @@ QUICK: dict[str, Any] = {
     "encode_repeats": 2,
     "tsne_points": 1000,
     "tsne_repeats": 1,
+    "projection_points": 2_000,
+    "projection_repeats": 1,
     "sessions": 2,
     "growth_sizes": [1_000, 5_000],
     "growth_latents": [2, 20],
@@ -112,6 +116,12 @@ def _server(sec: Section, p: dict[str, Any]) -> None:
     server_costs(sec, p)
 
 
+def _projection(sec: Section, p: dict[str, Any]) -> None:
+    from bench.projection import projections
+
+    projections(sec, p)
+
+
 def _memory(sec: Section, p: dict[str, Any]) -> None:
     from bench.browser import memory
 
@@ -149,6 +159,7 @@ SECTIONS: dict[str, tuple[str, Callable[[Section, dict[str, Any]], None]]] = {
     "startup": ("3b. Cold start and navigation to the Latent page, in Chromium", _startup),
     "server": ("4a. Server-side compute costs", _server),
     "memory": ("4b. App server memory with browser sessions", _memory),
+    "projection": ("4c. Projections of 10,000 codes: openTSNE against scikit-learn", _projection),
     "growth": ("5. Cost growth with data set and latent size", _growth),
     "live": ("6. In-browser decoder: weight transfer and first draw per checkpoint", _live),
     "inference": ("7. Inference: exact posterior, SVI, MCMC and the toy on mnist-2d", _inference),

@@ -1,0 +1,80 @@
+"""Projections of 10,000 latent codes: openTSNE (the app's t-SNE) against scikit-learn's TSNE.
+
+Both on the same codes (the z = 20 MNIST model's posterior means of the test set), with the
+same number of threads, alternating; UMAP and PCA as the page runs them, once each.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import torch
+
+from bench.report import Section, cell, ratios, stat
+from vae.analysis.explore import encode, tsne
+from vae.analysis.projection import project
+from vae.data import load_dataset
+from vae.runfolder.checkpoint import load_checkpoint
+from vae.runfolder.runs import checkpoint_dir, list_runs
+
+GOAL_SECONDS = 10.0
+
+
+def projections(sec: Section, p: dict[str, Any]) -> None:
+    """Seconds per projection of p["projection_points"] codes, openTSNE vs scikit-learn."""
+    runs = [r for r in list_runs() if r.ok and r.dataset == "mnist" and (r.latent_dim or 0) > 2]
+    if not runs:
+        raise RuntimeError(f"no usable MNIST checkpoint above 2-D in {checkpoint_dir()}")
+    run = max(runs, key=lambda r: (r.latent_dim or 0, r.name))
+    model = load_checkpoint(checkpoint_dir() / run.name).model
+    x = encode(model, load_dataset("mnist").test_x.numpy())[0][: p["projection_points"]]
+    threads = torch.get_num_threads()
+    import openTSNE  # noqa: F401  (imported before the clock starts, as in a warm server)
+    from sklearn.manifold import TSNE  # noqa: F401
+    from threadpoolctl import threadpool_limits
+
+    ours: list[float] = []
+    theirs: list[float] = []
+    with threadpool_limits(limits=threads):  # OpenMP and BLAS threads too
+        for _ in range(p["projection_repeats"]):
+            t0 = time.perf_counter()
+            project(x, "t-SNE", n_jobs=threads)
+            ours.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            tsne(x)
+            theirs.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        project(x, "UMAP")
+        umap_first = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        project(x, "PCA")
+        pca_s = time.perf_counter() - t0
+    speed = ratios(theirs, ours)
+    sec.add(
+        f"{len(x):,} codes μ of the MNIST test set from `{run.name}` (z = {run.latent_dim}), "
+        f"{threads} thread(s) for both, openTSNE and scikit-learn alternating "
+        f"(n = {len(ours)} each; the ratio is per pair). openTSNE runs as the Latent page runs "
+        "it (vae.analysis.projection.project: FFT gradients, 250 + 500 iterations, PCA "
+        "initialisation, a progress callback every 10 iterations); scikit-learn's TSNE with "
+        "its defaults (Barnes-Hut, PCA initialisation) through vae.analysis.explore.tsne."
+    )
+    sec.table(
+        ["projection", "seconds", "scikit-learn / this"],
+        [
+            ["t-SNE, openTSNE (the app)", cell(stat(ours), "s"), cell(speed)],
+            ["t-SNE, scikit-learn (reference)", cell(stat(theirs), "s"), "1"],
+            [
+                "UMAP, umap-learn (first call in the process: includes numba's compile)",
+                f"{umap_first:.1f} s",
+                "—",
+            ],
+            ["PCA (scikit-learn)", f"{pca_s:.3f} s", "—"],
+        ],
+    )
+    sec.goal(
+        f"t-SNE of {len(x):,} points (openTSNE, FFT), scikit-learn in the same run",
+        f"≤ {GOAL_SECONDS:g} s",
+        f"{cell(stat(ours), 's')} (scikit-learn {cell(stat(theirs), 's')})",
+        stat(ours).median <= GOAL_SECONDS,
+    )
