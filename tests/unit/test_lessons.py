@@ -131,3 +131,28 @@ def test_the_shipped_folder_and_params_match_the_app():
     state = (ROOT / "ui" / "state.py").read_text()
     for param in PARAMS:  # every parameter a step may set is one the app reads
         assert f'= "{param}"' in state, param
+
+
+def test_the_encoder_lessons_images_have_the_posteriors_its_text_claims():
+    """Step 2's image has one mode, step 3's several (as the Inference page flags them)."""
+    from vae import DatasetError, load_dataset
+    from vae.analysis.inference import as_input
+    from vae.inference.exact import exact_posterior
+    from vae.runfolder.checkpoint import load_checkpoint
+
+    lesson = next(x for x in load_lessons() if x.name == "encoder")
+    one, two = lesson.steps[1], lesson.steps[2]
+    assert one.run == two.run == "mnist-2d"
+    try:
+        test = load_dataset("mnist")
+    except (DatasetError, OSError) as exc:
+        pytest.skip(f"the MNIST test set is not here: {exc}")
+    test_x, test_y = test.test_x.numpy(), test.test_y.numpy()
+    digits = [int(test_y[int(s.params["image"])]) for s in (one, two)]
+    assert (f"this {digits[0]}" in one.text.lower(), f"this {digits[1]}" in two.text.lower()) == (
+        True,
+        True,
+    )
+    model = load_checkpoint(ROOT / "checkpoints" / "mnist-2d").model
+    posts = [exact_posterior(model, as_input(test_x[int(s.params["image"])])) for s in (one, two)]
+    assert [p.multi_modal for p in posts] == [False, True]
