@@ -91,6 +91,16 @@ def test_stepping_back_reopens_each_steps_checkpoint(ckpt_dir):
     assert seen == ["mnist-16d-beta1", "mnist-16d-beta8"] * 2
 
 
+def test_stepping_within_one_page_opens_each_steps_tab(ckpt_dir):
+    named_like_shipped(ckpt_dir, "mnist-2d", "frey-2d")
+    at = app()
+    steps = LESSONS["map"].steps
+    for index in (1, 3, 1, 0):  # Hover, Over training, Hover again, Map: one page throughout
+        open_step(at, "map", index)
+        assert not at.exception
+        assert at.session_state["view"] == steps[index].params["view"], index
+
+
 def test_presenter_mode_hides_the_chrome_and_counts_the_steps(ckpt_dir):
     named_like_shipped(ckpt_dir, "mnist-2d")
     at = app(decoder_server=True)

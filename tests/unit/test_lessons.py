@@ -149,10 +149,7 @@ def test_the_encoder_lessons_images_have_the_posteriors_its_text_claims():
         pytest.skip(f"the MNIST test set is not here: {exc}")
     test_x, test_y = test.test_x.numpy(), test.test_y.numpy()
     digits = [int(test_y[int(s.params["image"])]) for s in (one, two)]
-    assert (f"this {digits[0]}" in one.text.lower(), f"this {digits[1]}" in two.text.lower()) == (
-        True,
-        True,
-    )
+    assert f"this {digits[0]}" in one.text.lower() and f"this {digits[1]}" in two.text.lower()
     model = load_checkpoint(ROOT / "checkpoints" / "mnist-2d").model
     posts = [exact_posterior(model, as_input(test_x[int(s.params["image"])])) for s in (one, two)]
     assert [p.multi_modal for p in posts] == [False, True]
