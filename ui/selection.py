@@ -128,6 +128,13 @@ def current_checkpoint() -> Checkpoint:
         st.stop()
 
 
+def _picked(names: list[str]) -> None:
+    """The picker's on_change: a pick among the runs listed becomes the choice."""
+    value = st.session_state.get(state.CHECKPOINT_PICKER)
+    if isinstance(value, str) and value in names:
+        st.session_state[state.CHECKPOINT] = value
+
+
 def checkpoint_picker() -> None:
     """The sidebar select box over every usable run; broken runs are listed as errors."""
     runs = list_runs()
@@ -154,20 +161,31 @@ def checkpoint_picker() -> None:
         if chosen is None:
             chosen = st.session_state[state.CHECKPOINT] = default_run(runs)
         names = list(usable)
-        # No widget key, and the selected run as the default: the widget's value crosses to
-        # the browser as its label, so a keyed widget whose label changed (a run's metrics
-        # rewritten) fell back to its first option. Here a new label or selection is a new
-        # widget that opens on the selected run; st.session_state[CHECKPOINT] is plain state.
-        picked = st.sidebar.selectbox(
+        # The widget's value crosses to the browser as its label, and a run's label changes
+        # when its metrics are rewritten (every epoch of a job). The widget has its own key,
+        # so its identity never depends on the labels; st.session_state[CHECKPOINT] is the
+        # choice, changed only by a pick (on_change) or the code, and pushed into the widget
+        # whenever the two differ; the default is the selected run, never the first option.
+        index = names.index(str(chosen))
+        label = usable[str(chosen)].label
+        if (
+            st.session_state.get(state.CHECKPOINT_PICKER) != chosen
+            or st.session_state.get(state.CHECKPOINT_LABEL) != label  # the browser's is stale
+        ):
+            st.session_state[state.CHECKPOINT_PICKER] = chosen
+            index = 0  # the value set just now decides; a default as well would warn
+        st.session_state[state.CHECKPOINT_LABEL] = label
+        st.sidebar.selectbox(
             "Checkpoint",
             options=names,
-            index=names.index(str(chosen)),
+            index=index,
             format_func=lambda name: usable[name].label,
+            key=state.CHECKPOINT_PICKER,
+            on_change=_picked,
+            args=(names,),
             help="A trained run folder: its data set, latent size z and test −ELBO "
             "in nats per image (lower is better).",
         )
-        if picked in usable and picked != chosen:
-            st.session_state[state.CHECKPOINT] = picked
         run = usable[st.session_state[state.CHECKPOINT]]
         write_link_run(run.name)
         elbo = "n/a" if run.test_elbo is None else f"{run.test_elbo:.2f} nats"

@@ -19,6 +19,8 @@ PRESENT_PARAM = "present"  # ?present=1: presenter mode (no sidebar, larger text
 
 # --- shared by every page -----------------------------------------------------------------
 CHECKPOINT = "checkpoint"  # the selected run's name (set by the picker; not a widget key)
+CHECKPOINT_PICKER = "checkpoint_picker"  # the sidebar picker (a widget), synced to CHECKPOINT
+CHECKPOINT_LABEL = "checkpoint_label"  # the label the picker last sent for the choice
 LINK_RUNS_SEEN = "link_runs_seen"  # every ?run= value read from or written to the URL
 LESSON_SEEN = "lesson_seen"  # (lesson, step) last opened: a new one applies its view again
 
