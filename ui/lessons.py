@@ -177,7 +177,7 @@ def _banner(lesson: Lesson, index: int, present: bool) -> None:
     n = len(lesson.steps)
     st.html(BANNER_CSS)
     with st.container(border=True, key="lesson_banner"):
-        head, prev, nxt, other = st.columns([6, 1.3, 1.3, 2.4], vertical_alignment="center")
+        head, prev, nxt, other = st.columns([5, 1.6, 1.3, 1.9], vertical_alignment="center")
         head.markdown(
             f'<span class="vae-lesson-title">{escape(step.title)}</span>'
             f'<span class="vae-lesson-where"> · {escape(lesson.title)}, step {index + 1} of {n}'
