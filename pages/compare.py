@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from ui.errors import show_error
@@ -14,6 +13,7 @@ from ui.plots import add_markers, latent_scatter
 from ui.rate_distortion import rd_figure
 from ui.selection import current_checkpoint, load_run
 from ui.state import COMPARE_LINK_SEEN, VS_PARAM
+from ui.tables import data_frame
 from ui.testset import Images, dataset_images, encoded
 from vae import Checkpoint
 from vae.analysis.compare import (
@@ -151,7 +151,7 @@ def same_inputs(models: dict[str, Checkpoint], images: Images) -> np.ndarray:
         row_labels=["input", *names],
         target=1000,
     )
-    table = pd.DataFrame(
+    table = data_frame(
         {
             "index": rows,
             "class": [images.class_name(int(images.y[r])) for r in rows],

@@ -17,6 +17,7 @@ from ui.images import show_tiles
 from ui.plots import add_prior_contours, add_sigma_ellipses, latent_scatter, selected_rows
 from ui.projections import projection
 from ui.selection import current_checkpoint
+from ui.tables import data_frame
 from ui.testset import Images, dataset_images, encoded
 from vae import Checkpoint
 from vae.analysis.explore import reconstruct
@@ -152,9 +153,7 @@ def show_selection(ckpt: Checkpoint, images: Images, chosen: list[int], prior: b
     def fmt(v: np.ndarray) -> str:
         return ", ".join(f"{t:+.2f}" for t in v[:4]) + (", …" if len(v) > 4 else "")
 
-    import pandas as pd  # here, not at the top: importing it costs over a second on a first visit
-
-    table = pd.DataFrame(
+    table = data_frame(
         {
             "index": shown,
             "label": [images.class_name(int(images.y[i])) for i in shown],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -11,6 +10,7 @@ from ui.errors import show_error
 from ui.images import show_image, upload_image
 from ui.plots import add_markers, latent_scatter
 from ui.selection import cache_key, current_checkpoint
+from ui.tables import data_frame
 from ui.testset import Images, dataset_images, encoded
 from vae import Checkpoint
 from vae.analysis.explore import encode, pca, reconstruct, tile
@@ -102,7 +102,7 @@ def gallery(ckpt: Checkpoint, images: Images) -> None:
         + GAUSSIAN_NOTE
         * (ckpt.config.model.likelihood == "gaussian")
     )
-    table = pd.DataFrame(
+    table = data_frame(
         {
             "pair": np.arange(1, len(shown) + 1),
             "index": rows[shown],
