@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 
 import numpy as np
@@ -13,10 +12,9 @@ from ui.curves import history_figure
 from ui.errors import show_error
 from ui.images import upscale
 from ui.selection import selected_run
+from ui.training_form import training_form
 from vae import CheckpointError, load_checkpoint
 from vae.analysis.explore import decode, tile
-from vae.data import LOADERS
-from vae.model.config import ARCHS
 from vae.onnx import FORMAT as ONNX_FORMAT
 from vae.onnx import is_onnx_folder
 from vae.runfolder.checkpoint import read_history
@@ -24,10 +22,8 @@ from vae.runfolder.runs import RunNameError, checkpoint_dir, resolve_run
 from vae.training import jobs
 from vae.training.server import READ_ONLY_ENV, read_only
 
-L = jobs.FIELD_LABELS
 SAMPLES = 36  # fixed prior draws decoded after each epoch of a live job
 ROOT = checkpoint_dir()
-FORM = jobs.JobRequest()  # the form's defaults: TrainConfig's, as on the command line
 
 
 def selected_history() -> None:
@@ -72,18 +68,6 @@ def owner() -> str:
 def mine(name: str) -> bool:
     """True when this session started the job `name` (and so may cancel it)."""
     return not read_only() and jobs.job_owner(ROOT, name) == owner()
-
-
-def not_writable() -> str | None:
-    """Why nothing can be trained into the checkpoint folder, or None when it can."""
-    folder = ROOT if ROOT.exists() else ROOT.parent
-    if not os.access(folder, os.W_OK | os.X_OK):
-        return (
-            f"The checkpoint folder `{ROOT}` is not writable by the server, so a new run "
-            "could not be saved. Make it writable, or set VAE_CHECKPOINT_DIR to a folder "
-            "that is, and reload."
-        )
-    return None
 
 
 def select(name: str) -> None:
@@ -202,127 +186,6 @@ def live_panel() -> None:
             )
 
 
-def training_form() -> None:
-    """Section (b): a new run, validated by vae.training.jobs before anything starts."""
-    problem = not_writable()
-    if problem:
-        st.error(problem, icon=":material/folder_off:")
-        return
-    with st.form("training_form", border=True):
-        a, b = st.columns(2)
-        dataset = a.selectbox(
-            L["dataset"],
-            list(LOADERS),
-            index=list(LOADERS).index(FORM.dataset),
-            key="training_dataset",
-            help="digits (8x8) trains in seconds; MNIST-like sets take minutes per epoch.",
-        )
-        arch = b.selectbox(
-            L["arch"], ARCHS, key="training_arch", help="mlp: fully connected; conv: convolutional."
-        )
-        hidden = a.text_input(
-            L["hidden_dims"],
-            "",
-            placeholder="default (512,256 for mlp, 32,64 for conv)",
-            key="training_hidden",
-            help="Widths of the encoder's layers (the decoder mirrors them), e.g. 256,128.",
-        )
-        latent = b.number_input(
-            L["latent_dim"],
-            value=FORM.latent_dim,
-            step=1,
-            key="training_latent",
-            help="Size of z, 1 to 64. 2 can be drawn as a map.",
-        )
-        beta = a.number_input(
-            L["beta"],
-            value=FORM.beta,
-            step=0.5,
-            key="training_beta",
-            help="Weight of the KL term: 1 is the plain VAE.",
-        )
-        epochs = b.number_input(
-            L["epochs"],
-            value=FORM.epochs,
-            step=1,
-            key="training_epochs",
-            help="Passes over the data.",
-        )
-        batch = a.number_input(
-            L["batch_size"],
-            value=FORM.batch_size,
-            step=16,
-            key="training_batch",
-            help="Images per step.",
-        )
-        lr = b.number_input(
-            L["lr"],
-            value=FORM.lr,
-            step=1e-4,
-            format="%.4f",
-            key="training_lr",
-            help="Adam's step size.",
-        )
-        warmup = a.number_input(
-            L["warmup_epochs"],
-            value=FORM.warmup_epochs,
-            step=1,
-            key="training_warmup",
-            help="Raise β linearly from 0 over the first epochs, so the codes carry "
-            "information before the KL pulls them to the prior. 0: off.",
-        )
-        anneal = b.number_input(
-            L["lr_anneal_epochs"],
-            value=FORM.lr_anneal_epochs,
-            step=1,
-            key="training_anneal",
-            help="Lower the learning rate along a half cosine over the last epochs; "
-            "usually a few nats better at the end. 0: off.",
-        )
-        name = st.text_input(
-            L["name"],
-            "",
-            max_chars=64,
-            placeholder="leave empty for a generated name",
-            key="training_name",
-            help="Letters, digits, - and _ only; the run's folder under the checkpoints.",
-        )
-        submitted = st.form_submit_button(
-            "Start training", type="primary", icon=":material/play_arrow:"
-        )
-    if not submitted:
-        return
-    req = jobs.JobRequest(
-        dataset=dataset,
-        arch=str(arch),
-        hidden_dims=hidden.strip(),
-        latent_dim=latent,
-        beta=beta,
-        epochs=epochs,
-        batch_size=batch,
-        lr=lr,
-        warmup_epochs=warmup,
-        lr_anneal_epochs=anneal,
-        name=name.strip(),
-    )
-    try:
-        with st.spinner("Checking the settings and starting…"):
-            status = jobs.start_job(req, ROOT, owner=owner())
-    except jobs.JobRequestError as exc:
-        st.error(str(exc), icon=":material/edit_off:")
-    except jobs.JobError as exc:
-        st.error(f"Not started: {exc}", icon=":material/hourglass_top:")
-    except Exception as exc:
-        show_error(exc, "Training could not start")
-    else:
-        st.session_state.setdefault(keys.TRAINING_SEEN_ACTIVE, set()).add(status.name)
-        if status.state == "queued":
-            st.toast(f"{status.name} is {status.message}.", icon=":material/hourglass_top:")
-        else:
-            st.toast(f"Started {status.name}.", icon=":material/play_arrow:")
-        st.rerun()
-
-
 st.title(":material/model_training: Training")
 st.caption(
     "A VAE learns by maximising the ELBO: reconstructions get sharper while the KL term keeps "
@@ -341,7 +204,7 @@ with form_col:
             icon=":material/lock:",
         )
     else:
-        training_form()
+        training_form(ROOT, owner())
 with live_col:
     notice = st.session_state.pop(keys.TRAINING_NOTICE, None)
     if notice:
