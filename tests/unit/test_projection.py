@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -47,6 +49,32 @@ def test_the_slow_methods_stop_when_asked(method):
     with pytest.raises(pj.ProjectionStopped):
         pj.project(x, method, stop=stop)
     assert 4 <= asked[0] <= 6  # stopped at one of the first chances after it was asked
+
+
+def test_a_stopped_umap_leaves_tqdm_usable_in_other_threads():
+    """tqdm keeps its lock when a write raises; a stop must not hang later progress bars."""
+    import threading
+
+    from tqdm import tqdm
+
+    x, _ = two_clusters()
+    asked = [0]
+
+    def stop() -> bool:  # true from the third question on: inside umap-learn's epochs
+        asked[0] += 1
+        return asked[0] > 2
+
+    with pytest.raises(pj.ProjectionStopped):
+        pj.project(x, "UMAP", stop=stop)
+    done = threading.Event()
+
+    def bar() -> None:
+        for _ in tqdm(range(3), disable=False, file=open(os.devnull, "w")):  # noqa: SIM115
+            pass
+        done.set()
+
+    threading.Thread(target=bar, daemon=True).start()
+    assert done.wait(20), "a tqdm bar in another thread hangs: the lock was left held"
 
 
 def test_tsne_is_the_same_for_the_same_seed():

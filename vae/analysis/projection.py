@@ -114,19 +114,31 @@ def _tsne(x: np.ndarray, report: Progress, halt: Stop, seed: int, n_jobs: int) -
 
 
 class _UMAPProgress:
-    """A file for tqdm: umap-learn reports its epochs through tqdm, formatted as 'n/total'."""
+    """A file for tqdm: umap-learn reports its epochs through tqdm, formatted as 'n/total'.
+
+    Nothing may be raised from here: tqdm writes while it holds its process-wide lock and
+    does not release it on an exception, so a raise (a stop, or the UI's rerun) would hang
+    every later progress bar in the process. A stop or an error is kept in `pending` and
+    raised once umap-learn returns; umap-learn has no other hook to end its run early.
+    """
 
     def __init__(self, report: Progress, halt: Stop) -> None:
         self.report, self.halt = report, halt
+        self.pending: BaseException | None = None
 
     def write(self, text: str) -> int:
-        if self.halt():
-            raise ProjectionStopped
-        parts = text.strip().split("/")
-        if len(parts) == 2 and parts[0].isdigit() and parts[1].isdigit() and int(parts[1]):
-            n, total = int(parts[0]), int(parts[1])
-            frac = NEIGHBOURS_SHARE + (1 - NEIGHBOURS_SHARE) * n / total
-            self.report(frac, f"UMAP: epoch {n} of {total}")
+        if self.pending is not None:
+            return len(text)
+        try:
+            if self.halt():
+                raise ProjectionStopped
+            parts = text.strip().split("/")
+            if len(parts) == 2 and parts[0].isdigit() and parts[1].isdigit() and int(parts[1]):
+                n, total = int(parts[0]), int(parts[1])
+                frac = NEIGHBOURS_SHARE + (1 - NEIGHBOURS_SHARE) * n / total
+                self.report(frac, f"UMAP: epoch {n} of {total}")
+        except BaseException as exc:
+            self.pending = exc
         return len(text)
 
     def flush(self) -> None:
@@ -155,4 +167,7 @@ def _umap(x: np.ndarray, report: Progress, halt: Stop, seed: int) -> np.ndarray:
             "miniters": 1,
         },
     )
-    return np.asarray(reducer.fit_transform(x), dtype=np.float32)
+    out = reducer.fit_transform(x)
+    if sink.pending is not None:
+        raise sink.pending
+    return np.asarray(out, dtype=np.float32)
