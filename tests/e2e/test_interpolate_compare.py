@@ -117,7 +117,7 @@ def test_compare_of_different_data_explains_and_still_plots(page: Any, app_url: 
 def test_compare_2d_with_20d_mnist(page: Any, app_url: str) -> None:
     """The README's picture: the shipped mnist-2d against mnist-20d on the same images."""
     page.set_viewport_size({"width": 1400, "height": 2100})
-    open_app(page, f"{app_url}/compare?run=mnist-2d")
+    open_app(page, f"{app_url}/compare?run=mnist-2d&vs=mnist-20d")  # not its beta-4 sibling
     wait_for_plots(page, 3)
     assert_no_exception(page)
     main = page.locator(MAIN)

@@ -93,7 +93,9 @@ def check_state(page: Any, lesson: Lesson, index: int) -> None:
     title = page.locator(f"{MAIN} h1").first
     title.wait_for(state="attached")
     assert TITLES[step.page] in (title.text_content() or "")
-    assert not page.locator('[data-testid="stSidebar"]').is_visible()  # presenter mode
+    # presenter mode hides the sidebar (on a fresh server's first visit, after the rerun
+    # that puts the page inside app.py: wait for it, and fail if it stays)
+    page.locator('[data-testid="stSidebar"]').wait_for(state="hidden", timeout=20_000)
     counter = page.locator(".vae-step-counter")
     assert counter.text_content() == f"{index + 1} / {len(lesson.steps)}"
     banner = page.locator(".st-key-lesson_banner").inner_text()
