@@ -1,66 +1,48 @@
-"""The Overview's two one-minute lessons: the beta trade-off and posterior collapse.
+"""The Overview's two featured lesson steps: the beta trade-off and posterior collapse.
 
-Each is a sentence and a link that opens the right page, checkpoint and view; a lesson
-whose shipped checkpoints are missing from this server is left out.
+The text and the view come from the lesson files (lessons/*.toml), the one source of lesson
+links: a card shows the lesson's title and summary and opens the named step, in the lesson
+with its banner. A card whose step's checkpoints are missing from this server is left out.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import streamlit as st
 
-from ui.state import RUN_PARAM, VS_PARAM
+from ui import state
+from ui.lessons import lessons, step_link
+from vae.lessons import Lesson, LessonError
 from vae.runfolder.runs import list_runs
 
-
-@dataclass(frozen=True)
-class Lesson:
-    """A sentence, and where its link goes: a page with query parameters."""
-
-    title: str
-    text: str
-    page: str
-    label: str
-    params: dict[str, str]
-    needs: tuple[str, ...]  # the checkpoints it uses
+# (lesson name, step counted from 1): the steps the Overview opens.
+FEATURED = (("rate-distortion", 3), ("collapse", 2))
 
 
-LESSONS = (
-    Lesson(
-        title="The β trade-off",
-        text="Five models that differ only in β: as β grows the code carries fewer nats "
-        "(rate) and the reconstructions blur (distortion), one curve on the rate-distortion "
-        "plane.",
-        page="pages/compare.py",
-        label="Compare β = 1 with β = 8",
-        params={RUN_PARAM: "mnist-16d-beta1", VS_PARAM: "mnist-16d-beta8"},
-        needs=("mnist-16d-beta1", "mnist-16d-beta8"),
-    ),
-    Lesson(
-        title="Posterior collapse",
-        text="At β = 8, several of the 16 latent dimensions carry nothing: their KL bar is "
-        "near zero and their traversal row does not change the picture.",
-        page="pages/decoder.py",
-        label="See the collapsed dimensions",
-        params={RUN_PARAM: "mnist-16d-beta8"},
-        needs=("mnist-16d-beta8",),
-    ),
-)
+def _featured() -> list[tuple[Lesson, int]]:
+    """The featured steps whose lesson loads and whose checkpoints are all here."""
+    try:
+        by_name = {lesson.name: lesson for lesson in lessons()}
+    except LessonError:
+        return []  # the Lessons page says what is wrong with the file
+    usable = {r.name for r in list_runs() if r.ok}
+    shown = []
+    for name, number in FEATURED:
+        lesson = by_name.get(name)
+        if lesson is None or number > len(lesson.steps):
+            continue
+        params = lesson.steps[number - 1].params
+        needs = {params[key] for key in (state.RUN_PARAM, state.VS_PARAM) if key in params}
+        if needs <= usable:
+            shown.append((lesson, number - 1))
+    return shown
 
 
 def lesson_links() -> None:
-    """Both lessons side by side, each with its link, when their checkpoints are here."""
-    usable = {r.name for r in list_runs() if r.ok}
-    shown = [lesson for lesson in LESSONS if set(lesson.needs) <= usable]
+    """The featured steps side by side, each a card with its link."""
+    shown = _featured()
     if not shown:
         return
-    for lesson, col in zip(shown, st.columns(len(shown), gap="large"), strict=True):
+    for (lesson, index), col in zip(shown, st.columns(len(shown), gap="large"), strict=True):
         with col.container(border=True):
-            st.markdown(f"**{lesson.title}.** {lesson.text}")
-            st.page_link(
-                lesson.page,
-                label=lesson.label,
-                icon=":material/arrow_forward:",
-                query_params=lesson.params,
-            )
+            st.markdown(f"**{lesson.title}.** {lesson.summary}")
+            step_link(lesson, index, lesson.steps[index].title, False, ":material/arrow_forward:")

@@ -38,7 +38,7 @@ def test_new_samples_change_the_picture(ckpt_dir, media):
     assert image_bytes(at, media) != before
 
 
-def test_the_two_lessons_link_to_their_page_checkpoint_and_view(ckpt_dir):
+def test_the_two_lessons_link_to_their_lesson_steps(ckpt_dir):
     import shutil
 
     at = app(PAGES / "overview.py").run()
@@ -48,12 +48,16 @@ def test_the_two_lessons_link_to_their_page_checkpoint_and_view(ckpt_dir):
     at = app().run()  # through app.py: links need the app's pages
     assert not at.exception
     links = {e.proto.label: e.proto for e in at.get("page_link")}
-    compare = links["Compare β = 1 with β = 8"]
+    compare = links["A family of five"]  # lessons/rate-distortion.toml, step 3
     assert (compare.page, compare.query_string) == (
         "compare",
-        "run=mnist-16d-beta1&vs=mnist-16d-beta8",
+        "run=mnist-16d-beta1&vs=mnist-16d-beta8&lesson=rate-distortion&step=3",
     )
-    decoder = links["See the collapsed dimensions"]
-    assert (decoder.page, decoder.query_string) == ("decoder", "run=mnist-16d-beta8")
+    decoder = links["At beta = 8, half of them carry nothing"]  # lessons/collapse.toml, step 2
+    assert (decoder.page, decoder.query_string) == (
+        "decoder",
+        "run=mnist-16d-beta8&lesson=collapse&step=2",
+    )
     text = "\n".join(m.value for m in at.markdown)
-    assert "**The β trade-off.**" in text and "**Posterior collapse.**" in text
+    assert "**Reconstruction against KL.** The ELBO is two terms" in text
+    assert "**Posterior collapse.** When a latent dimension" in text
