@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui.i18n import _, choose_language, language_selector
 from ui.lessons import lesson_frame
 from ui.selection import checkpoint_picker
 from ui.streamlit_compat import app_run
 
+choose_language()  # ?lang=, the session's choice or the browser's; before any text
 st.set_page_config(
-    page_title="VAE latent space explorer",
+    page_title=_("VAE latent space explorer"),
     page_icon=":material/blur_on:",
     layout="wide",
     initial_sidebar_state="expanded",
@@ -25,47 +27,50 @@ st.set_page_config(
 PAGES = [
     st.Page(
         "pages/overview.py",
-        title="Overview",
+        title=_("Overview"),
         icon=":material/school:",
         url_path="overview",
     ),
     st.Page(
         "pages/training.py",
-        title="Training",
+        title=_("Training"),
         icon=":material/model_training:",
         url_path="training",
     ),
     st.Page(
-        "pages/latent.py", title="Latent space", icon=":material/scatter_plot:", url_path="latent"
+        "pages/latent.py",
+        title=_("Latent space"),
+        icon=":material/scatter_plot:",
+        url_path="latent",
     ),
-    st.Page("pages/decoder.py", title="Decoder", icon=":material/tune:", url_path="decoder"),
+    st.Page("pages/decoder.py", title=_("Decoder"), icon=":material/tune:", url_path="decoder"),
     st.Page(
         "pages/reconstructions.py",
-        title="Reconstructions",
+        title=_("Reconstructions"),
         icon=":material/compare:",
         url_path="reconstructions",
     ),
     st.Page(
         "pages/interpolate.py",
-        title="Interpolation",
+        title=_("Interpolation"),
         icon=":material/conversion_path:",
         url_path="interpolate",
     ),
     st.Page(
         "pages/inference.py",
-        title="Inference",
+        title=_("Inference"),
         icon=":material/functions:",
         url_path="inference",
     ),
     st.Page(
         "pages/compare.py",
-        title="Compare models",
+        title=_("Compare models"),
         icon=":material/compare_arrows:",
         url_path="compare",
     ),
     st.Page(
         "pages/lessons.py",
-        title="Lessons",
+        title=_("Lessons"),
         icon=":material/cast_for_education:",
         url_path="lessons",
     ),
@@ -77,16 +82,19 @@ def _home() -> None:
     st.switch_page(PAGES[0], query_params=st.query_params.to_dict())
 
 
-HOME = st.Page(_home, title="Overview", url_path="home", default=True, visibility="hidden")
+HOME = st.Page(_home, title=_("Overview"), url_path="home", default=True, visibility="hidden")
 
 
 navigation = st.navigation([HOME, *PAGES])
 lesson_frame()  # a lesson step's banner and presenter mode (?lesson=, ?step=, ?present=)
 checkpoint_picker()
 st.sidebar.divider()
+language_selector()
 st.sidebar.caption(
-    "After Kingma & Welling, *Auto-Encoding Variational Bayes* (2013). "
-    "Losses are in nats per image."
+    _(
+        "After Kingma & Welling, *Auto-Encoding Variational Bayes* (2013). "
+        "Losses are in nats per image."
+    )
 )
 with app_run():
     navigation.run()

@@ -16,6 +16,7 @@ VS_PARAM = "vs"  # ?vs=NAME: the Compare page's right-hand model
 LESSON_PARAM = "lesson"  # ?lesson=NAME: the lesson whose step the page shows (ui/lessons.py)
 STEP_PARAM = "step"  # ?step=3: that step, counted from 1
 PRESENT_PARAM = "present"  # ?present=1: presenter mode (no sidebar, larger text, keys)
+LANG_PARAM = "lang"  # ?lang=ko: the interface's language (ui/i18n.py)
 
 # --- shared by every page -----------------------------------------------------------------
 CHECKPOINT = "checkpoint"  # the selected run's name (set by the picker; not a widget key)
@@ -23,6 +24,9 @@ CHECKPOINT_PICKER = "checkpoint_picker"  # the sidebar picker (a widget), synced
 CHECKPOINT_LABEL = "checkpoint_label"  # the label the picker last sent for the choice
 LINK_RUNS_SEEN = "link_runs_seen"  # every ?run= value read from or written to the URL
 LESSON_SEEN = "lesson_seen"  # (lesson, step) last opened: a new one applies its view again
+LANGUAGE = "language"  # the language of this session's pages ("en", "ko")
+LANGUAGE_CHOSEN = "language_chosen"  # a link or the selector chose it (not the browser)
+LANGUAGE_PICKER = "language_picker"  # the sidebar's language selector (a widget)
 
 # --- Latent page --------------------------------------------------------------------------
 LATENT_FOCUS = "latent_focus"  # the image the q(z|x) view starts on (set by a map selection)

@@ -1,0 +1,148 @@
+"""The interface's language: English in the code as message ids, Korean from a gettext catalog.
+
+Text a person reads is written in English and marked for translation:
+
+    from ui.i18n import _
+    st.header(_("Decoder"))
+    st.caption(_("{n} test images").format(n=len(rows)))  # placeholders by name, never f"..."
+
+Text defined at import time (a table of labels) is marked with `N_("...")`, which only marks
+it, and translated where it is shown with `_(label)`. `scripts/messages.py` extracts every
+marked string (and the lessons' text from lessons/*.toml) into locale/messages.pot, updates
+locale/ko/LC_MESSAGES/messages.po and compiles the .mo file the app reads with Python's own
+gettext. The terms a translation must use are in locale/ko/glossary.toml.
+
+The language is chosen once per run by app.py (`choose_language`): ?lang= in the address,
+else the choice this session made, else the browser's preferred language, else English.
+"""
+
+from __future__ import annotations
+
+import gettext
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+
+import streamlit as st
+
+from ui.state import LANG_PARAM, LANGUAGE, LANGUAGE_CHOSEN, LANGUAGE_PICKER
+
+LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"
+DOMAIN = "messages"
+LANGUAGES = {"en": "English", "ko": "한국어"}  # each in its own language, as a selector shows it
+DEFAULT = "en"
+
+
+@cache
+def translations(lang: str) -> gettext.NullTranslations:
+    """The catalog of a language (English and a missing catalog: the message ids as they are)."""
+    if lang == DEFAULT:
+        return gettext.NullTranslations()
+    return gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang], fallback=True)
+
+
+def language() -> str:
+    """The language of this run's pages ("en" outside a session)."""
+    try:
+        lang = st.session_state.get(LANGUAGE, DEFAULT)
+    except Exception:  # no script run (a unit test, a bare import)
+        return DEFAULT
+    return lang if lang in LANGUAGES else DEFAULT
+
+
+def _(message: str) -> str:
+    """`message` in this session's language."""
+    return translations(language()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The singular or plural form for `n`, in this session's language."""
+    return translations(language()).ngettext(singular, plural, n)
+
+
+def N_(message: str) -> str:  # the gettext convention
+    """Mark text for translation without translating it (translate it where it is shown)."""
+    return message
+
+
+def from_locale(locale: str | None) -> str | None:
+    """The app's language for a browser locale such as "ko-KR" (None when it has none)."""
+    if not locale:
+        return None
+    base = locale.replace("_", "-").split("-")[0].strip().lower()
+    return base if base in LANGUAGES else None
+
+
+def pick_language(param: str | None, session: str | None, locale: str | None) -> str:
+    """The language a run uses: the link's, else the session's, else the browser's, else English.
+
+    An unknown ?lang= value is ignored (the page says so, in English and Korean).
+    """
+    for lang in (param, session, from_locale(locale)):
+        if lang in LANGUAGES:
+            return lang
+    return DEFAULT
+
+
+def _browser_locale() -> str | None:
+    try:
+        return st.context.locale
+    except Exception:  # no browser (AppTest)
+        return None
+
+
+def _picked() -> None:
+    picked = st.session_state.get(LANGUAGE_PICKER)
+    if picked not in LANGUAGES:  # the selected option clicked again: no change
+        return
+    st.session_state[LANGUAGE] = picked
+    st.session_state[LANGUAGE_CHOSEN] = True
+
+
+def choose_language() -> str:
+    """Set this run's language from the link, the session or the browser; keep it in the URL.
+
+    app.py calls it first, before any text is drawn. The URL holds ?lang= whenever a link or
+    the selector chose the language, or it is not English, so a copied link opens the same.
+    """
+    param = st.query_params.get(LANG_PARAM)
+    if param is not None and param not in LANGUAGES:
+        st.warning(
+            f"Unknown language {param[:20]!r} in this link; choose one in the sidebar "
+            f"({', '.join(LANGUAGES)}). · 링크의 언어를 알 수 없습니다. 사이드바에서 고르세요.",
+            icon=":material/translate:",
+        )
+        param = None
+    if param is not None:
+        st.session_state[LANGUAGE_CHOSEN] = True
+    lang = pick_language(param, st.session_state.get(LANGUAGE), _browser_locale())
+    st.session_state[LANGUAGE] = lang
+    if link_language() is not None and st.query_params.get(LANG_PARAM) != lang:
+        st.query_params[LANG_PARAM] = lang
+    return lang
+
+
+def link_language() -> str | None:
+    """The ?lang= value links should carry (None: links leave the language to the browser)."""
+    lang = language()
+    chosen = bool(st.session_state.get(LANGUAGE_CHOSEN, False))
+    return lang if chosen or lang != DEFAULT else None
+
+
+def with_language(params: Mapping[str, str]) -> dict[str, str]:
+    """A link's query parameters plus ?lang= when this session's language must travel."""
+    lang = link_language()
+    return {**params, LANG_PARAM: lang} if lang is not None else dict(params)
+
+
+def language_selector() -> None:
+    """The sidebar's language choice (its label in both languages, so either reader finds it)."""
+    st.session_state[LANGUAGE_PICKER] = language()
+    st.sidebar.segmented_control(
+        "Language · 언어",
+        options=list(LANGUAGES),
+        format_func=LANGUAGES.__getitem__,
+        key=LANGUAGE_PICKER,
+        on_change=_picked,
+        selection_mode="single",
+    )
