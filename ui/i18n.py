@@ -146,3 +146,22 @@ def language_selector() -> None:
         on_change=_picked,
         selection_mode="single",
     )
+
+
+def bound_labels(param: str, labels: list[str]) -> list[str]:
+    """`labels` (English) in this session's language, for a widget bound to ?`param`=.
+
+    st.tabs has no format_func: a tab bound to the URL keeps its shown label there. So a
+    link's value in any language (?view=Map from a lesson, or a Korean label from a Korean
+    session's link) is rewritten to this session's label before the widget reads it.
+    """
+    shown = [_(label) for label in labels]
+    value = st.query_params.get(param)
+    if value is not None and value not in shown:
+        for english, mine in zip(labels, shown, strict=True):
+            if value in {english, *(translations(lang).gettext(english) for lang in LANGUAGES)}:
+                st.query_params[param] = mine
+                if st.session_state.get(param) == value:
+                    st.session_state[param] = mine
+                break
+    return shown
