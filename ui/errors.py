@@ -6,6 +6,7 @@ import logging
 
 import streamlit as st
 
+from ui.i18n import _
 from vae.errors import VAEError
 
 _log = logging.getLogger(__name__)
@@ -23,7 +24,10 @@ def show_error(exc: BaseException, what: str = "") -> None:
         return
     _log.exception("unexpected error", exc_info=exc)
     st.error(
-        f"{prefix}something went wrong ({type(exc).__name__}: {exc}). "
-        "Try again, or choose another checkpoint in the sidebar.",
+        prefix
+        + _(
+            "something went wrong ({kind}: {reason}). "
+            "Try again, or choose another checkpoint in the sidebar."
+        ).format(kind=type(exc).__name__, reason=exc),
         icon=":material/error:",
     )

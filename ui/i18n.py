@@ -41,13 +41,17 @@ def translations(lang: str) -> gettext.NullTranslations:
     return gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang], fallback=True)
 
 
+def _session(key: str, default: object) -> object:
+    try:
+        return st.session_state.get(key, default)
+    except Exception:  # no script run (a unit test, a bare import)
+        return default
+
+
 def language() -> str:
     """The language of this run's pages ("en" outside a session)."""
-    try:
-        lang = st.session_state.get(LANGUAGE, DEFAULT)
-    except Exception:  # no script run (a unit test, a bare import)
-        return DEFAULT
-    return lang if lang in LANGUAGES else DEFAULT
+    lang = _session(LANGUAGE, DEFAULT)
+    return lang if isinstance(lang, str) and lang in LANGUAGES else DEFAULT
 
 
 def _(message: str) -> str:
@@ -97,6 +101,7 @@ def _picked() -> None:
         return
     st.session_state[LANGUAGE] = picked
     st.session_state[LANGUAGE_CHOSEN] = True
+    st.query_params[LANG_PARAM] = picked  # the address's old value must not win the next run
 
 
 def choose_language() -> str:
@@ -125,7 +130,7 @@ def choose_language() -> str:
 def link_language() -> str | None:
     """The ?lang= value links should carry (None: links leave the language to the browser)."""
     lang = language()
-    chosen = bool(st.session_state.get(LANGUAGE_CHOSEN, False))
+    chosen = bool(_session(LANGUAGE_CHOSEN, False))
     return lang if chosen or lang != DEFAULT else None
 
 

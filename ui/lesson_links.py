@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import state
+from ui.i18n import _
 from ui.lessons import lessons, step_link
 from vae.lessons import Lesson, LessonError
 from vae.runfolder.runs import list_runs
@@ -44,5 +45,6 @@ def lesson_links() -> None:
         return
     for (lesson, index), col in zip(shown, st.columns(len(shown), gap="large"), strict=True):
         with col.container(border=True):
-            st.markdown(f"**{lesson.title}.** {lesson.summary}")
-            step_link(lesson, index, lesson.steps[index].title, False, ":material/arrow_forward:")
+            st.markdown(f"**{_(lesson.title)}.** {_(lesson.summary)}")
+            title = _(lesson.steps[index].title)
+            step_link(lesson, index, title, False, ":material/arrow_forward:")

@@ -18,6 +18,7 @@ import streamlit as st
 
 from components.lesson_keys import lesson_keys
 from ui import state
+from ui.i18n import _, with_language
 from vae.lessons import LESSON_DIR, Lesson, LessonError, Step, find_step, load_lessons
 
 LESSONS_PAGE = "pages/lessons.py"
@@ -102,11 +103,13 @@ def presenting() -> bool:
 
 def step_params(lesson: Lesson, index: int, present: bool) -> dict[str, str]:
     """The query parameters of a step's link: the view's, then lesson, step and present."""
-    params = {
-        **lesson.steps[index].params,
-        state.LESSON_PARAM: lesson.name,
-        state.STEP_PARAM: str(index + 1),
-    }
+    params = with_language(
+        {
+            **lesson.steps[index].params,
+            state.LESSON_PARAM: lesson.name,
+            state.STEP_PARAM: str(index + 1),
+        }
+    )
     if present:
         params[state.PRESENT_PARAM] = "1"
     return params
@@ -142,11 +145,18 @@ def _current() -> tuple[Lesson, int] | None:
         return find_step(lessons(), name or "", step or "1")
     except LessonError as exc:
         st.warning(
-            f"This link's lesson step cannot be opened: {_plain(str(exc))}. The page is shown "
-            "as it is; the Lessons page lists every lesson and its steps.",
+            _(
+                "This link's lesson step cannot be opened: {reason}. The page is shown "
+                "as it is; the Lessons page lists every lesson and its steps."
+            ).format(reason=_plain(str(exc))),
             icon=":material/link_off:",
         )
-        st.page_link(LESSONS_PAGE, label="All lessons", icon=":material/school:")
+        st.page_link(
+            LESSONS_PAGE,
+            label=_("All lessons"),
+            icon=":material/school:",
+            query_params=with_language({}),
+        )
         return None
 
 
@@ -179,29 +189,39 @@ def _banner(lesson: Lesson, index: int, present: bool) -> None:
     with st.container(border=True, key="lesson_banner"):
         head, prev, nxt, other = st.columns([5, 1.6, 1.3, 1.9], vertical_alignment="center")
         head.markdown(
-            f'<span class="vae-lesson-title">{escape(step.title)}</span>'
-            f'<span class="vae-lesson-where"> · {escape(lesson.title)}, step {index + 1} of {n}'
-            "</span>"
+            f'<span class="vae-lesson-title">{escape(_(step.title))}</span>'
+            '<span class="vae-lesson-where"> · '
+            + escape(
+                _("{lesson}, step {number} of {count}").format(
+                    lesson=_(lesson.title), number=index + 1, count=n
+                )
+            )
+            + "</span>"
             + (f'<span class="vae-step-counter">{index + 1} / {n}</span>' if present else ""),
             unsafe_allow_html=True,
         )
         with prev:
             if index > 0:
-                step_link(lesson, index - 1, "Previous", present, ":material/arrow_back:")
+                step_link(lesson, index - 1, _("Previous"), present, ":material/arrow_back:")
         with nxt:
             if index + 1 < n:
-                step_link(lesson, index + 1, "Next", present, ":material/arrow_forward:")
+                step_link(lesson, index + 1, _("Next"), present, ":material/arrow_forward:")
             else:
-                st.page_link(LESSONS_PAGE, label="Lessons", icon=":material/school:")
+                st.page_link(
+                    LESSONS_PAGE,
+                    label=_("Lessons"),
+                    icon=":material/school:",
+                    query_params=with_language({}),
+                )
         with other:
-            label = "Leave (Esc)" if present else "Present"
+            label = _("Leave (Esc)") if present else _("Present")
             icon = ":material/close_fullscreen:" if present else ":material/slideshow:"
             step_link(lesson, index, label, not present, icon)
-        st.markdown(step.text)
+        st.markdown(_(step.text))
         if not present:
             st.page_link(
-                step_page(step), label="Close the lesson", icon=":material/close:",
-                query_params=dict(step.params),
+                step_page(step), label=_("Close the lesson"), icon=":material/close:",
+                query_params=with_language(step.params),
             )  # fmt: skip
 
 
@@ -217,6 +237,7 @@ def lesson_frame() -> None:
     if current is None:
         if present:
             here = {k: v for k, v in st.query_params.to_dict().items() if k != "present"}
+            here = with_language(here)
             lesson_keys(None, None, f"?{urlencode(here)}", key="lesson_keys")
         return
     lesson, index = current

@@ -16,6 +16,7 @@ import streamlit as st
 
 from ui import state
 from ui.errors import show_error
+from ui.i18n import _
 from ui.streamlit_compat import ensure_app_run
 from vae import Checkpoint, load_checkpoint
 from vae.runfolder.runs import (
@@ -82,8 +83,10 @@ def take_link_run(usable: list[str], fallback: str | None) -> None:
         current = st.session_state.get(state.CHECKPOINT)
         shown = current if current in usable else fallback
         st.warning(
-            f"The link's checkpoint was not opened: {exc}. Showing **{shown}** instead; "
-            "the sidebar lists the checkpoints there are.",
+            _(
+                "The link's checkpoint was not opened: {reason}. Showing **{shown}** instead; "
+                "the sidebar lists the checkpoints there are."
+            ).format(reason=exc, shown=shown),
             icon=":material/link_off:",
         )
 
@@ -100,31 +103,35 @@ def current_checkpoint() -> Checkpoint:
     name = selected_run()
     if name is None:
         st.info(
-            f"There are no usable checkpoints in `{checkpoint_dir()}`. Train one on the "
-            "Training page, or set VAE_CHECKPOINT_DIR to a folder of run folders.",
+            _(
+                "There are no usable checkpoints in `{folder}`. Train one on the "
+                "Training page, or set VAE_CHECKPOINT_DIR to a folder of run folders."
+            ).format(folder=checkpoint_dir()),
             icon=":material/info:",
         )
         st.stop()
     try:
         check_name(name)
     except RunNameError as exc:
-        show_error(exc, "This checkpoint cannot be opened")
+        show_error(exc, _("This checkpoint cannot be opened"))
         st.stop()
     try:
         path = resolve_run(name)
     except RunNameError:
         st.error(
-            f"The checkpoint **{name}** is no longer in `{checkpoint_dir()}`: it was deleted "
-            "or moved while selected. Choose another checkpoint in the sidebar, or restore "
-            "the folder and reload the page.",
+            _(
+                "The checkpoint **{name}** is no longer in `{folder}`: it was deleted "
+                "or moved while selected. Choose another checkpoint in the sidebar, or restore "
+                "the folder and reload the page."
+            ).format(name=name, folder=checkpoint_dir()),
             icon=":material/folder_off:",
         )
         st.stop()
     try:
-        with st.spinner(f"Loading {name}…"):
+        with st.spinner(_("Loading {name}…").format(name=name)):
             return load_run(path)
     except Exception as exc:
-        show_error(exc, f"The checkpoint {name} cannot be used")
+        show_error(exc, _("The checkpoint {name} cannot be used").format(name=name))
         st.stop()
 
 
@@ -139,10 +146,12 @@ def checkpoint_picker() -> None:
     """The sidebar select box over every usable run; broken runs are listed as errors."""
     runs = list_runs()
     usable: dict[str, RunSummary] = {r.name: r for r in runs if r.ok}
-    st.sidebar.subheader(":material/deployed_code: Model")
+    st.sidebar.subheader(":material/deployed_code: " + _("Model"))
     if not usable:
         st.sidebar.info(
-            f"No usable checkpoints in `{checkpoint_dir()}`. Train one on the Training page.",
+            _("No usable checkpoints in `{folder}`. Train one on the Training page.").format(
+                folder=checkpoint_dir()
+            ),
             icon=":material/info:",
         )
         st.session_state.pop(state.CHECKPOINT, None)
@@ -152,9 +161,11 @@ def checkpoint_picker() -> None:
         if chosen is not None and chosen not in usable:
             fallback = default_run(runs)
             st.sidebar.error(
-                f"The checkpoint **{chosen}** you had selected is gone or no longer loads "
-                f"(deleted, moved or broken on disk). Showing **{fallback}** instead; restore "
-                "the folder and reload to use it again.",
+                _(
+                    "The checkpoint **{chosen}** you had selected is gone or no longer loads "
+                    "(deleted, moved or broken on disk). Showing **{fallback}** instead; restore "
+                    "the folder and reload to use it again."
+                ).format(chosen=chosen, fallback=fallback),
                 icon=":material/folder_off:",
             )
             chosen = None
@@ -176,32 +187,41 @@ def checkpoint_picker() -> None:
             index = 0  # the value set just now decides; a default as well would warn
         st.session_state[state.CHECKPOINT_LABEL] = label
         st.sidebar.selectbox(
-            "Checkpoint",
+            _("Checkpoint"),
             options=names,
             index=index,
             format_func=lambda name: usable[name].label,
             key=state.CHECKPOINT_PICKER,
             on_change=_picked,
             args=(names,),
-            help="A trained run folder: its data set, latent size z and test −ELBO "
-            "in nats per image (lower is better).",
+            help=_(
+                "A trained run folder: its data set, latent size z and test −ELBO "
+                "in nats per image (lower is better)."
+            ),
         )
         run = usable[st.session_state[state.CHECKPOINT]]
         write_link_run(run.name)
-        elbo = "n/a" if run.test_elbo is None else f"{run.test_elbo:.2f} nats"
+        elbo = _("n/a") if run.test_elbo is None else f"{run.test_elbo:.2f} nats"
         if run.imported:
             st.sidebar.caption(
-                f"**{run.name}**: an imported ONNX model with latent size {run.latent_dim}, "
-                f"on {run.dataset} images; trained elsewhere, it is explored here but not "
-                "trained. The choice holds across pages."
+                _(
+                    "**{name}**: an imported ONNX model with latent size {z}, "
+                    "on {dataset} images; trained elsewhere, it is explored here but not "
+                    "trained. The choice holds across pages."
+                ).format(name=run.name, z=run.latent_dim, dataset=run.dataset)
             )
         else:
             st.sidebar.caption(
-                f"**{run.name}**: {run.dataset}, {run.arch} with latent size {run.latent_dim}, "
-                f"test −ELBO {elbo}. Every page uses this model; the choice holds across pages."
+                _(
+                    "**{name}**: {dataset}, {arch} with latent size {z}, test −ELBO {elbo}. "
+                    "Every page uses this model; the choice holds across pages."
+                ).format(
+                    name=run.name, dataset=run.dataset, arch=run.arch, z=run.latent_dim, elbo=elbo
+                )
             )
     for run in runs:
         if not run.ok:
             st.sidebar.error(
-                f"**{run.name}** cannot be used: {run.error}", icon=":material/broken_image:"
+                _("**{name}** cannot be used: {reason}").format(name=run.name, reason=run.error),
+                icon=":material/broken_image:",
             )
