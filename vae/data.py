@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import urllib.request
 from collections.abc import Callable
@@ -103,6 +104,20 @@ def _idx_dataset(folder: str, raw: Path, files: list[str]) -> Dataset:
     )
 
 
+def _missing_dirs(root: Path, folder: Path) -> list[Path]:
+    """The folders from `root` down to `folder` that do not exist yet, outermost first."""
+    chain = [folder, *folder.parents]
+    stop = chain.index(root) + 1 if root in chain else 1
+    return [d for d in reversed(chain[:stop]) if not d.exists()]
+
+
+def _remove_empty(made: list[Path]) -> None:
+    """Remove the folders a failed download created, innermost first, if they are empty."""
+    for folder in reversed(made):
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+
+
 def _torchvision(cls_name: str, folder: str) -> Callable[[Path], Dataset]:
     files = [
         "train-images-idx3-ubyte",
@@ -118,10 +133,12 @@ def _torchvision(cls_name: str, folder: str) -> Callable[[Path], Dataset]:
         import torchvision.datasets as tvd
 
         cls = getattr(tvd, cls_name)
+        made = _missing_dirs(root, raw)
         try:
             train = cls(str(root), train=True, download=True)
             test = cls(str(root), train=False, download=True)
         except Exception as exc:  # network errors, read-only folders, bad files
+            _remove_empty(made)
             raise DatasetError(
                 f"{folder} is not available under {root / folder / 'raw'} and could not be "
                 f"downloaded ({type(exc).__name__}: {exc}). Put the files {', '.join(files)} "
@@ -143,12 +160,14 @@ def _torchvision(cls_name: str, folder: str) -> Callable[[Path], Dataset]:
 def _frey(root: Path) -> Dataset:
     path = root / "frey" / "frey_rawface.mat"
     if not path.exists():
+        made = _missing_dirs(root, path.parent)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".part")
             urllib.request.urlretrieve(FREY_URL, tmp)
             os.replace(tmp, path)
         except Exception as exc:
+            _remove_empty(made)
             raise DatasetError(
                 f"Frey Face is not available: expected {path} (1965 faces of 28x20 in a MATLAB "
                 f"file) and the download from {FREY_URL} failed ({exc}). Put frey_rawface.mat "

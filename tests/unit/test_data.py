@@ -52,21 +52,29 @@ def test_digits_loads_offline_with_a_fixed_split(digits: Any):
 def test_missing_torchvision_dataset_names_the_folder_and_files(
     name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, offline: None
 ):
-    monkeypatch.setenv("VAE_DATA_ROOT", str(tmp_path))
+    root = tmp_path / "data"
+    monkeypatch.setenv("VAE_DATA_ROOT", str(root))
     with pytest.raises(DatasetError) as info:
         load_dataset(name)
     message = str(info.value)
     folder = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST", "kmnist": "KMNIST"}[name]
-    assert str(tmp_path / folder / "raw") in message
+    assert str(root / folder / "raw") in message
     assert "train-images-idx3-ubyte" in message and "VAE_DATA_ROOT" in message
+    assert not root.exists()  # the failed download leaves no empty folders behind
+    (root / folder).mkdir(parents=True)  # a folder that was there before stays
+    with pytest.raises(DatasetError):
+        load_dataset(name)
+    assert sorted(p.name for p in root.rglob("*")) == [folder]
 
 
 def test_missing_frey_names_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, offline):
-    monkeypatch.setenv("VAE_DATA_ROOT", str(tmp_path))
+    root = tmp_path / "data"
+    monkeypatch.setenv("VAE_DATA_ROOT", str(root))
     with pytest.raises(DatasetError) as info:
         load_dataset("frey")
-    assert str(tmp_path / "frey" / "frey_rawface.mat") in str(info.value)
+    assert str(root / "frey" / "frey_rawface.mat") in str(info.value)
     assert "VAE_DATA_ROOT" in str(info.value)
+    assert not root.exists()  # the failed download leaves no empty folders behind
 
 
 def test_unknown_dataset_lists_the_known_ones():
