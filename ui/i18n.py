@@ -170,3 +170,21 @@ def bound_labels(param: str, labels: list[str]) -> list[str]:
                     st.session_state[param] = mine
                 break
     return shown
+
+
+# The shipped data sets' class names (vae/data.py) that have a natural name in Korean, marked
+# here so the catalog holds them; class_label() shows them in the session's language.
+CLASS_NAMES = frozenset(
+    (
+        N_("zero"), N_("one"), N_("two"), N_("three"), N_("four"),
+        N_("five"), N_("six"), N_("seven"), N_("eight"), N_("nine"),
+        N_("T-shirt/top"), N_("Trouser"), N_("Pullover"), N_("Dress"), N_("Coat"),
+        N_("Sandal"), N_("Shirt"), N_("Sneaker"), N_("Bag"), N_("Ankle boot"),
+        N_("face"),
+    )
+)  # fmt: skip
+
+
+def class_label(name: str) -> str:
+    """A data set's class name as this session reads it (other names as they are)."""
+    return _(name) if name in CLASS_NAMES else name
