@@ -8,6 +8,7 @@ import numpy as np
 import streamlit as st
 
 from ui.errors import show_error
+from ui.i18n import N_, _
 from ui.images import show_tiles
 from ui.plots import add_markers, latent_scatter
 from ui.rate_distortion import rd_figure
@@ -29,15 +30,28 @@ from vae.analysis.interpolation import fit_projection
 from vae.runfolder.runs import RunSummary, list_runs, resolve_run
 
 SIDES = ("left", "right")
-ALL = "All classes"
+SIDE_LABELS = {"left": N_("Left model"), "right": N_("Right model")}
+ALL = N_("All classes")  # an option value: shown translated, stored in English
+# vae.analysis.compare.FIGURES' labels and help texts, marked here for the catalog:
+_FIGURE_TEXTS = (
+    N_("Nats per test image: distortion + rate. Lower is better."),
+    N_("Distortion"),
+    N_("The reconstruction term −E_q[log p(x|z)], nats per test image."),
+    N_("Rate (KL)"),
+    N_("KL(q(z|x) ‖ p(z)), the nats the code carries about x per image."),
+    N_("Active units"),
+    N_("Latent dimensions whose mean code varies across the data."),
+)
 LOSSES = {"test_elbo", "test_recon", "test_kl"}
 
-st.title(":material/compare_arrows: Compare two models")
+st.title(_(":material/compare_arrows: Compare two models"))
 st.caption(
-    "Two checkpoints side by side: the same test images through each, their figures and "
-    "latent maps, and every run on the rate-distortion plane. The shipped β family "
-    "(mnist-16d-beta0.5 … beta8) differs only in β: compare β = 1 with β = 8, or mnist-2d with "
-    "mnist-2d-beta4 to see a map pulled into the prior."
+    _(
+        "Two checkpoints side by side: the same test images through each, their figures and "
+        "latent maps, and every run on the rate-distortion plane. The shipped β family "
+        "(mnist-16d-beta0.5 … beta8) differs only in β: compare β = 1 with β = 8, or mnist-2d "
+        "with mnist-2d-beta4 to see a map pulled into the prior."
+    )
 )
 
 sidebar = current_checkpoint()
@@ -58,27 +72,31 @@ def pick_models() -> tuple[str, str] | None:
             state["compare_right"] = link
         else:
             st.warning(
-                f"The link names {link[:40]!r} as the model to compare with, but that is not "
-                "another usable checkpoint here; showing the default partner instead.",
+                _(
+                    "The link names {link} as the model to compare with, but that is not "
+                    "another usable checkpoint here; showing the default partner instead."
+                ).format(link=repr(link[:40])),
                 icon=":material/link_off:",
             )
     if state.get("compare_right") not in usable or state["compare_right"] == state["compare_left"]:
         state["compare_right"] = default_partner(runs, state["compare_left"])
     if len(usable) < 2:
         st.info(
-            f"**{sidebar.name}** is the only usable checkpoint, so there is nothing to compare it "
-            "with. Train another on the Training page, e.g. the same model with β = 4.",
+            _(
+                "**{name}** is the only usable checkpoint, so there is nothing to compare it "
+                "with. Train another on the Training page, e.g. the same model with β = 4."
+            ).format(name=sidebar.name),
             icon=":material/info:",
         )
         return None
     left, right = st.columns(2, gap="large")
     for side, col in zip(SIDES, (left, right), strict=True):
         col.selectbox(
-            f"{side.capitalize()} model",
+            _(SIDE_LABELS[side]),
             list(usable),
             format_func=lambda name: usable[name].label,
             key=f"compare_{side}",
-            help="A trained run folder. The left one starts as the model chosen in the sidebar.",
+            help=_("A trained run folder. The left one starts as the model chosen in the sidebar."),
         )
     state[COMPARE_LINK_SEEN] = state["compare_right"]
     st.query_params[VS_PARAM] = state["compare_right"]
@@ -88,12 +106,18 @@ def pick_models() -> tuple[str, str] | None:
 def describe(ck: Checkpoint) -> str:
     m, t = ck.config.model, ck.config.train
     if ck.imported:
-        return f"{ck.config.dataset} · imported ONNX model · latent size {m.latent_dim} · " + (
-            f"{m.likelihood} decoder"
+        return _("{dataset} · imported ONNX model · latent size {dim} · {kind} decoder").format(
+            dataset=ck.config.dataset, dim=m.latent_dim, kind=m.likelihood
         )
-    return (
-        f"{ck.config.dataset} · {m.arch} · latent size {m.latent_dim} · β = {t.beta:g} · "
-        f"{m.likelihood} decoder · {ck.epoch} epochs"
+    return _(
+        "{dataset} · {arch} · latent size {dim} · β = {beta:g} · {kind} decoder · {epochs} epochs"
+    ).format(
+        dataset=ck.config.dataset,
+        arch=m.arch,
+        dim=m.latent_dim,
+        beta=t.beta,
+        kind=m.likelihood,
+        epochs=ck.epoch,
     )
 
 
@@ -103,7 +127,7 @@ def show_figures(models: dict[str, Checkpoint], same_data: bool) -> None:
         ck = models[side]
         col.markdown(f"#### :{'blue' if side == 'left' else 'violet'}[■] {ck.name}")
         col.caption(describe(ck))
-        cells = [cell for _ in range(2) for cell in col.columns(2)]  # 2 x 2: room for digits
+        cells = [cell for _row in range(2) for cell in col.columns(2)]  # 2 x 2: room for digits
         for (key, label, help_text), cell in zip(FIGURES, cells, strict=True):
             value = figure(ck.metrics, key)
             delta = None
@@ -114,15 +138,15 @@ def show_figures(models: dict[str, Checkpoint], same_data: bool) -> None:
                 elif value != other:
                     delta = f"{value - other:+.0f}"
             if key == "active_units":
-                shown = "n/a" if value is None else f"{value:.0f} / {ck.config.model.latent_dim}"
+                shown = _("n/a") if value is None else f"{value:.0f} / {ck.config.model.latent_dim}"
             else:
-                shown = "n/a" if value is None else f"{value:.2f}"
+                shown = _("n/a") if value is None else f"{value:.2f}"
             inverse: Literal["inverse", "normal"] = "inverse" if key in LOSSES else "normal"
-            cell.metric(label, shown, delta, delta_color=inverse, help=help_text)
+            cell.metric(_(label), shown, delta, delta_color=inverse, help=_(help_text))
         if side == "right" and same_data:
-            col.caption("Figures in nats per test image; arrows: right minus left.")
+            col.caption(_("Figures in nats per test image; arrows: right minus left."))
         elif side == "right":
-            col.caption("Figures in nats per test image, on different data: not comparable.")
+            col.caption(_("Figures in nats per test image, on different data: not comparable."))
 
 
 def same_inputs(models: dict[str, Checkpoint], images: Images) -> np.ndarray:
@@ -130,45 +154,56 @@ def same_inputs(models: dict[str, Checkpoint], images: Images) -> np.ndarray:
     labels = [int(v) for v in np.unique(images.y)]
     a, b, c = st.columns([2, 3, 1], vertical_alignment="bottom")
     choice = a.selectbox(
-        "Class",
+        _("Class"),
         [ALL, *labels],
-        format_func=lambda v: v if v == ALL else images.class_name(int(v)),
+        format_func=lambda v: _(ALL) if v == ALL else images.class_name(int(v)),
         key="compare_class",
         disabled=len(labels) < 2,
-        help="Draw the inputs from one class only, or from all of them.",
+        help=_("Draw the inputs from one class only, or from all of them."),
     )
-    count = b.slider("Images", 4, 16, 8, key="compare_count", help="How many test images.")
-    seed = c.number_input("Seed", 0, 9999, 0, key="compare_seed", help="Another draw of images.")
+    count = b.slider(_("Images"), 4, 16, 8, key="compare_count", help=_("How many test images."))
+    seed = c.number_input(
+        _("Seed"), 0, 9999, 0, key="compare_seed", help=_("Another draw of images.")
+    )
     label = choice if isinstance(choice, int) else -1  # ALL: every class
     rows = shared_rows(images.y, label, count, int(seed))
     x = images.x[rows]
-    with st.spinner("Reconstructing with both models…"):
+    with st.spinner(_("Reconstructing with both models…")):
         out = {side: reconstruct(ck.model, x) for side, ck in models.items()}
     names = [models[s].name for s in SIDES]
     show_tiles(
         np.concatenate([x / 255.0, out["left"][0], out["right"][0]]),
         nrow=len(rows),
-        row_labels=["input", *names],
+        row_labels=[_("input"), *names],
         target=1000,
     )
     table = data_frame(
         {
-            "index": rows,
-            "class": [images.class_name(int(images.y[r])) for r in rows],
+            _("index"): rows,
+            _("class"): [images.class_name(int(images.y[r])) for r in rows],
             f"−ELBO {names[0]}": out["left"][1],
             f"−ELBO {names[1]}": out["right"][1],
         }
     )
-    table["right − left"] = table.iloc[:, 3] - table.iloc[:, 2]
+    table[_("right − left")] = table.iloc[:, 3] - table.iloc[:, 2]
     means = [float(out[s][1].mean()) for s in SIDES]
     left, right = st.columns([3, 2], gap="large")
     nats = st.column_config.NumberColumn(format="%.1f")
     left.dataframe(table, hide_index=True, column_config={c: nats for c in table.columns[2:]})
     right.caption(
-        f"The same {len(rows)} images from {images.source}: inputs on top, then each model's "
-        f"reconstruction (the decoder's mean at z = μ(x)). Mean −ELBO on these images: "
-        f"{means[0]:.1f} nats ({names[0]}) and {means[1]:.1f} nats ({names[1]}); each is "
-        "reconstruction plus KL for that image, lower is better."
+        _(
+            "The same {n} images from {source}: inputs on top, then each model's "
+            "reconstruction (the decoder's mean at z = μ(x)). Mean −ELBO on these images: "
+            "{left:.1f} nats ({left_name}) and {right:.1f} nats ({right_name}); each is "
+            "reconstruction plus KL for that image, lower is better."
+        ).format(
+            n=len(rows),
+            source=images.source,
+            left=means[0],
+            left_name=names[0],
+            right=means[1],
+            right_name=names[1],
+        )
     )
     return rows
 
@@ -178,20 +213,26 @@ def show_maps(models: dict[str, Checkpoint], rows: np.ndarray | None) -> None:
     for side, col in zip(SIDES, st.columns(2, gap="large"), strict=True):
         ck = models[side]
         imgs = dataset_images(ck, note=False)
-        mu, _ = encoded(ck, imgs)
+        mu, _sigma = encoded(ck, imgs)
         view = fit_projection(mu)
         fig = latent_scatter(view(mu), np.arange(len(mu)), imgs.y, imgs.classes, view.titles)
         if rows is not None:
-            add_markers(fig, view(mu[rows]), "the inputs above", [f"#{r}" for r in rows])
+            add_markers(fig, view(mu[rows]), _("the inputs above"), [f"#{r}" for r in rows])
         fig.update_layout(height=440, dragmode="pan", title={"text": ck.name, "font": {"size": 14}})
         col.plotly_chart(fig, key=f"compare_map_{side}")
         d = ck.config.model.latent_dim
         how = (
-            "its latent dimensions"
+            _("its latent dimensions")
             if d <= 2
-            else f"PCA of its {d} dimensions ({view.explained:.0%} of the variance)"
+            else _("PCA of its {d} dimensions ({share:.0%} of the variance)").format(
+                d=d, share=view.explained
+            )
         )
-        col.caption(f"{len(mu):,} codes μ from {imgs.source}, on {how}.")
+        col.caption(
+            _("{n:,} codes μ from {source}, on {how}.").format(
+                n=len(mu), source=imgs.source, how=how
+            )
+        )
 
 
 def render() -> None:
@@ -204,46 +245,48 @@ def render() -> None:
     models: dict[str, Checkpoint] = {}
     for side, name in zip(SIDES, names, strict=True):
         try:
-            with st.spinner(f"Loading {name}…"):
+            with st.spinner(_("Loading {name}…").format(name=name)):
                 models[side] = load_run(resolve_run(name))
         except Exception as exc:
-            show_error(exc, f"The checkpoint {name} cannot be used")
+            show_error(exc, _("The checkpoint {name} cannot be used").format(name=name))
             return
     mismatch = input_mismatch(models["left"].config, models["right"].config)
-    st.subheader("Figures on the test set")
+    st.subheader(_("Figures on the test set"))
     show_figures(models, mismatch is None)
-    st.subheader("Rate and distortion")
+    st.subheader(_("Rate and distortion"))
     plot, note = st.columns([5, 2], gap="large")
     plot.plotly_chart(rd_figure(points, dict(zip(SIDES, names, strict=True))), key="compare_rd")
     note.markdown(
-        """
-The loss splits in two: **−ELBO = distortion + rate**. *Distortion* is the
-reconstruction term, the nats needed to describe x given its code; *rate* is the KL term,
-the nats the code carries about x beyond the prior. A β-VAE minimises
-distortion + β·rate: β > 1 makes information in the code dearer, so runs move up and to
-the left (blurrier reconstructions, often fewer active units); β < 1 the other way.
-Runs that differ only in β form a **family**, joined in β order: along it the rate
-falls and the distortion rises. β = 1, where the loss is the true −ELBO, is a diamond.
-The grey dotted lines are lines of equal −ELBO (D + R = constant): a run on a lower line
-has the better bound. Each data set has its own panel: nats on different data are not
-comparable.
-        """
+        _(
+            "The loss splits in two: **−ELBO = distortion + rate**. *Distortion* is the "
+            "reconstruction term, the nats needed to describe x given its code; *rate* is the "
+            "KL term, the nats the code carries about x beyond the prior. A β-VAE minimises "
+            "distortion + β·rate: β > 1 makes information in the code dearer, so runs move up "
+            "and to the left (blurrier reconstructions, often fewer active units); β < 1 the "
+            "other way. Runs that differ only in β form a **family**, joined in β order: along "
+            "it the rate falls and the distortion rises. β = 1, where the loss is the true "
+            "−ELBO, is a diamond. The grey dotted lines are lines of equal −ELBO (D + R = "
+            "constant): a run on a lower line has the better bound. Each data set has its own "
+            "panel: nats on different data are not comparable."
+        )
     )
-    st.subheader("The same inputs through both")
+    st.subheader(_("The same inputs through both"))
     rows = None
     if mismatch is not None:
         st.info(
-            f"These two models cannot be shown the same images: {mismatch}. Their figures and "
-            "maps are shown, each on its own test set.",
+            _(
+                "These two models cannot be shown the same images: {mismatch}. Their figures "
+                "and maps are shown, each on its own test set."
+            ).format(mismatch=mismatch),
             icon=":material/info:",
         )
     else:
         rows = same_inputs(models, dataset_images(models["left"]))
-    st.subheader("Latent maps")
+    st.subheader(_("Latent maps"))
     show_maps(models, rows)
 
 
 try:
     render()
 except Exception as exc:  # never a trace: say what failed and keep the page alive
-    show_error(exc, "The comparison could not be drawn")
+    show_error(exc, _("The comparison could not be drawn"))

@@ -10,6 +10,7 @@ import streamlit as st
 from ui import state as keys
 from ui.curves import history_figure
 from ui.errors import show_error
+from ui.i18n import N_, _
 from ui.images import upscale
 from ui.selection import selected_run
 from ui.training_form import training_form
@@ -24,38 +25,56 @@ from vae.training.server import READ_ONLY_ENV, read_only
 
 SAMPLES = 36  # fixed prior draws decoded after each epoch of a live job
 ROOT = checkpoint_dir()
+STATES = {  # a job's state (a value of vae.training) as the page shows it
+    "queued": N_("queued"),
+    "starting": N_("starting"),
+    "running": N_("running"),
+    "finished": N_("finished"),
+    "failed": N_("failed"),
+    "cancelled": N_("cancelled"),
+    "interrupted": N_("interrupted"),
+    "timed out": N_("timed out"),
+}
+
+
+def shown_state(state: str) -> str:
+    return _(STATES[state]) if state in STATES else state
 
 
 def selected_history() -> None:
     """Section (a): how the run chosen in the sidebar learned."""
     name = selected_run()
     if name is None:
-        st.info("No model is selected yet: train one below.", icon=":material/info:")
+        st.info(_("No model is selected yet: train one below."), icon=":material/info:")
         return
     try:
         path = resolve_run(name)
         if is_onnx_folder(path):
             st.info(
-                f"**{name}** is an imported model (an ONNX folder, format {ONNX_FORMAT}): it "
-                "was trained elsewhere and is not trained here, so there are no learning "
-                "curves to draw and it cannot be resumed. Every other page explores it; to "
-                "train a model here, use the form below.",
+                _(
+                    "**{name}** is an imported model (an ONNX folder, format {format}): it "
+                    "was trained elsewhere and is not trained here, so there are no learning "
+                    "curves to draw and it cannot be resumed. Every other page explores it; to "
+                    "train a model here, use the form below."
+                ).format(name=name, format=ONNX_FORMAT),
                 icon=":material/input:",
             )
             return
         rows = read_history(path)
     except (CheckpointError, RunNameError, OSError) as exc:
-        show_error(exc, f"The history of {name} cannot be read")
+        show_error(exc, _("The history of {name} cannot be read").format(name=name))
         return
-    st.subheader(f"How {name} learned")
+    st.subheader(_("How {name} learned").format(name=name))
     if not rows:
-        st.info(f"{name} has no history.jsonl, so there are no curves to draw.")
+        st.info(_("{name} has no history.jsonl, so there are no curves to draw.").format(name=name))
         return
     st.plotly_chart(history_figure(rows), key="training_history")
     st.caption(
-        f"{len(rows)} epochs. Train −ELBO is averaged over each epoch while the weights change "
-        "(and weighted by β); the test figures are measured after the epoch. −ELBO = "
-        "reconstruction + KL: the KL rises as the codes start carrying information."
+        _(
+            "{n} epochs. Train −ELBO is averaged over each epoch while the weights change "
+            "(and weighted by β); the test figures are measured after the epoch. −ELBO = "
+            "reconstruction + KL: the KL rises as the codes start carrying information."
+        ).format(n=len(rows))
     )
 
 
@@ -96,48 +115,68 @@ def resume(name: str) -> None:
         jobs.resume_job(ROOT, name, owner=owner())
         st.session_state[keys.TRAINING_RERUN_APP] = True  # poll every second from now on
     except (jobs.JobError, ValueError, OSError, CheckpointError) as exc:
-        st.session_state[keys.TRAINING_NOTICE] = f"Could not resume {name}: {exc}"
+        st.session_state[keys.TRAINING_NOTICE] = _("Could not resume {name}: {reason}").format(
+            name=name, reason=exc
+        )
+
+
+def stopped(name: str, state: str, message: str) -> str:
+    """A stopped run's notice (its state translated; the core's reason stays English)."""
+    return _("{name} was {state}: {reason}.").format(
+        name=name, state=shown_state(state), reason=message
+    )
 
 
 def show_job(status: jobs.JobStatus) -> None:
     """Progress, growing curves, samples and the buttons for one job."""
     name, state = status.name, status.state
     icons = {"finished": ":material/check_circle:", "failed": ":material/error:"}
-    st.markdown(f"#### {icons.get(state, ':material/model_training:')} {name}: {state}")
+    icon = icons.get(state, ":material/model_training:")
+    st.markdown(f"#### {icon} {name}: {shown_state(state)}")
     if status.active:
-        step = f" · step {status.step} of {status.steps}" if status.steps else ""
-        text = f"Epoch {min(status.epoch + 1, status.epochs)} of {status.epochs}{step}"
-        st.progress(
-            status.fraction, text=text if state == "running" else "Starting the training process…"
+        text = _("Epoch {epoch} of {epochs}").format(
+            epoch=min(status.epoch + 1, status.epochs), epochs=status.epochs
         )
+        if status.steps:
+            text += " · " + _("step {step} of {steps}").format(step=status.step, steps=status.steps)
+        starting = _("Starting the training process…")
+        st.progress(status.fraction, text=text if state == "running" else starting)
         if not mine(name):
             st.caption(
-                f"Someone else's job: {name} was started from another browser session, and "
-                "only that session can cancel it. It stops by itself at the end of its epochs "
-                "or at the server's time limit; its run then appears in the picker."
+                _(
+                    "Someone else's job: {name} was started from another browser session, and "
+                    "only that session can cancel it. It stops by itself at the end of its "
+                    "epochs or at the server's time limit; its run then appears in the picker."
+                ).format(name=name)
             )
-        elif st.button("Cancel training", icon=":material/stop_circle:", key="training_cancel"):
+        elif st.button(_("Cancel training"), icon=":material/stop_circle:", key="training_cancel"):
             try:
                 jobs.cancel_job(ROOT, name, owner=owner())
-                st.toast(f"Cancelling {name}; the last finished epoch is kept.")
+                st.toast(_("Cancelling {name}; the last finished epoch is kept.").format(name=name))
             except jobs.JobError as exc:
                 st.warning(str(exc))
         if mine(name):
-            st.caption("Leaving this page does not stop the job; come back at any time.")
+            st.caption(_("Leaving this page does not stop the job; come back at any time."))
     elif state == "finished":
         st.success(
-            f"{name} finished {status.epoch} epochs. It is now in the sidebar's model picker."
+            _("{name} finished {epochs} epochs. It is now in the sidebar's model picker.").format(
+                name=name, epochs=status.epoch
+            )
         )
         if st.session_state.get(keys.CHECKPOINT) != name:
             st.button(
-                f"Select {name}", on_click=select, args=(name,), icon=":material/open_in_new:"
+                _("Select {name}").format(name=name),
+                on_click=select,
+                args=(name,),
+                icon=":material/open_in_new:",
             )
     elif state == "failed":
-        st.error(f"{name} failed: {status.message or jobs.log_tail(ROOT, name, 3)}")
+        reason = status.message or jobs.log_tail(ROOT, name, 3)
+        st.error(_("{name} failed: {reason}").format(name=name, reason=reason))
     else:  # cancelled or interrupted
-        st.warning(f"{name} was {state}: {status.message}.", icon=":material/pause_circle:")
+        st.warning(stopped(name, state, status.message), icon=":material/pause_circle:")
         if status.resumable and not read_only():
-            st.button("Resume", key=f"training_resume_{name}", on_click=resume, args=(name,))
+            st.button(_("Resume"), key=f"training_resume_{name}", on_click=resume, args=(name,))
     try:
         rows = read_history(ROOT / name)
     except CheckpointError:
@@ -151,12 +190,12 @@ def show_job(status: jobs.JobStatus) -> None:
         if pic is not None:
             grid.image(
                 pic,
-                caption=f"Prior samples after epoch {len(rows)}",
+                caption=_("Prior samples after epoch {epoch}").format(epoch=len(rows)),
                 width=pic.shape[1],
                 output_format="PNG",
             )
     elif status.active:
-        st.caption("Curves and samples appear after the first epoch.")
+        st.caption(_("Curves and samples appear after the first epoch."))
 
 
 def live_panel() -> None:
@@ -165,11 +204,15 @@ def live_panel() -> None:
         st.rerun(scope="app")
     jobs.advance_queue(ROOT)  # a free slot goes to the first request waiting
     for place, waiting in enumerate(jobs.queued_jobs(ROOT), start=1):
-        whose = "yours" if str(waiting.get("owner")) == owner() else "another session's"
-        st.caption(f"Queued, number {place}: {waiting['name']} ({whose}); it starts by itself.")
+        whose = _("yours") if str(waiting.get("owner")) == owner() else _("another session's")
+        st.caption(
+            _("Queued, number {place}: {name} ({whose}); it starts by itself.").format(
+                place=place, name=waiting["name"], whose=whose
+            )
+        )
     status = jobs.active_job(ROOT)
     if status is None:
-        st.info("No job yet. Fill in the form and press **Start training**.")
+        st.info(_("No job yet. Fill in the form and press **Start training**."))
         return
     seen = st.session_state.setdefault(keys.TRAINING_SEEN_ACTIVE, set())
     if status.active:
@@ -180,27 +223,34 @@ def live_panel() -> None:
     show_job(status)
     for other in jobs.running_jobs(ROOT):
         if other.name != status.name:
-            st.caption(
-                f"Also running: {other.name}, epoch {min(other.epoch + 1, other.epochs)} of "
-                f"{other.epochs}" + ("" if mine(other.name) else ", from another session") + "."
+            also = (
+                _("Also running: {name}, epoch {epoch} of {epochs}.")
+                if mine(other.name)
+                else _("Also running: {name}, epoch {epoch} of {epochs}, from another session.")
             )
+            epoch = min(other.epoch + 1, other.epochs)
+            st.caption(also.format(name=other.name, epoch=epoch, epochs=other.epochs))
 
 
-st.title(":material/model_training: Training")
+st.title(_(":material/model_training: Training"))
 st.caption(
-    "A VAE learns by maximising the ELBO: reconstructions get sharper while the KL term keeps "
-    "the codes close to the prior N(0, I). Watch it happen, then train your own."
+    _(
+        "A VAE learns by maximising the ELBO: reconstructions get sharper while the KL term "
+        "keeps the codes close to the prior N(0, I). Watch it happen, then train your own."
+    )
 )
 selected_history()
 st.divider()
-st.subheader("Train a new model")
+st.subheader(_("Train a new model"))
 form_col, live_col = st.columns([1, 2], gap="large")
 with form_col:
     if read_only():
         st.info(
-            f"This server is read-only ({READ_ONLY_ENV}=1): nothing is written here, so there "
-            "is no training form. The curves above are the selected run's own; every other "
-            "page works as usual.",
+            _(
+                "This server is read-only ({env}=1): nothing is written here, so there is no "
+                "training form. The curves above are the selected run's own; every other page "
+                "works as usual."
+            ).format(env=READ_ONLY_ENV),
             icon=":material/lock:",
         )
     else:
@@ -214,8 +264,8 @@ with live_col:
     st.fragment(live_panel, run_every=1.0 if busy else 10.0)()
     others = [s for s in jobs.unfinished_runs(ROOT) if active is None or s.name != active.name]
     for run in others:
-        st.warning(f"{run.name} was {run.state}: {run.message}.", icon=":material/pause_circle:")
+        st.warning(stopped(run.name, run.state, run.message), icon=":material/pause_circle:")
         if not read_only():
             st.button(
-                "Resume", key=f"training_resume_{run.name}", on_click=resume, args=(run.name,)
+                _("Resume"), key=f"training_resume_{run.name}", on_click=resume, args=(run.name,)
             )

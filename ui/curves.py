@@ -7,13 +7,15 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ui.i18n import _
+
 
 def history_figure(
     rows: list[dict[str, Any]], height: int = 320, stacked: bool = False
 ) -> go.Figure:
     """Train and test -ELBO, reconstruction and KL per epoch: side by side, or stacked."""
     epochs = [r.get("epoch") for r in rows]
-    titles = ("−ELBO (nats/image)", "Reconstruction (nats)", "KL (nats)")
+    titles = (_("−ELBO (nats/image)"), _("Reconstruction (nats)"), "KL (nats)")
     grid = {"rows": 3, "cols": 1, "shared_xaxes": True, "vertical_spacing": 0.1}
     fig = make_subplots(
         **(grid if stacked else {"rows": 1, "cols": 3, "horizontal_spacing": 0.07}),
@@ -21,11 +23,12 @@ def history_figure(
     )
     mode = "lines+markers" if len(rows) < 40 else "lines"
     series = [
-        ("train −ELBO", "train_loss", 1, "#9e9e9e"),
-        ("test −ELBO", "test_loss", 1, "#c2185b"),
-        ("test reconstruction", "recon", 2, "#1f77b4"),
-        ("test KL", "kl", 3, "#2ca02c"),
+        (_("train −ELBO"), "train_loss", 1, "#9e9e9e"),
+        (_("test −ELBO"), "test_loss", 1, "#c2185b"),
+        (_("test reconstruction"), "recon", 2, "#1f77b4"),
+        (_("test KL"), "kl", 3, "#2ca02c"),
     ]
+    epoch = _("epoch")
     for name, key, at, color in series:
         fig.add_trace(
             go.Scatter(
@@ -34,13 +37,13 @@ def history_figure(
                 name=name,
                 mode=mode,
                 line={"color": color},
-                hovertemplate=f"epoch %{{x}}<br>{name} %{{y:.2f}}<extra></extra>",
+                hovertemplate=f"{epoch} %{{x}}<br>{name} %{{y:.2f}}<extra></extra>",
             ),
             row=at if stacked else 1,
             col=1 if stacked else at,
         )
     fig.update_xaxes(tickformat="d", dtick=1 if len(rows) < 8 else None)
-    fig.update_xaxes(title_text="epoch", row=3 if stacked else 1)
+    fig.update_xaxes(title_text=epoch, row=3 if stacked else 1)
     fig.update_layout(
         height=height,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},

@@ -17,6 +17,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
+from ui.i18n import _
+
 PALETTE = qualitative.D3 + qualitative.Alphabet
 
 
@@ -32,6 +34,7 @@ def latent_scatter(
     """xy (N, 2) points, rows (N,) their indices in the image set, labels (N,) class numbers."""
     fig = go.Figure()
     size = 4 if len(xy) > 3000 else 6
+    label_word, index_word = _("label"), _("index")
     for label in np.unique(labels):
         mask = labels == label
         name = classes[label] if 0 <= label < len(classes) else str(label)
@@ -43,7 +46,7 @@ def latent_scatter(
                 name=name,
                 marker={"size": size, "opacity": 0.75, "color": PALETTE[int(label) % len(PALETTE)]},
                 customdata=rows[mask],
-                hovertemplate=f"label <b>{name}</b><br>index %{{customdata}}"
+                hovertemplate=f"{label_word} <b>{name}</b><br>{index_word} %{{customdata}}"
                 "<br>(%{x:.2f}, %{y:.2f})<extra></extra>",
             )
         )
@@ -51,7 +54,7 @@ def latent_scatter(
         height=height,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
         dragmode="select",
-        legend={"title": {"text": "class"}, "itemsizing": "constant"},
+        legend={"title": {"text": _("class")}, "itemsizing": "constant"},
         xaxis_title=axis_titles[0],
         yaxis_title=axis_titles[1],
         uirevision="latent",
@@ -64,6 +67,7 @@ def latent_scatter(
 def add_prior_contours(fig: go.Figure) -> None:
     """Dashed circles where the density of N(0, I) in 2-D falls to 1, 2 and 3 sigma."""
     t = np.linspace(0, 2 * np.pi, 181)
+    name = _("prior N(0, I): 1, 2, 3σ")
     for r in (1, 2, 3):
         fig.add_trace(
             go.Scatter(
@@ -71,7 +75,7 @@ def add_prior_contours(fig: go.Figure) -> None:
                 y=r * np.sin(t),
                 mode="lines",
                 line={"color": "rgba(60,60,60,0.7)", "dash": "dash", "width": 1},
-                name="prior N(0, I): 1, 2, 3σ",
+                name=name,
                 legendgroup="prior",
                 showlegend=r == 1,
                 hoverinfo="skip",

@@ -12,6 +12,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ui.i18n import _
 from vae.analysis.compare import RDPoint, by_dataset, elbo_levels, families
 
 COLOURS = {"left": "#1565c0", "right": "#c2185b"}
@@ -38,7 +39,8 @@ def _iso_lines(fig: go.Figure, group: list[RDPoint], x_range: list[float], col: 
                 mode="lines",
                 showlegend=False,
                 line={"dash": "dot", "width": 1, "color": "#bdbdbd"},
-                hovertemplate=f"−ELBO = {level:g} nats on this line<extra></extra>",
+                hovertemplate=_("−ELBO = {level:g} nats on this line").format(level=level)
+                + "<extra></extra>",
             ),
             row=1,
             col=col,
@@ -48,6 +50,7 @@ def _iso_lines(fig: go.Figure, group: list[RDPoint], x_range: list[float], col: 
 def _family_curves(fig: go.Figure, group: list[RDPoint], col: int) -> set[str]:
     """A line through each beta family in beta order; returns the names on a curve."""
     on_curve: set[str] = set()
+    rate, distortion = _("rate (KL)"), _("distortion")
     for i, (key, curve) in enumerate(families(group).items()):
         colour = FAMILY_COLOURS[i % len(FAMILY_COLOURS)]
         fig.add_trace(
@@ -55,7 +58,7 @@ def _family_curves(fig: go.Figure, group: list[RDPoint], col: int) -> set[str]:
                 x=[p.rate for p in curve],
                 y=[p.distortion for p in curve],
                 mode="lines+markers+text",
-                name=f"β family: {key}",
+                name=_("β family: {key}").format(key=key),
                 text=[f"β={p.beta:g}" for p in curve],
                 textposition="top right",
                 textfont={"size": 11, "color": colour},
@@ -67,8 +70,8 @@ def _family_curves(fig: go.Figure, group: list[RDPoint], col: int) -> set[str]:
                 },
                 line={"width": 2, "color": colour},
                 customdata=[[p.label, p.elbo] for p in curve],
-                hovertemplate="<b>%{customdata[0]}</b><br>rate (KL) %{x:.2f} nats<br>"
-                "distortion %{y:.2f} nats<br>−ELBO %{customdata[1]:.2f}<extra></extra>",
+                hovertemplate=f"<b>%{{customdata[0]}}</b><br>{rate} %{{x:.2f}} nats<br>"
+                f"{distortion} %{{y:.2f}} nats<br>−ELBO %{{customdata[1]:.2f}}<extra></extra>",
             ),
             row=1,
             col=col,
@@ -82,6 +85,7 @@ def _point(
 ) -> None:
     """One labelled run: filled in its side's colour when compared, else a grey ring."""
     colour = COLOURS[side] if side else OTHER
+    rate, distortion = _("rate (KL)"), _("distortion")
     fig.add_trace(
         go.Scatter(
             x=[p.rate],
@@ -99,8 +103,8 @@ def _point(
                 "color": colour if side else "rgba(0,0,0,0)",
                 "line": {"width": 2, "color": colour if side else OTHER},
             },
-            hovertemplate=f"<b>{p.label}</b><br>rate (KL) %{{x:.2f}} nats<br>"
-            f"distortion %{{y:.2f}} nats<br>−ELBO {p.elbo:.2f}<extra></extra>",
+            hovertemplate=f"<b>{p.label}</b><br>{rate} %{{x:.2f}} nats<br>"
+            f"{distortion} %{{y:.2f}} nats<br>−ELBO {p.elbo:.2f}<extra></extra>",
         ),
         row=1,
         col=col,
@@ -114,7 +118,10 @@ def _point(
                 mode="lines",
                 showlegend=False,
                 line={"dash": "dash", "width": 1, "color": colour},
-                hovertemplate=f"−ELBO = {p.elbo:.2f} nats, as {p.name}<extra></extra>",
+                hovertemplate=_("−ELBO = {elbo:.2f} nats, as {name}").format(
+                    elbo=p.elbo, name=p.name
+                )
+                + "<extra></extra>",
             ),
             row=1,
             col=col,
@@ -138,9 +145,9 @@ def rd_figure(points: list[RDPoint], names: dict[str, str]) -> go.Figure:
             side = side_of.get(p.name)
             if side or p.name not in on_curve:  # a family's other runs are on its curve
                 _point(fig, p, side, x_range, i, col)
-        fig.update_xaxes(title_text="rate: KL (nats)", range=x_range, row=1, col=col)
+        fig.update_xaxes(title_text=_("rate: KL (nats)"), range=x_range, row=1, col=col)
         fig.update_yaxes(range=y_range, row=1, col=col)
-    fig.update_yaxes(title_text="distortion: reconstruction (nats)", row=1, col=1)
+    fig.update_yaxes(title_text=_("distortion: reconstruction (nats)"), row=1, col=1)
     fig.update_layout(
         height=460,
         margin={"l": 10, "r": 30, "t": 40, "b": 10},

@@ -14,11 +14,26 @@ import streamlit as st
 
 from ui import state as keys
 from ui.errors import show_error
+from ui.i18n import N_, _
 from vae.data import LOADERS
 from vae.model.config import ARCHS
 from vae.training import jobs
 
-L = jobs.FIELD_LABELS
+L = jobs.FIELD_LABELS  # English: the refusals of vae.training.jobs start with them
+# The labels of jobs.FIELD_LABELS, marked here for the catalog (the form shows _(L[field])):
+_LABELS = (
+    N_("Data set"),
+    N_("Architecture"),
+    N_("Hidden layers"),
+    N_("Latent size"),
+    N_("β (KL weight)"),
+    N_("Epochs"),
+    N_("Batch size"),
+    N_("Learning rate"),
+    N_("KL warm-up epochs"),
+    N_("Learning-rate anneal epochs"),
+    N_("Run name"),
+)
 FORM = jobs.JobRequest()  # the form's defaults: TrainConfig's, as on the command line
 
 
@@ -26,12 +41,20 @@ def not_writable(root: Path) -> str | None:
     """Why nothing can be trained into the checkpoint folder, or None when it can."""
     folder = root if root.exists() else root.parent
     if not os.access(folder, os.W_OK | os.X_OK):
-        return (
-            f"The checkpoint folder `{root}` is not writable by the server, so a new run "
+        return _(
+            "The checkpoint folder `{root}` is not writable by the server, so a new run "
             "could not be saved. Make it writable, or set VAE_CHECKPOINT_DIR to a folder "
             "that is, and reload."
-        )
+        ).format(root=root)
     return None
+
+
+def refusal(exc: jobs.JobRequestError) -> str:
+    """The refusal with its field's label as the form shows it (the reason stays English)."""
+    text, label = str(exc), L.get(exc.field or "", "")
+    if label and text.startswith(label + ": "):
+        return _(label) + text[len(label) :]
+    return text
 
 
 def training_form(root: Path, owner: str) -> None:
@@ -43,84 +66,91 @@ def training_form(root: Path, owner: str) -> None:
     with st.form("training_form", border=True):
         a, b = st.columns(2)
         dataset = a.selectbox(
-            L["dataset"],
+            _(L["dataset"]),
             list(LOADERS),
             index=list(LOADERS).index(FORM.dataset),
             key="training_dataset",
-            help="digits (8x8) trains in seconds; MNIST-like sets take minutes per epoch.",
+            help=_("digits (8x8) trains in seconds; MNIST-like sets take minutes per epoch."),
         )
         arch = b.selectbox(
-            L["arch"], ARCHS, key="training_arch", help="mlp: fully connected; conv: convolutional."
+            _(L["arch"]),
+            ARCHS,
+            key="training_arch",
+            help=_("mlp: fully connected; conv: convolutional."),
         )
         hidden = a.text_input(
-            L["hidden_dims"],
+            _(L["hidden_dims"]),
             "",
-            placeholder="default (512,256 for mlp, 32,64 for conv)",
+            placeholder=_("default (512,256 for mlp, 32,64 for conv)"),
             key="training_hidden",
-            help="Widths of the encoder's layers (the decoder mirrors them), e.g. 256,128.",
+            help=_("Widths of the encoder's layers (the decoder mirrors them), e.g. 256,128."),
         )
         latent = b.number_input(
-            L["latent_dim"],
+            _(L["latent_dim"]),
             value=FORM.latent_dim,
             step=1,
             key="training_latent",
-            help="Size of z, 1 to 64. 2 can be drawn as a map.",
+            help=_("Size of z, 1 to 64. 2 can be drawn as a map."),
         )
         beta = a.number_input(
-            L["beta"],
+            _(L["beta"]),
             value=FORM.beta,
             step=0.5,
             key="training_beta",
-            help="Weight of the KL term: 1 is the plain VAE.",
+            help=_("Weight of the KL term: 1 is the plain VAE."),
         )
         epochs = b.number_input(
-            L["epochs"],
+            _(L["epochs"]),
             value=FORM.epochs,
             step=1,
             key="training_epochs",
-            help="Passes over the data.",
+            help=_("Passes over the data."),
         )
         batch = a.number_input(
-            L["batch_size"],
+            _(L["batch_size"]),
             value=FORM.batch_size,
             step=16,
             key="training_batch",
-            help="Images per step.",
+            help=_("Images per step."),
         )
         lr = b.number_input(
-            L["lr"],
+            _(L["lr"]),
             value=FORM.lr,
             step=1e-4,
             format="%.4f",
             key="training_lr",
-            help="Adam's step size.",
+            help=_("Adam's step size."),
         )
         warmup = a.number_input(
-            L["warmup_epochs"],
+            _(L["warmup_epochs"]),
             value=FORM.warmup_epochs,
             step=1,
             key="training_warmup",
-            help="Raise β linearly from 0 over the first epochs, so the codes carry "
-            "information before the KL pulls them to the prior. 0: off.",
+            help=_(
+                "Raise β linearly from 0 over the first epochs, so the codes carry "
+                "information before the KL pulls them to the prior. 0: off."
+            ),
         )
         anneal = b.number_input(
-            L["lr_anneal_epochs"],
+            _(L["lr_anneal_epochs"]),
             value=FORM.lr_anneal_epochs,
             step=1,
             key="training_anneal",
-            help="Lower the learning rate along a half cosine over the last epochs; "
-            "usually a few nats better at the end. 0: off.",
+            help=_(
+                "Lower the learning rate along a half cosine over the last epochs; "
+                "usually a few nats better at the end. 0: off."
+            ),
         )
         name = st.text_input(
-            L["name"],
+            _(L["name"]),
             "",
             max_chars=64,
-            placeholder="leave empty for a generated name",
+            placeholder=_("leave empty for a generated name"),
             key="training_name",
-            help="Letters, digits, - and _ only; the run's folder under the checkpoints.",
+            help=_("Letters, digits, - and _ only; the run's folder under the checkpoints."),
         )
         submitted = st.form_submit_button(
-            "Start training", type="primary", icon=":material/play_arrow:"
+            _("Start training"), type="primary", icon=":material/play_arrow:"
         )
     if not submitted:
         return
@@ -138,18 +168,21 @@ def training_form(root: Path, owner: str) -> None:
         name=name.strip(),
     )
     try:
-        with st.spinner("Checking the settings and starting…"):
+        with st.spinner(_("Checking the settings and starting…")):
             status = jobs.start_job(req, root, owner=owner)
     except jobs.JobRequestError as exc:
-        st.error(str(exc), icon=":material/edit_off:")
+        st.error(refusal(exc), icon=":material/edit_off:")
     except jobs.JobError as exc:
-        st.error(f"Not started: {exc}", icon=":material/hourglass_top:")
+        st.error(_("Not started: {reason}").format(reason=exc), icon=":material/hourglass_top:")
     except Exception as exc:
-        show_error(exc, "Training could not start")
+        show_error(exc, _("Training could not start"))
     else:
         st.session_state.setdefault(keys.TRAINING_SEEN_ACTIVE, set()).add(status.name)
         if status.state == "queued":
-            st.toast(f"{status.name} is {status.message}.", icon=":material/hourglass_top:")
+            st.toast(
+                _("{name} is {message}.").format(name=status.name, message=status.message),
+                icon=":material/hourglass_top:",
+            )
         else:
-            st.toast(f"Started {status.name}.", icon=":material/play_arrow:")
+            st.toast(_("Started {name}.").format(name=status.name), icon=":material/play_arrow:")
         st.rerun()
