@@ -13,6 +13,7 @@ import streamlit as st
 
 from ui.i18n import _, choose_language, language_selector
 from ui.lessons import lesson_frame
+from ui.run_times import timed_run
 from ui.selection import checkpoint_picker
 from ui.streamlit_compat import app_run
 
@@ -96,5 +97,5 @@ st.sidebar.caption(
         "Losses are in nats per image."
     )
 )
-with app_run():
+with app_run(), timed_run(navigation.url_path):  # timed only with $VAE_RUN_TIMES set
     navigation.run()

@@ -38,6 +38,7 @@ FULL: dict[str, Any] = {
     "tsne_repeats": 1,  # about 2 minutes per run on a busy 2-core machine
     "projection_points": 10_000,
     "projection_repeats": 1,
+    "stored_repeats": 20,
     "sessions": 5,
     "growth_sizes": [1_000, 10_000, 60_000],
     "growth_latents": [2, 20, 64],
@@ -47,6 +48,9 @@ FULL: dict[str, Any] = {
     "inference_repeats": 5,
     "onnx_images": 1_000,
     "onnx_repeats": 20,
+    "class_sessions": 20,  # browser sessions at once in the classroom section
+    "class_walks": 2,  # times each session walks every page
+    "class_wait_ttl": True,  # measure memory again after the closed sessions' TTL
 }
 QUICK: dict[str, Any] = {
     **FULL,
@@ -66,6 +70,7 @@ QUICK: dict[str, Any] = {
     "tsne_repeats": 1,
     "projection_points": 2_000,
     "projection_repeats": 1,
+    "stored_repeats": 5,
     "sessions": 2,
     "growth_sizes": [1_000, 5_000],
     "growth_latents": [2, 20],
@@ -75,6 +80,9 @@ QUICK: dict[str, Any] = {
     "inference_repeats": 2,
     "onnx_images": 200,
     "onnx_repeats": 3,
+    "class_sessions": 2,
+    "class_walks": 1,
+    "class_wait_ttl": False,
 }
 
 
@@ -122,6 +130,12 @@ def _projection(sec: Section, p: dict[str, Any]) -> None:
     projections(sec, p)
 
 
+def _stored(sec: Section, p: dict[str, Any]) -> None:
+    from bench.projection import stored_vs_computed
+
+    stored_vs_computed(sec, p)
+
+
 def _memory(sec: Section, p: dict[str, Any]) -> None:
     from bench.browser import memory
 
@@ -152,6 +166,12 @@ def _onnx(sec: Section, p: dict[str, Any]) -> None:
     onnx_import(sec, p)
 
 
+def _classroom(sec: Section, p: dict[str, Any]) -> None:
+    from bench.classroom import classroom
+
+    classroom(sec, p["class_sessions"], p["class_walks"], wait_ttl=p["class_wait_ttl"])
+
+
 SECTIONS: dict[str, tuple[str, Callable[[Section, dict[str, Any]], None]]] = {
     "train": ("1. Training throughput", _train),
     "quality": ("2. Quality per second of training", _quality),
@@ -160,10 +180,15 @@ SECTIONS: dict[str, tuple[str, Callable[[Section, dict[str, Any]], None]]] = {
     "server": ("4a. Server-side compute costs", _server),
     "memory": ("4b. App server memory with browser sessions", _memory),
     "projection": ("4c. Projections of 10,000 codes: openTSNE against scikit-learn", _projection),
+    "stored": ("4d. Choosing t-SNE on a shipped model: stored with it against computed", _stored),
     "growth": ("5. Cost growth with data set and latent size", _growth),
     "live": ("6. In-browser decoder: weight transfer and first draw per checkpoint", _live),
     "inference": ("7. Inference: exact posterior, SVI, MCMC and the toy on mnist-2d", _inference),
     "onnx": ("8. Imported ONNX models: encode and decode against the same network in torch", _onnx),
+    "classroom": (
+        "9. A classroom: browser sessions at once walking every page while a job trains",
+        _classroom,
+    ),
 }
 
 
