@@ -20,9 +20,11 @@ from ui.decoder_parts import (
     STEP,
     DecoderPoint,
     clicked_dim,
+    collapse_note,
     kl_figure,
     show_manifold,
 )
+from ui.i18n import N_, _
 from ui.images import show_image, show_tiles
 from ui.selection import cache_key, current_checkpoint
 from ui.testset import dataset_images, encoded
@@ -32,12 +34,14 @@ from vae.analysis.explore import decode, traversals
 from vae.web.decoder_spec import DecoderSpec
 from vae.web.share import share_link
 
-PAD, SLIDERS = "2-D pad", "Sliders"
+PAD, SLIDERS = N_("2-D pad"), N_("Sliders")
 
-st.title(":material/tune: The decoder")
+st.title(_(":material/tune: The decoder"))
 st.caption(
-    "The decoder p(x|z) turns any point z of the latent space into an image. Move through "
-    "the space and watch the image follow: only the decoder runs, no image is encoded."
+    _(
+        "The decoder p(x|z) turns any point z of the latent space into an image. Move through "
+        "the space and watch the image follow: only the decoder runs, no image is encoded."
+    )
 )
 
 ckpt = current_checkpoint()
@@ -48,8 +52,8 @@ point.take_link(st.query_params.get(state.Z_PARAM))
 if note := point.note():
     st.info(note, icon=":material/my_location:")
 MEAN = {
-    "bernoulli": "the Bernoulli mean: each pixel's probability of being on, σ(logits)",
-    "gaussian": "the Gaussian mean: each pixel's expected grey level",
+    "bernoulli": _("the Bernoulli mean: each pixel's probability of being on, σ(logits)"),
+    "gaussian": _("the Gaussian mean: each pixel's expected grey level"),
 }[ckpt.config.model.likelihood]
 
 
@@ -68,19 +72,22 @@ def dim_stats() -> tuple[DimStats, str]:
 
 options = st.columns([2, 2, 3], vertical_alignment="bottom")
 server = options[0].toggle(
-    "Decode on the server",
+    _("Decode on the server"),
     key=state.DECODER_SERVER,
-    help="Run the decoder in Python, one round trip per slider move, instead of in your browser.",
+    help=_(
+        "Run the decoder in Python, one round trip per slider move, instead of in your browser."
+    ),
 )
 layout, pad_dims = SLIDERS, (0, min(1, d - 1))
 if d >= 2 and not server:
     layout = (
         options[1].segmented_control(
-            "Controls",
+            _("Controls"),
             [PAD, SLIDERS],
             default=PAD if d == 2 else SLIDERS,
+            format_func={v: _(v) for v in (PAD, SLIDERS)}.__getitem__,
             key=f"decoder_layout_{ckpt.name}",
-            help="Drag a point over two dimensions, or one slider per dimension.",
+            help=_("Drag a point over two dimensions, or one slider per dimension."),
         )
         or SLIDERS
     )
@@ -89,21 +96,21 @@ if d >= 2 and not server:
         by_kl = [int(i) for i in np.argsort(-dim_stats()[0].kl, kind="stable")]
         a, b = options[2].columns(2)
         across = a.selectbox(
-            "Pad across",
+            _("Pad across"),
             range(d),
             by_kl[0],
             format_func=names.__getitem__,
             key=f"decoder_pad_x_{ckpt.name}",
-            help="The dimension along the pad's horizontal axis (default: the largest KL).",
+            help=_("The dimension along the pad's horizontal axis (default: the largest KL)."),
         )
         rest = [i for i in by_kl if i != across]
         up = b.selectbox(
-            "Pad up",
+            _("Pad up"),
             rest,
             0,
             format_func=names.__getitem__,
             key=f"decoder_pad_y_{ckpt.name}",
-            help="The dimension along the pad's vertical axis.",
+            help=_("The dimension along the pad's vertical axis."),
         )
         pad_dims = (across, up if up is not None else rest[0])
 
@@ -113,8 +120,10 @@ if not server:
         spec = spec_for(ckpt.model)
     except UnsupportedDecoder as exc:
         st.info(
-            f"This decoder cannot run in the browser ({exc}), so it runs on the server: each "
-            "slider move is a round trip.",
+            _(
+                "This decoder cannot run in the browser ({reason}), so it runs on the server: "
+                "each slider move is a round trip."
+            ).format(reason=exc),
             icon=":material/dns:",
         )
 
@@ -122,11 +131,13 @@ if not server:
 def share_box(ckpt: Checkpoint) -> None:
     """The point goes into the URL; the full link is shown to copy."""
     link = share_link(st.context.url, "decoder", {"run": ckpt.name, "z": point.write_link()})
-    st.markdown("**Share this view**")
+    st.markdown(_("**Share this view**"))
     st.code(link, language=None, wrap_lines=True)
     st.caption(
-        "Copy the link (button at its right) to open this page on this checkpoint at this "
-        "point. The address bar holds it too."
+        _(
+            "Copy the link (button at its right) to open this page on this checkpoint at this "
+            "point. The address bar holds it too."
+        )
     )
 
 
@@ -135,73 +146,68 @@ def views(ckpt: Checkpoint, z: np.ndarray) -> None:
     left, right = st.columns(2, gap="large")
     with left:
         if d == 2:
-            st.subheader("The learned manifold")
+            st.subheader(_("The learned manifold"))
             show_manifold(ckpt, z)
             st.caption(
-                f"Kingma & Welling's Figure 4: a {GRID}×{GRID} grid of evenly spaced "
-                "probabilities (5% to 95%) mapped through the inverse CDF of N(0, 1), so "
-                "each tile covers an equal share of the prior's mass; z1 grows to the right, "
-                "z2 upwards. The red box marks the tile nearest the point."
+                _(
+                    "Kingma & Welling's Figure 4: a {n}×{n} grid of evenly spaced "
+                    "probabilities (5% to 95%) mapped through the inverse CDF of N(0, 1), so "
+                    "each tile covers an equal share of the prior's mass; z1 grows to the "
+                    "right, z2 upwards. The red box marks the tile nearest the point."
+                ).format(n=GRID)
             )
     with right if d == 2 else left:
-        st.subheader("Traversals")
+        st.subheader(_("Traversals"))
         rows = traversals(ckpt.model, z, steps=9, span=SPAN)  # (D, 9, C, H, W)
         active = dim_stats()[0].active
+        # Drawn into the picture with PIL's default font, which has no Hangul: kept English.
         labels = [f"z{i + 1}" if active[i] else f"z{i + 1} · collapsed" for i in range(d)]
         show_tiles(rows.reshape(-1, *rows.shape[2:]), nrow=9, target=420, row_labels=labels)
         st.caption(
-            "One row per dimension: it runs from −3 (left) to +3 (right) while the others stay "
-            "at the point. A flat row is a collapsed dimension (see the KL bars)."
+            _(
+                "One row per dimension: it runs from −3 (left) to +3 (right) while the others "
+                "stay at the point. A flat row is a collapsed dimension (see the KL bars)."
+            )
         )
     with right:
         kl_section(ckpt, z)
 
 
-def collapse_note(d: int, active: int, beta: float) -> str | None:
-    """One sentence on why this model's dimensions collapsed, or None when none did."""
-    dead = d - active
-    if dead <= 0:
-        return None
-    count = f"{dead} of {d} dimensions collapsed"
-    if beta > 1:
-        return (
-            f"{count}: with β = {beta:g} every nat of KL costs {beta:g} nats of loss, so the "
-            "encoder keeps only the dimensions whose information about x pays for that price "
-            "and lets the rest fall back to the prior (posterior collapse; compare the β family "
-            "on the Compare page)."
-        )
-    return (
-        f"{count}: the KL term charges for every nat a dimension carries, and this decoder "
-        "describes the images well enough with the others, so those fell back to the prior "
-        "(posterior collapse)."
-    )
-
-
 def kl_section(ckpt: Checkpoint, z: np.ndarray) -> None:
     """Mean KL per dimension with collapsed ones flagged; a clicked bar shows its traversal."""
-    st.subheader("KL per dimension")
+    st.subheader(_("KL per dimension"))
     stats, source = dim_stats()
     chart_key = f"decoder_kl_{ckpt.name}"
     dim = clicked_dim(st.session_state.get(chart_key), d)
     st.plotly_chart(kl_figure(stats), key=chart_key, on_select="rerun", selection_mode="points")
     st.caption(
-        f"Mean KL(q(z_d|x) ‖ N(0, 1)) of each dimension over {stats.images:,} images of "
-        f"{source}; the bars sum to the ELBO's KL term, {stats.total_kl:.2f} nats. "
-        f"{stats.active_units} of {d} dimensions are active: the spread of their code "
-        "Var_x(μ_d) exceeds 0.01 (Burda et al., 2015)."
+        _(
+            "Mean KL(q(z_d|x) ‖ N(0, 1)) of each dimension over {images:,} images of "
+            "{source}; the bars sum to the ELBO's KL term, {kl:.2f} nats. "
+            "{active} of {d} dimensions are active: the spread of their code "
+            "Var_x(μ_d) exceeds 0.01 (Burda et al., 2015)."
+        ).format(
+            images=stats.images, source=source, kl=stats.total_kl, active=stats.active_units, d=d
+        )
     )
     if dim is None:
-        st.info("Click a bar to see that dimension's traversal.", icon=":material/touch_app:")
+        st.info(_("Click a bar to see that dimension's traversal."), icon=":material/touch_app:")
     else:
-        state = "active" if stats.active[dim] else "collapsed"
-        st.markdown(f"**z{dim + 1}** · mean KL {stats.kl[dim]:.3f} nats · {state}")
+        state = _("active") if stats.active[dim] else _("collapsed")
+        st.markdown(
+            _("**z{n}** · mean KL {kl:.3f} nats · {state}").format(
+                n=dim + 1, kl=stats.kl[dim], state=state
+            )
+        )
         row = dim_traversal(ckpt.model, z, dim, steps=9, span=SPAN)
         show_tiles(row, nrow=9, target=440, row_labels=[f"z{dim + 1}"])
-        st.caption(f"z{dim + 1} from −3 to +3, the other dimensions at the point.")
+        st.caption(_("z{n} from −3 to +3, the other dimensions at the point.").format(n=dim + 1))
     st.caption(
-        "A collapsed dimension has q(z_d|x) equal to the prior N(0, 1) for every image: "
-        "it costs no KL, so it carries no information about x, and the decoder learns to "
-        "ignore it. Moving it changes nothing, which is why its traversal is flat."
+        _(
+            "A collapsed dimension has q(z_d|x) equal to the prior N(0, 1) for every image: "
+            "it costs no KL, so it carries no information about x, and the decoder learns to "
+            "ignore it. Moving it changes nothing, which is why its traversal is flat."
+        )
     )
     why = collapse_note(d, stats.active_units, ckpt.config.train.beta)
     if why:
@@ -220,13 +226,15 @@ def live_view(ckpt: Checkpoint, spec: DecoderSpec, layout: str, pad_dims: tuple[
         )
         point.from_live(view_key, settled)
     with right:
-        st.markdown("**What you see**")
-        pad = " The dashed circles on the pad are 1, 2 and 3 prior σ." if mode == "pad" else ""
-        st.caption(
-            f"The image is {MEAN} at z: E[x|z], not a sample, which would add independent "
+        st.markdown(_("**What you see**"))
+        seen = _(
+            "The image is {mean} at z: E[x|z], not a sample, which would add independent "
             "noise to every pixel. Your browser decodes it as you move; the point is sent "
-            f"back when you let go.{pad}"
-        )
+            "back when you let go."
+        ).format(mean=MEAN)
+        if mode == "pad":
+            seen += " " + _("The dashed circles on the pad are 1, 2 and 3 prior σ.")
+        st.caption(seen)
         share_box(ckpt)
     views(ckpt, point.z)
 
@@ -236,7 +244,7 @@ def server_view(ckpt: Checkpoint) -> None:
     """Sliders and the decoded image, both on the server; a move reruns only this fragment."""
     controls, view = st.columns([1, 1], gap="large")
     with controls:
-        st.subheader("Latent code z")
+        st.subheader(_("Latent code z"))
         ncols = 1 if d <= 4 else 2 if d <= 12 else 3
         cols = st.columns(ncols)
         for i, key in enumerate(point.slider_keys):
@@ -249,32 +257,38 @@ def server_view(ckpt: Checkpoint) -> None:
                     format="%.2f",
                     key=key,
                     persist_state="session",
-                    help=f"Latent dimension {i + 1}, in standard deviations of the prior N(0, 1).",
+                    help=_(
+                        "Latent dimension {n}, in standard deviations of the prior N(0, 1)."
+                    ).format(n=i + 1),
                 )
-        st.caption("Each slider runs from −3 to +3 prior standard deviations.")
+        st.caption(_("Each slider runs from −3 to +3 prior standard deviations."))
         a, b = st.columns(2)
         a.button(
-            "Origin",
+            _("Origin"),
             icon=":material/center_focus_strong:",
             on_click=point.jump,
             args=(np.zeros(d),),
-            help="Set every dimension to 0, the prior's mean.",
+            help=_("Set every dimension to 0, the prior's mean."),
             width="stretch",
         )
         b.button(
-            "Random z ~ N(0, I)",
+            _("Random z ~ N(0, I)"),
             icon=":material/casino:",
             on_click=lambda: point.jump(np.random.default_rng().standard_normal(d)),
-            help="Draw a code from the prior, as when the model generates a new image.",
+            help=_("Draw a code from the prior, as when the model generates a new image."),
             width="stretch",
         )
     point.from_sliders()
     z = point.z
     with view:
-        st.subheader("Decoded image")
+        st.subheader(_("Decoded image"))
         show_image(decode(ckpt.model, z[None])[0], target=280)
         shown = ", ".join(f"{v:+.2f}" for v in z[:8]) + (", …" if d > 8 else "")
-        st.caption(f"The decoder's output at z = ({shown}): {MEAN}, enlarged pixel by pixel.")
+        st.caption(
+            _("The decoder's output at z = ({shown}): {mean}, enlarged pixel by pixel.").format(
+                shown=shown, mean=MEAN
+            )
+        )
         share_box(ckpt)
     views(ckpt, z)
 

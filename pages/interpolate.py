@@ -9,7 +9,9 @@ from streamlit.delta_generator import DeltaGenerator
 
 from ui import state
 from ui.errors import show_error
+from ui.i18n import N_, _
 from ui.images import show_image, show_tiles, upload_image
+from ui.interpolation_parts import COLOURS, DASHES, NAMES, norm_chart
 from ui.plots import add_markers, add_prior_contours, latent_scatter
 from ui.selection import current_checkpoint
 from ui.testset import Images, dataset_images, encoded
@@ -23,31 +25,30 @@ from vae.analysis.interpolation import (
     interpolate,
     nth_of_class,
     prior_norm_range,
-    prior_shell_radius,
     random_pair,
 )
 
-SOURCES = ("Test images", "Random pair", "Your uploads")
-NAMES = {"linear": "Linear (lerp)", "spherical": "Spherical (slerp)"}
-COLOURS = {"linear": "#212121", "spherical": "#c2185b"}
-DASHES = {"linear": "dot", "spherical": "solid"}
-ANIMATE = {
-    "Both paths": ("linear", "spherical"),
-    "Spherical": ("spherical",),
-    "Linear": ("linear",),
+SOURCES = (N_("Test images"), N_("Random pair"), N_("Your uploads"))  # values, shown with _()
+ANIMATE = {  # the radio's values, shown with _()
+    N_("Both paths"): ("linear", "spherical"),
+    N_("Spherical"): ("spherical",),
+    N_("Linear"): ("linear",),
 }
 STRIP_WIDTH = 1100  # px, the widest a strip is shown
 
-st.title(":material/conversion_path: Interpolation")
+st.title(_(":material/conversion_path: Interpolation"))
 st.caption(
-    "Encode two images to their codes μ and walk from one to the other, decoding every step. "
-    "A smooth morph means the space between the codes is filled with plausible images: the "
-    "KL term packs the codes together so that there are no empty gaps between them."
+    _(
+        "Encode two images to their codes μ and walk from one to the other, decoding every "
+        "step. A smooth morph means the space between the codes is filled with plausible "
+        "images: the KL term packs the codes together so that there are no empty gaps "
+        "between them."
+    )
 )
 
 ckpt = current_checkpoint()
 images = dataset_images(ckpt)
-mu, _ = encoded(ckpt, images)
+mu = encoded(ckpt, images)[0]
 d = ckpt.config.model.latent_dim
 
 
@@ -56,38 +57,40 @@ def endpoint_from_test(images: Images, side: str, default: int) -> tuple[int, st
     labels = [int(v) for v in np.unique(images.y)]
     left, right = st.columns([3, 2])
     label = left.selectbox(
-        f"Class of {side}",
+        _("Class of {side}").format(side=side),
         labels,
         index=min(default, len(labels) - 1),
         format_func=images.class_name,
         key=f"interp_{side}_class_{ckpt.config.dataset}",
         disabled=len(labels) < 2,
-        help=f"The class of image {side}.",
+        help=_("The class of image {side}.").format(side=side),
     )
     count = int(np.sum(images.y == label))
     n = right.number_input(
-        f"Number (of {count:,})",
+        _("Number (of {count:,})").format(count=count),
         0,
         count - 1,
         0 if side == "A" or len(labels) > 1 else min(1, count - 1),
         key=f"interp_{side}_n_{ckpt.config.dataset}_{label}",
-        help="Which image of that class, counted from 0 in the test set's order.",
+        help=_("Which image of that class, counted from 0 in the test set's order."),
     )
     row = nth_of_class(images.y, label, int(n))
-    return row, f"test image #{row} ({images.class_name(label)})"
+    return row, _("test image #{row} ({name})").format(row=row, name=images.class_name(label))
 
 
 def endpoint_from_upload(side: str, box: DeltaGenerator) -> np.ndarray | None:
     """A file uploader for one endpoint; the prepared pixels (C, H, W) or None."""
     prepared = upload_image(
-        f"Image {side}",
+        _("Image {side}").format(side=side),
         key=f"interp_upload_{side}",
         shape=ckpt.config.model.image_shape,
         reference=images.x,
         box=box,
         report=box,
-        help="A PNG or JPEG of up to 10 MB; it is resized (padded) to the model's input "
-        "size and inverted when its background differs from the training images'.",
+        help=_(
+            "A PNG or JPEG of up to 10 MB; it is resized (padded) to the model's input "
+            "size and inverted when its background differs from the training images'."
+        ),
     )
     return None if prepared is None else prepared.pixels
 
@@ -96,36 +99,46 @@ def choose_endpoints() -> tuple[np.ndarray, np.ndarray, list[str]] | None:
     """The controls for the two endpoints. -> (inputs (2, C, H, W) uint8, codes (2, D), names)."""
     source_col, steps_col = st.columns([2, 3], gap="large")
     steps_col.slider(
-        "Steps",
+        _("Steps"),
         3,
         24,
         10,
         key=state.INTERP_STEPS,
-        help="How many points along each path, both endpoints included.",
+        help=_("How many points along each path, both endpoints included."),
     )
     source = source_col.segmented_control(
-        "Endpoints",
+        _("Endpoints"),
         SOURCES,
         default=SOURCES[0],
+        format_func={v: _(v) for v in SOURCES}.__getitem__,
         key="interp_source",
-        help="Two test images you choose, a random pair of different classes, or two images "
-        "of your own.",
+        help=_(
+            "Two test images you choose, a random pair of different classes, or two images "
+            "of your own."
+        ),
     )
     a_box, b_box = st.columns(2)
     if source == "Your uploads":
         pixels = [endpoint_from_upload(s, box) for s, box in zip("AB", (a_box, b_box), strict=True)]
         if pixels[0] is None or pixels[1] is None:
-            st.info("Upload two images, A and B, to walk between them.", icon=":material/upload:")
+            st.info(
+                _("Upload two images, A and B, to walk between them."), icon=":material/upload:"
+            )
             return None
         x = np.stack([pixels[0], pixels[1]])
-        return x, encode(ckpt.model, x)[0], ["your image A", "your image B"]
+        return x, encode(ckpt.model, x)[0], [_("your image A"), _("your image B")]
     if source == "Random pair":
         seed = int(st.session_state.get(state.INTERP_SEED, 0))
         rows = list(random_pair(images.y, seed))
-        if a_box.button("New random pair", icon=":material/casino:", help="Draw two new images."):
+        if a_box.button(
+            _("New random pair"), icon=":material/casino:", help=_("Draw two new images.")
+        ):
             st.session_state[state.INTERP_SEED] = seed + 1
             st.rerun()
-        names = [f"test image #{r} ({images.class_name(int(images.y[r]))})" for r in rows]
+        names = [
+            _("test image #{row} ({name})").format(row=r, name=images.class_name(int(images.y[r])))
+            for r in rows
+        ]
     else:
         rows, names = [], []
         for side, box, default in (("A", a_box, 0), ("B", b_box, 1)):
@@ -151,50 +164,16 @@ def latent_map(paths: dict[str, LatentPath], ends: np.ndarray) -> go.Figure:
                 x=xy[:, 0],
                 y=xy[:, 1],
                 mode="lines+markers",
-                name=NAMES[kind],
+                name=_(NAMES[kind]),
                 line={"color": COLOURS[kind], "width": 2.5, "dash": DASHES[kind]},
                 marker={"size": 7, "color": COLOURS[kind], "line": {"width": 1, "color": "white"}},
                 customdata=np.column_stack([path.t, path.norms]),
-                hovertemplate=f"{NAMES[kind]}<br>t = %{{customdata[0]:.2f}}"
+                hovertemplate=f"{_(NAMES[kind])}<br>t = %{{customdata[0]:.2f}}"
                 "<br>‖z‖ = %{customdata[1]:.2f}<extra></extra>",
             )
         )
-    add_markers(fig, view(ends), "endpoints A and B", ["A", "B"])
+    add_markers(fig, view(ends), _("endpoints A and B"), ["A", "B"])
     fig.update_layout(dragmode="pan", legend={"itemsizing": "constant"})
-    return fig
-
-
-def norm_chart(paths: dict[str, LatentPath]) -> go.Figure:
-    """||z|| along each path, against the prior's shell."""
-    lo, hi = prior_norm_range(d)
-    fig = go.Figure()
-    fig.add_hrect(y0=lo, y1=hi, fillcolor="rgba(120,120,120,0.15)", line_width=0)
-    fig.add_hline(
-        y=prior_shell_radius(d),
-        line={"dash": "dash", "color": "#757575", "width": 1},
-        annotation_text=f"√D = {prior_shell_radius(d):.2f}",
-        annotation_position="bottom right",
-    )
-    for kind, path in paths.items():
-        fig.add_trace(
-            go.Scatter(
-                x=path.t,
-                y=path.norms,
-                mode="lines+markers",
-                name=NAMES[kind],
-                line={"color": COLOURS[kind], "dash": DASHES[kind]},
-                hovertemplate="t = %{x:.2f}<br>‖z‖ = %{y:.2f}<extra></extra>",
-            )
-        )
-    top = max(hi, *(float(p.norms.max()) for p in paths.values()))
-    fig.update_layout(
-        height=300,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        title={"text": "Norm ‖z‖ along each path", "font": {"size": 14}},
-        xaxis_title="t (from A to B)",
-        yaxis={"title": "norm", "range": [0, 1.08 * top]},
-        legend={"orientation": "h", "y": -0.3},
-    )
     return fig
 
 
@@ -209,16 +188,20 @@ def render(ckpt: Checkpoint) -> None:
         show_image(x[0] / 255.0, "A", target=84)
     with b_pic:
         show_image(x[1] / 255.0, "B", target=84)
-    summary.markdown(f"From **{names[0]}** to **{names[1]}**, both encoded to their means μ.")
-    with st.spinner("Decoding the paths…"):
+    summary.markdown(
+        _("From **{a}** to **{b}**, both encoded to their means μ.").format(a=names[0], b=names[1])
+    )
+    with st.spinner(_("Decoding the paths…")):
         paths = interpolate(ckpt.model, ends[0], ends[1], steps)
     width = min(STRIP_WIDTH, steps * 110)  # about 110 px a step, whatever the image size
     for kind, path in paths.items():
-        st.markdown(f"**{NAMES[kind]}**")
+        st.markdown(f"**{_(NAMES[kind])}**")
         show_tiles(path.images, nrow=steps, target=width)
     st.caption(
-        f"Each strip decodes {steps} evenly spaced points, from A's code (left) to B's "
-        "(right). The ends are the reconstructions of A and B, not the inputs themselves."
+        _(
+            "Each strip decodes {steps} evenly spaced points, from A's code (left) to B's "
+            "(right). The ends are the reconstructions of A and B, not the inputs themselves."
+        ).format(steps=steps)
     )
     map_col, side = st.columns([3, 2], gap="large")
     with map_col:
@@ -226,23 +209,31 @@ def render(ckpt: Checkpoint) -> None:
         if d > 2:
             view = fit_projection(mu)
             st.caption(
-                f"The {d}-dimensional space seen through the first two principal components of "
-                f"the test codes ({view.explained:.0%} of their variance). The straight path "
-                "stays straight in this view; the spherical one bends."
+                _(
+                    "The {d}-dimensional space seen through the first two principal components "
+                    "of the test codes ({explained:.0%} of their variance). The straight path "
+                    "stays straight in this view; the spherical one bends."
+                ).format(d=d, explained=view.explained)
             )
         else:
             st.caption(
-                "The test codes, both paths and the points that were decoded (hover for t "
-                "and ‖z‖). Dashed circles: the prior N(0, I) at 1, 2 and 3σ."
+                _(
+                    "The test codes, both paths and the points that were decoded (hover for t "
+                    "and ‖z‖). Dashed circles: the prior N(0, I) at 1, 2 and 3σ."
+                )
             )
     with side:
-        st.plotly_chart(norm_chart(paths), key="interp_norms")
+        st.plotly_chart(norm_chart(paths, d), key="interp_norms")
         lo, hi = prior_norm_range(d)
         st.caption(
-            f"Grey band: 90% of prior draws in D = {d} have a norm between {lo:.2f} and {hi:.2f}."
+            _(
+                "Grey band: 90% of prior draws in D = {d} have a norm between {lo:.2f} and "
+                "{hi:.2f}."
+            ).format(d=d, lo=lo, hi=hi)
         )
         st.markdown(
-            """
+            _(
+                """
 **Why spherical?** For z ~ N(0, I) in D dimensions, ‖z‖² is a sum of D squares, so
 ‖z‖ concentrates near √D: the prior's mass lies in a shell and the middle of the ball is
 nearly empty. The decoder was trained on codes from that shell. A straight line cuts
@@ -251,44 +242,49 @@ norm r/√2, where the decoder has rarely been, so the middle images can fade or
 Slerp follows the great circle between the two directions and keeps the norm near the
 endpoints'. In 2-D the shell is thick and the paths differ little; the gap grows with D.
             """
+            )
         )
     gif_section(paths)
 
 
 def gif_section(paths: dict[str, LatentPath]) -> None:
-    st.subheader("Animation")
+    st.subheader(_("Animation"))
     choice_col, show_col = st.columns([2, 3], gap="large")
     with choice_col:
         what = st.radio(
-            "Animate",
+            _("Animate"),
             list(ANIMATE),
             horizontal=True,
+            format_func={v: _(v) for v in ANIMATE}.__getitem__,
             key="interp_gif_paths",
-            help="Which path the GIF plays; both play side by side.",
+            help=_("Which path the GIF plays; both play side by side."),
         )
         kinds = ANIMATE[what or "Both paths"]
-        with st.spinner("Making the GIF…"):
+        with st.spinner(_("Making the GIF…")):
+            # The names are drawn with PIL's default font, which has no Hangul: kept English.
             frames = animation_frames(
                 [paths[k].images for k in kinds],
                 [NAMES[k] for k in kinds] if len(kinds) > 1 else (),
             )
             data = gif_bytes(frames)
         st.download_button(
-            "Download the GIF",
+            _("Download the GIF"),
             data=data,
             file_name=f"{ckpt.name}-interpolation.gif",
             mime="image/gif",
             icon=":material/download:",
             key="interp_gif",
-            help="An endlessly looping GIF that plays from A to B and back.",
+            help=_("An endlessly looping GIF that plays from A to B and back."),
         )
         st.caption(
-            f"{2 * len(frames) - 2} frames, A to B and back; the bar marks t along the path."
+            _("{n} frames, A to B and back; the bar marks t along the path.").format(
+                n=2 * len(frames) - 2
+            )
         )
-    show_col.image(data, caption="The path, animated", width=frames[0].shape[1])
+    show_col.image(data, caption=_("The path, animated"), width=frames[0].shape[1])
 
 
 try:
     render(ckpt)
 except Exception as exc:  # never a trace: say what failed and keep the page alive
-    show_error(exc, "The interpolation could not be drawn")
+    show_error(exc, _("The interpolation could not be drawn"))

@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ui.errors import show_error
+from ui.i18n import N_, _
 from ui.images import show_image, upload_image
 from ui.plots import add_markers, latent_scatter
 from ui.selection import cache_key, current_checkpoint
@@ -19,18 +20,16 @@ POOL = 2000  # images ranked per class choice
 CHUNK = 500
 PER_ROW = 8  # pairs per row of the picture
 WIDTH = 1000  # the picture's width at most, in px
-ORDERS = ("Worst first", "Best first", "Data set order")
-ALL = "All classes"
-GAUSSIAN_NOTE = (
-    " With a Gaussian decoder the pixels are continuous, so the loss is a density and can be "
-    "negative; lower is still better."
-)
+ORDERS = (N_("Worst first"), N_("Best first"), N_("Data set order"))  # values, shown with _()
+ALL = N_("All classes")
 
-st.title(":material/compare: Reconstructions")
+st.title(_(":material/compare: Reconstructions"))
 st.caption(
-    "Each input beside its reconstruction: the image is encoded to μ(x) and decoded again. "
-    "The loss is the image's −ELBO in nats: what it costs the model to describe the image. "
-    "The worst ones show what the model has not learned."
+    _(
+        "Each input beside its reconstruction: the image is encoded to μ(x) and decoded again. "
+        "The loss is the image's −ELBO in nats: what it costs the model to describe the image. "
+        "The worst ones show what the model has not learned."
+    )
 )
 
 ckpt = current_checkpoint()
@@ -54,7 +53,7 @@ def _ranked(
 
 def pairs(inputs: np.ndarray, recons: np.ndarray) -> np.ndarray:
     """(N, C, H, W) inputs and reconstructions -> (N, C, H, 2W+1): each pair side by side."""
-    n, c, h, _ = inputs.shape
+    n, c, h = inputs.shape[:3]
     gap = np.full((n, c, h, 1), 1.0, np.float32)
     return np.concatenate([inputs, gap, recons], axis=3)
 
@@ -62,27 +61,31 @@ def pairs(inputs: np.ndarray, recons: np.ndarray) -> np.ndarray:
 def gallery(ckpt: Checkpoint, images: Images) -> None:
     labels = [int(v) for v in np.unique(images.y)]
     a, b, c = st.columns([2, 2, 3])
+    all_label = _(ALL)  # the format functions look up, never translate: AppTest calls them
     choice = a.selectbox(
-        "Class",
+        _("Class"),
         [ALL, *labels],
-        format_func=lambda v: v if v == ALL else images.class_name(int(v)),
+        format_func=lambda v: all_label if v == ALL else images.class_name(int(v)),
         key="recon_class",
         disabled=len(labels) < 2,
-        help="Show one class only, or all of them.",
+        help=_("Show one class only, or all of them."),
     )
-    count = b.slider("Pairs", 4, 64, 16, step=4, key="recon_count", help="How many pairs to show.")
+    count = b.slider(
+        _("Pairs"), 4, 64, 16, step=4, key="recon_count", help=_("How many pairs to show.")
+    )
     order = c.segmented_control(
-        "Sort by loss",
+        _("Sort by loss"),
         ORDERS,
         default=ORDERS[0],
+        format_func={v: _(v) for v in ORDERS}.__getitem__,
         key="recon_order",
-        help="Highest −ELBO first (what the model finds hardest), lowest first, or unsorted.",
+        help=_("Highest −ELBO first (what the model finds hardest), lowest first, or unsorted."),
     )
     label = choice if isinstance(choice, int) else -1  # ALL: every class
-    with st.spinner("Reconstructing…"):
+    with st.spinner(_("Reconstructing…")):
         rows, recons, loss = _ranked(cache_key(ckpt), images.source, label, ckpt, images)
     if len(rows) == 0:
-        st.info("There are no images of this class in the set shown.")
+        st.info(_("There are no images of this class in the set shown."))
         return
     order = order or ORDERS[0]
     idx = np.arange(len(rows))
@@ -95,19 +98,29 @@ def gallery(ckpt: Checkpoint, images: Images) -> None:
     factor = max(1, WIDTH // pic.shape[1])  # whole pixels: nearest-neighbour, never blurred
     pic = pic.repeat(factor, axis=0).repeat(factor, axis=1)
     st.image(pic, width=pic.shape[1], output_format="PNG")
-    ranked = "" if order == ORDERS[2] else f", ranked among {len(rows):,} images"
-    st.caption(
-        f"Left of each pair: the input from {images.source}; right: its reconstruction. "
-        f"Read left to right, top to bottom{ranked}."
-        + GAUSSIAN_NOTE
-        * (ckpt.config.model.likelihood == "gaussian")
-    )
+    if order == ORDERS[2]:
+        text = _(
+            "Left of each pair: the input from {source}; right: its reconstruction. "
+            "Read left to right, top to bottom."
+        ).format(source=images.source)
+    else:
+        text = _(
+            "Left of each pair: the input from {source}; right: its reconstruction. "
+            "Read left to right, top to bottom, ranked among {n:,} images."
+        ).format(source=images.source, n=len(rows))
+    if ckpt.config.model.likelihood == "gaussian":
+        text += " " + _(
+            "With a Gaussian decoder the pixels are continuous, so the loss is a density and "
+            "can be negative; lower is still better."
+        )
+    st.caption(text)
+    loss_col = _("−ELBO (nats)")
     table = data_frame(
         {
-            "pair": np.arange(1, len(shown) + 1),
-            "index": rows[shown],
-            "class": [images.class_name(int(images.y[r])) for r in rows[shown]],
-            "−ELBO (nats)": loss[shown],
+            _("pair"): np.arange(1, len(shown) + 1),
+            _("index"): rows[shown],
+            _("class"): [images.class_name(int(images.y[r])) for r in rows[shown]],
+            loss_col: loss[shown],
         }
     )
     left, right = st.columns([2, 3])
@@ -115,15 +128,15 @@ def gallery(ckpt: Checkpoint, images: Images) -> None:
         table,
         hide_index=True,
         height=260,
-        column_config={"−ELBO (nats)": st.column_config.NumberColumn(format="%.1f")},
+        column_config={loss_col: st.column_config.NumberColumn(format="%.1f")},
     )
-    hist = go.Figure(go.Histogram(x=loss, nbinsx=40, marker_color="#9e9e9e", name="all ranked"))
-    hist.add_trace(go.Histogram(x=loss[shown], nbinsx=40, marker_color="#c2185b", name="shown"))
+    hist = go.Figure(go.Histogram(x=loss, nbinsx=40, marker_color="#9e9e9e", name=_("all ranked")))
+    hist.add_trace(go.Histogram(x=loss[shown], nbinsx=40, marker_color="#c2185b", name=_("shown")))
     hist.update_layout(
         barmode="overlay",
         height=260,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        title={"text": "Per-image −ELBO", "font": {"size": 14}},
+        title={"text": _("Per-image −ELBO"), "font": {"size": 14}},
         xaxis_title="nats",
         legend={"orientation": "h", "y": 1.15, "x": 1, "xanchor": "right"},
     )
@@ -143,44 +156,54 @@ def latent_map(mu: np.ndarray, point: np.ndarray) -> go.Figure:
         xy, pt, titles = both[:-1], both[-1:], ("PC 1", "PC 2")
     rows = np.arange(len(xy))
     fig = latent_scatter(xy, rows, images.y[: len(xy)], images.classes, titles, height=420)
-    add_markers(fig, pt, "your image", ["your image"])
+    add_markers(fig, pt, _("your image"), [_("your image")])
     fig.update_layout(dragmode="pan")
     return fig
 
 
 def upload_section(ckpt: Checkpoint, images: Images) -> None:
-    st.subheader("Your own image")
+    st.subheader(_("Your own image"))
     left, right = st.columns([2, 3], gap="large")
     prepared = upload_image(
-        "A PNG or JPEG image",
+        _("A PNG or JPEG image"),
         key="recon_upload",
         shape=ckpt.config.model.image_shape,
         reference=images.x,
         box=left,
         report=right,
-        help="Up to 10 MB. A digit drawn dark on light or light on dark; it is resized "
-        "to the model's input size.",
+        help=_(
+            "Up to 10 MB. A digit drawn dark on light or light on dark; it is resized "
+            "to the model's input size."
+        ),
         choices_key="recon",
-        empty="Upload an image to see how the model reconstructs it and where it lands.",
+        empty=_("Upload an image to see how the model reconstructs it and where it lands."),
     )
     if prepared is None:
         return
     recon, loss = reconstruct(ckpt.model, prepared.pixels[None])
-    mu, _ = encode(ckpt.model, prepared.pixels[None])
+    mu = encode(ckpt.model, prepared.pixels[None])[0]
     with right:
         x_col, r_col, m_col = st.columns(3)
         with x_col:
-            show_image(prepared.pixels / 255.0, "What the model sees", target=168)
+            show_image(prepared.pixels / 255.0, _("What the model sees"), target=168)
         with r_col:
-            show_image(recon[0], "Its reconstruction", target=168)
-        m_col.metric("−ELBO (nats)", f"{float(loss[0]):.1f}", help="Lower: better explained.")
+            show_image(recon[0], _("Its reconstruction"), target=168)
+        m_col.metric(_("−ELBO (nats)"), f"{float(loss[0]):.1f}", help=_("Lower: better explained."))
         typical = float(np.median(_ranked(cache_key(ckpt), images.source, -1, ckpt, images)[2]))
-        m_col.caption(f"Typical test image: {typical:.1f} nats.")
-        test_mu, _ = encoded(ckpt, images)
+        m_col.caption(_("Typical test image: {loss:.1f} nats.").format(loss=typical))
+        test_mu = encoded(ckpt, images)[0]
         st.plotly_chart(latent_map(test_mu, mu[0]), key="recon_upload_map")
         d = mu.shape[1]
-        how = "its two latent dimensions" if d <= 2 else "the first two principal components"
-        st.caption(f"Where your image lands (star) among the test codes, on {how}.")
+        if d <= 2:
+            where = _(
+                "Where your image lands (star) among the test codes, on its two latent dimensions."
+            )
+        else:
+            where = _(
+                "Where your image lands (star) among the test codes, on the first two principal "
+                "components."
+            )
+        st.caption(where)
 
 
 gallery(ckpt, images)
@@ -188,4 +211,4 @@ st.divider()
 try:
     upload_section(ckpt, images)
 except Exception as exc:  # never a trace: say what failed and keep the page alive
-    show_error(exc, "The upload could not be processed")
+    show_error(exc, _("The upload could not be processed"))

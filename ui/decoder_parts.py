@@ -4,7 +4,8 @@
   settled position from the in-browser view, by the server sliders, or by a jump (a
   link, the Latent page, a button); it writes itself to the URL.
 - `show_manifold(ckpt, z)`: Kingma & Welling's Figure 4 grid with the point marked (2-D).
-- `kl_figure(stats)`: mean KL per latent dimension, collapsed dimensions flagged.
+- `kl_figure(stats)`: mean KL per latent dimension, collapsed dimensions flagged;
+  `collapse_note`: why they collapsed.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import streamlit as st
 from PIL import Image
 
 from ui import state
+from ui.i18n import _
 from ui.selection import cache_key
 from vae import Checkpoint
 from vae.analysis.dims import DimStats
@@ -116,9 +118,12 @@ class DecoderPoint:
         values = np.asarray(z, np.float64)
         if not np.isfinite(values).all():
             return
-        clipped = " (clipped to the sliders' ±3)" if np.abs(values).max() > SPAN else ""
-        source = f"the code μ of {handoff.get('source', 'the chosen image')}{clipped}"
-        self.jump(values, f"Started at {source}.")
+        source = handoff["source"] if "source" in handoff else _("the chosen image")
+        if np.abs(values).max() > SPAN:
+            note = _("Started at the code μ of {source} (clipped to the sliders' ±3).")
+        else:
+            note = _("Started at the code μ of {source}.")
+        self.jump(values, note.format(source=source))
 
     def take_link(self, text: object) -> None:
         """Jump to the point in the URL's z, once per new value; warn when it is unusable."""
@@ -129,13 +134,17 @@ class DecoderPoint:
             z, clipped = parse_z(text, self.d, SPAN)
         except ShareError as exc:
             st.warning(
-                f"The link's latent point was not used: {exc}. Showing the current point "
-                "instead; the address now holds it.",
+                _(
+                    "The link's latent point was not used: {reason}. Showing the current point "
+                    "instead; the address now holds it."
+                ).format(reason=exc),
                 icon=":material/link_off:",
             )
             return
-        note = " (clipped to the sliders' ±3)" if clipped else ""
-        self.jump(z, f"Opened at the point in the link{note}.")
+        if clipped:
+            self.jump(z, _("Opened at the point in the link (clipped to the sliders' ±3)."))
+        else:
+            self.jump(z, _("Opened at the point in the link."))
 
     def write_link(self) -> str:
         """Put the point in the URL (?z=...) and return that text."""
@@ -151,10 +160,29 @@ class DecoderPoint:
         return came[1] if isinstance(came, tuple) and came[0] == self.run else None
 
 
+def collapse_note(d: int, active: int, beta: float) -> str | None:
+    """One sentence on why this model's dimensions collapsed, or None when none did."""
+    dead = d - active
+    if dead <= 0:
+        return None
+    if beta > 1:
+        return _(
+            "{dead} of {d} dimensions collapsed: with β = {beta:g} every nat of KL costs "
+            "{beta:g} nats of loss, so the encoder keeps only the dimensions whose information "
+            "about x pays for that price and lets the rest fall back to the prior (posterior "
+            "collapse; compare the β family on the Compare page)."
+        ).format(dead=dead, d=d, beta=beta)
+    return _(
+        "{dead} of {d} dimensions collapsed: the KL term charges for every nat a dimension "
+        "carries, and this decoder describes the images well enough with the others, so those "
+        "fell back to the prior (posterior collapse)."
+    ).format(dead=dead, d=d)
+
+
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _manifold_picture(key: tuple[str, tuple[int, ...]], _ckpt: Checkpoint) -> np.ndarray:
     """The Figure 4 grid of a 2-D model, tiled once per checkpoint. Shared: never change it."""
-    _, imgs = manifold_grid(_ckpt.model, GRID)
+    imgs = manifold_grid(_ckpt.model, GRID)[1]
     return tile(imgs, nrow=GRID, padding=1)
 
 
@@ -189,7 +217,7 @@ def _marked_png(
 def show_manifold(ckpt: Checkpoint, z: np.ndarray) -> None:
     """The Figure 4 grid of a 2-D model with a red box on the tile nearest z."""
     h, w = ckpt.config.model.image_shape[1:]
-    with st.spinner("Decoding the grid…"):
+    with st.spinner(_("Decoding the grid…")):
         pic = _manifold_picture(cache_key(ckpt), ckpt)
     row, col = nearest_tile(z)
     st.image(_marked_png(cache_key(ckpt), row, col, pic, (h, w)), output_format="PNG")
@@ -242,7 +270,7 @@ def kl_figure(stats: DimStats) -> go.Figure:
         showlegend=False,
         name="column",
     )
-    for flag, label, color in ((True, "active", ACTIVE), (False, "collapsed", COLLAPSED)):
+    for flag, label, color in ((True, _("active"), ACTIVE), (False, _("collapsed"), COLLAPSED)):
         idx = np.flatnonzero(stats.active == flag)
         if len(idx) == 0:
             continue
@@ -251,12 +279,12 @@ def kl_figure(stats: DimStats) -> go.Figure:
             y=stats.kl[idx],
             customdata=[[int(i), float(stats.activity[i])] for i in idx],
             marker={"color": color},
-            name=label if flag else "collapsed: q(z_d|x) = prior",
-            text=None if flag else ["collapsed"] * len(idx),
+            name=label if flag else _("collapsed: q(z_d|x) = prior"),
+            text=None if flag else [label] * len(idx),
             textposition="outside",
             textangle=0 if d <= 12 else -90,
-            hovertemplate="%{x}: mean KL %{y:.3f} nats<br>Var<sub>x</sub>(μ) = "
-            f"%{{customdata[1]:.3g}}<extra>{label}</extra>",
+            hovertemplate=_("%{x}: mean KL %{y:.3f} nats")
+            + f"<br>Var<sub>x</sub>(μ) = %{{customdata[1]:.3g}}<extra>{label}</extra>",
         )
     fig.update_layout(
         barmode="overlay",
@@ -268,5 +296,5 @@ def kl_figure(stats: DimStats) -> go.Figure:
         dragmode=False,
     )
     fig.update_xaxes(categoryorder="array", categoryarray=names, fixedrange=True)
-    fig.update_yaxes(title="mean KL (nats)", range=[0, top], fixedrange=True)
+    fig.update_yaxes(title=_("mean KL (nats)"), range=[0, top], fixedrange=True)
     return fig

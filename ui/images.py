@@ -8,6 +8,7 @@ import numpy as np
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from ui.i18n import N_, _
 from vae.analysis.explore import tile
 from vae.web.uploads import (
     FIT_CHOICES,
@@ -20,7 +21,8 @@ from vae.web.uploads import (
 )
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "webp"]
-FIT_NAMES = {"pad": "Pad (keep all)", "crop": "Centre-crop (fill)"}
+FIT_NAMES = {"pad": N_("Pad (keep all)"), "crop": N_("Centre-crop (fill)")}
+INVERT_NAMES = {"auto": N_("Auto"), "yes": N_("Yes"), "no": N_("No")}
 
 
 def upscale(pic: np.ndarray, target: int = 280) -> np.ndarray:
@@ -112,21 +114,23 @@ def upload_image(
     invert, fit = "auto", "pad"
     if choices_key is not None:
         invert = box.radio(
-            "Invert",
+            _("Invert"),
             INVERT_CHOICES,
             horizontal=True,
             key=f"{choices_key}_invert",
-            format_func=str.capitalize,
-            help="Auto swaps light and dark when your background differs from the training "
-            "images' (MNIST is white on black).",
+            format_func={v: _(INVERT_NAMES.get(v, v.capitalize())) for v in INVERT_CHOICES}.get,
+            help=_(
+                "Auto swaps light and dark when your background differs from the training "
+                "images' (MNIST is white on black)."
+            ),
         )
         fit = box.radio(
-            "Fit",
+            _("Fit"),
             FIT_CHOICES,
             horizontal=True,
             key=f"{choices_key}_fit",
-            format_func=FIT_NAMES.get,
-            help="Keep the aspect ratio by padding with the border colour, or by cropping.",
+            format_func={v: _(FIT_NAMES.get(v, v)) for v in FIT_CHOICES}.get,
+            help=_("Keep the aspect ratio by padding with the border colour, or by cropping."),
         )
     if file is None:
         if empty:
@@ -137,7 +141,10 @@ def upload_image(
             file.getvalue(), shape, invert or "auto", fit or "pad", border_mean(reference[:500])
         )
     except UploadError as exc:
-        report.error(f"{file.name} cannot be used: {exc}.", icon=":material/image_not_supported:")
+        report.error(
+            _("{name} cannot be used: {reason}.").format(name=file.name, reason=exc),
+            icon=":material/image_not_supported:",
+        )
         return None
     for note in prepared.notes:
         report.caption(f":material/info: {note}")

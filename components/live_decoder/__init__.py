@@ -33,6 +33,7 @@ from typing import Literal, TypedDict, cast
 import numpy as np
 import streamlit as st
 
+from ui.i18n import _
 from vae.model.networks import VAE
 from vae.web.decoder_spec import DecoderSpec, UnsupportedDecoder, decoder_spec
 
@@ -83,7 +84,21 @@ class ViewData(TypedDict, total=False):
     span: float
     pad_dims: list[int]
     dim_names: list[str] | None
+    labels: dict[str, str]  # the view's own words, in this session's language (labels())
     map: MapData
+
+
+def labels() -> dict[str, str]:
+    """The text component.js shows, translated (it has the English as defaults)."""
+    return {
+        "caption_gaussian": _("Gaussian mean · decoded in the browser"),
+        "caption_bernoulli": _("Bernoulli mean · decoded in the browser"),
+        "hint": _("Hover to decode · click or drag to pin"),
+        "reset": _("Reset"),
+        "sample": _("Sample from the prior"),
+        "sample_title": _("Draw z from N(0, I)"),
+        "dims": _("{n} dims"),
+    }
 
 
 def view_data(
@@ -108,6 +123,7 @@ def view_data(
         "span": float(span),
         "pad_dims": [int(i) for i in pad_dims],
         "dim_names": list(dim_names) if dim_names is not None else None,
+        "labels": labels(),
     }
     if points is not None:
         data["map"] = points

@@ -8,6 +8,16 @@ const decoders = new Map(); // spec id -> { decoder, parseMs }: weights parsed o
 const views = new WeakMap(); // parentElement -> LiveView
 // Timings for benchmarks: input event -> canvas drawn (ms), and first draw per spec.
 const stats = (globalThis.liveDecoderStats ??= { latencies: [], firstDraw: {} });
+// The view's words; Python sends them translated (data.labels), these are the English defaults.
+const LABELS = {
+  caption_gaussian: "Gaussian mean \u00b7 decoded in the browser",
+  caption_bernoulli: "Bernoulli mean \u00b7 decoded in the browser",
+  hint: "Hover to decode \u00b7 click or drag to pin",
+  reset: "Reset",
+  sample: "Sample from the prior",
+  sample_title: "Draw z from N(0, I)",
+  dims: "{n} dims",
+};
 const PALETTE = ["#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b",
   "#eeca3b", "#b279a2", "#ff9da6", "#9d755d", "#bab0ac"];
 
@@ -37,7 +47,7 @@ class LiveView {
   update(data) {
     const spec = data.spec;
     const layout = JSON.stringify([spec.id, data.mode, data.size_px, data.span, data.pad_dims,
-      data.dim_names, data.image_px, data.map && data.map.id]);
+      data.dim_names, data.image_px, data.map && data.map.id, data.labels]);
     const z0 = JSON.stringify(data.z0);
     if (layout === this.layout && z0 === this.z0) return;
     const newSpec = !this.spec || spec.id !== this.spec.id;
@@ -52,6 +62,7 @@ class LiveView {
     this.decoder = entry.decoder;
     this.spec = spec;
     this.data = data;
+    this.text = { ...LABELS, ...(data.labels || {}) };
     if (newSpec || z0 !== this.z0) {
       this.z = Float64Array.from(data.z0);
       this.pinned = Array.from(this.z);
@@ -82,8 +93,9 @@ class LiveView {
     this.small.height = h;
     this.pixels = new ImageData(w, h);
     this.readout = el("div", "ld-readout", figure);
-    const kind = this.spec.likelihood === "gaussian" ? "Gaussian mean" : "Bernoulli mean";
-    el("div", "ld-caption", figure, kind + " \u00b7 decoded in the browser");
+    const gaussian = this.spec.likelihood === "gaussian";
+    const caption = gaussian ? this.text.caption_gaussian : this.text.caption_bernoulli;
+    el("div", "ld-caption", figure, caption);
     const controls = el("div", "ld-controls", this.root);
     this.sliders = [];
     this.plane = null;
@@ -121,7 +133,7 @@ class LiveView {
         return dot;
       });
     }
-    el("div", "ld-hint", parent, "Hover to decode \u00b7 click or drag to pin");
+    el("div", "ld-hint", parent, this.text.hint);
     this.attachPointer(true);
   }
 
@@ -147,12 +159,12 @@ class LiveView {
       this.sliders.push({ i, input, out });
     }
     const buttons = el("div", "ld-buttons", parent);
-    const reset = el("button", null, buttons, "Reset");
+    const reset = el("button", null, buttons, this.text.reset);
     reset.type = "button";
     reset.addEventListener("click", (e) => this.jump(JSON.parse(this.z0), e.timeStamp));
-    const sample = el("button", null, buttons, "Sample from the prior");
+    const sample = el("button", null, buttons, this.text.sample);
     sample.type = "button";
-    sample.title = "Draw z from N(0, I)";
+    sample.title = this.text.sample_title;
     sample.addEventListener("click", (e) => this.jump(this.priorSample(), e.timeStamp));
   }
 
@@ -333,7 +345,8 @@ class LiveView {
 
   describe() {
     const shown = Array.from(this.z.slice(0, 4), fmt).join(", ");
-    const more = this.z.length > 4 ? ", \u2026 (" + this.z.length + " dims)" : "";
+    const dims = this.text.dims.replace("{n}", String(this.z.length));
+    const more = this.z.length > 4 ? ", \u2026 (" + dims + ")" : "";
     return "z = (" + shown + more + ")";
   }
 
