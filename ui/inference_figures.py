@@ -14,6 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ui.i18n import _
 from vae.inference import Gaps, IWAECurve, PosteriorView
 from vae.inference.toy import MetropolisResult, ToyExact, VIResult
 
@@ -41,12 +42,14 @@ def bayes_figure(ex: ToyExact) -> go.Figure:
     dt = ex.theta[1] - ex.theta[0]
     lik = ex.likelihood / max(float(ex.likelihood.sum() * dt), 1e-300)
     fig = go.Figure()
-    fig.add_scatter(x=ex.theta, y=ex.prior, name="prior p(θ)", line={"dash": "dash"})
-    fig.add_scatter(x=ex.theta, y=lik, name="likelihood p(data|θ), scaled", line={"dash": "dot"})
-    fig.add_scatter(x=ex.theta, y=ex.posterior, name="exact posterior p(θ|data)", line={"width": 3})
+    fig.add_scatter(x=ex.theta, y=ex.prior, name=_("prior p(θ)"), line={"dash": "dash"})
+    fig.add_scatter(x=ex.theta, y=lik, name=_("likelihood p(data|θ), scaled"), line={"dash": "dot"})
+    fig.add_scatter(
+        x=ex.theta, y=ex.posterior, name=_("exact posterior p(θ|data)"), line={"width": 3}
+    )
     if np.isfinite(ex.mle):
         fig.add_vline(x=ex.mle, line={"color": "grey", "dash": "dot"}, annotation_text="MLE")
-    return _layout(fig, 340, "θ, the chance of a one", "density")
+    return _layout(fig, 340, _("θ, the chance of a one"), _("density"))
 
 
 def approx_figure(ex: ToyExact, edges: np.ndarray, density: np.ndarray, vi: VIResult) -> go.Figure:
@@ -56,15 +59,15 @@ def approx_figure(ex: ToyExact, edges: np.ndarray, density: np.ndarray, vi: VIRe
         x=(edges[:-1] + edges[1:]) / 2,
         y=density,
         width=edges[1] - edges[0],
-        name="MCMC: histogram of the chain",
+        name=_("MCMC: histogram of the chain"),
         marker={"color": MCMC, "opacity": 0.45},
     )
-    fig.add_scatter(x=ex.theta, y=ex.posterior, name="exact posterior", line={"color": EXACT})
+    fig.add_scatter(x=ex.theta, y=ex.posterior, name=_("exact posterior"), line={"color": EXACT})
     fig.add_scatter(
-        x=vi.theta, y=vi.q_density, name="VI: q(θ), Gaussian on the logit scale",
+        x=vi.theta, y=vi.q_density, name=_("VI: q(θ), Gaussian on the logit scale"),
         line={"color": VI, "dash": "dash", "width": 3},
     )  # fmt: skip
-    return _layout(fig, 340, "θ", "density")
+    return _layout(fig, 340, "θ", _("density"))
 
 
 def trace_figure(chain: MetropolisResult, burn_in: int) -> go.Figure:
@@ -74,7 +77,7 @@ def trace_figure(chain: MetropolisResult, burn_in: int) -> go.Figure:
     if burn_in:
         fig.add_vrect(x0=0, x1=burn_in, fillcolor="grey", opacity=0.15, line_width=0)
     fig.update_layout(showlegend=False)
-    return _layout(fig, 220, "step", "θ")
+    return _layout(fig, 220, _("step"), "θ")
 
 
 def vi_figure(vi: VIResult) -> go.Figure:
@@ -82,10 +85,12 @@ def vi_figure(vi: VIResult) -> go.Figure:
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     it = np.arange(len(vi.elbo))
     fig.add_scatter(x=it, y=vi.elbo, name="ELBO", line={"color": VI}, secondary_y=False)
-    fig.add_scatter(x=it, y=vi.kl, name="KL(q‖posterior)", line={"color": "grey"}, secondary_y=True)
+    fig.add_scatter(
+        x=it, y=vi.kl, name=_("KL(q‖posterior)"), line={"color": "grey"}, secondary_y=True
+    )
     fig.update_yaxes(title_text="ELBO (nats)", secondary_y=False)
     fig.update_yaxes(title_text="KL (nats)", secondary_y=True, rangemode="tozero")
-    return _layout(fig, 220, "iteration", "")
+    return _layout(fig, 220, _("iteration"), "")
 
 
 def _ellipse(mu: np.ndarray, sd: np.ndarray, r: float) -> tuple[np.ndarray, np.ndarray]:
@@ -116,47 +121,49 @@ def posterior_map(view: PosteriorView | None, layers: MapLayers) -> go.Figure:
             log_d = np.log(view.density)  # (n, n); shaded in log: a sharp mode hides no other
         top = float(np.max(log_d)) if np.isfinite(log_d).any() else 0.0
         fig.add_heatmap(
-            x=view.xs, y=view.ys, z=np.maximum(log_d, top - SHADE_NATS), name="exact p(z|x)",
+            x=view.xs, y=view.ys, z=np.maximum(log_d, top - SHADE_NATS), name=_("exact p(z|x)"),
             customdata=view.density, colorscale="Blues", showscale=False,
             hovertemplate="(%{x:.3f}, %{y:.3f})<br>p(z|x) %{customdata:.3g}"
-            "<extra>exact posterior</extra>",
+            "<extra>" + _("exact posterior") + "</extra>",
         )  # fmt: skip
     if layers.samples is not None and len(layers.samples):
         s = layers.samples[:: max(1, len(layers.samples) // 1000)]
         fig.add_scatter(
-            x=s[:, 0], y=s[:, 1], mode="markers", name="MCMC samples (MALA)",
+            x=s[:, 0], y=s[:, 1], mode="markers", name=_("MCMC samples (MALA)"),
             marker={"size": 3, "color": MCMC, "opacity": 0.5}, hoverinfo="skip",
         )  # fmt: skip
     if layers.chain_path is not None:
         p = layers.chain_path[:300]
         fig.add_scatter(
-            x=p[:, 0], y=p[:, 1], mode="lines", name="MCMC path (first 300 steps)",
+            x=p[:, 0], y=p[:, 1], mode="lines", name=_("MCMC path (first 300 steps)"),
             line={"color": MCMC, "width": 1}, hoverinfo="skip",
         )  # fmt: skip
     for r in (1, 2, 3):
         ex, ey = _ellipse(layers.encoder_mu, layers.encoder_sd, r)
         fig.add_scatter(
-            x=ex, y=ey, mode="lines", name="encoder q(z|x): 1, 2, 3σ", legendgroup="enc",
+            x=ex, y=ey, mode="lines", name=_("encoder q(z|x): 1, 2, 3σ"), legendgroup="enc",
             showlegend=r == 1, line={"color": ENCODER, "width": 2 if r == 1 else 1},
             hoverinfo="skip",
         )  # fmt: skip
     t = layers.step
     path = layers.svi_mu[: t + 1]
     fig.add_scatter(
-        x=path[:, 0], y=path[:, 1], mode="lines", name="SVI path", hoverinfo="skip",
+        x=path[:, 0], y=path[:, 1], mode="lines", name=_("SVI path"), hoverinfo="skip",
         line={"color": Q_STAR, "width": 1.5, "dash": "dot"},
     )  # fmt: skip
+    best = _("q at SVI step {step} (q*): 1, 2σ") if t == layers.best_step else None
+    name = (best or _("q at SVI step {step}: 1, 2σ")).format(step=t)
     for r in (1, 2):
         qx, qy = _ellipse(layers.svi_mu[t], layers.svi_sd[t], r)
         fig.add_scatter(
             x=qx, y=qy, mode="lines", legendgroup="q", showlegend=r == 1,
-            name=f"q at SVI step {t}" + (" (q*)" if t == layers.best_step else "") + ": 1, 2σ",
+            name=name,
             line={"color": Q_STAR, "width": 2 if r == 1 else 1}, hoverinfo="skip",
         )  # fmt: skip
     if view is not None and len(view.modes):
         fig.add_scatter(
-            x=view.modes[:, 0], y=view.modes[:, 1], mode="markers", name="modes of p(z|x)",
-            text=[f"mode, mass {m:.1%}" for m in view.mode_mass],
+            x=view.modes[:, 0], y=view.modes[:, 1], mode="markers", name=_("modes of p(z|x)"),
+            text=[_("mode, mass {mass:.1%}").format(mass=m) for m in view.mode_mass],
             marker={"symbol": "x", "size": 10, "color": "black"},
             hovertemplate="%{text}<extra></extra>",
         )  # fmt: skip
@@ -176,28 +183,30 @@ def iwae_figure(
 ) -> go.Figure:
     """The IWAE bound against K (log axis) rising towards log p(x), with both ELBOs for scale."""
     fig = go.Figure()
-    fig.add_scatter(x=curve.k, y=curve.bound, mode="lines+markers", name="IWAE bound (encoder q)")
-    label = "log p(x) ≥ this bound (K = 5000, best q)" if is_bound else "log p(x), exact"
+    fig.add_scatter(
+        x=curve.k, y=curve.bound, mode="lines+markers", name=_("IWAE bound (encoder q)")
+    )
+    label = _("log p(x) ≥ this bound (K = 5000, best q)") if is_bound else _("log p(x), exact")
     fig.add_hline(y=log_px, line={"color": "black"}, annotation_text=label)
     fig.add_hline(y=elbo_q, line={"color": Q_STAR, "dash": "dash"}, annotation_text="ELBO(q*)")
     fig.add_hline(
-        y=elbo_enc, line={"color": ENCODER, "dash": "dot"}, annotation_text="ELBO(encoder)"
+        y=elbo_enc, line={"color": ENCODER, "dash": "dot"}, annotation_text=_("ELBO(encoder)")
     )
     fig.update_xaxes(type="log")
-    return _layout(fig, 320, "K, importance samples", "nats")
+    return _layout(fig, 320, _("K, importance samples"), "nats")
 
 
 def gaps_figure(g: Gaps, mark: tuple[float, float] | None = None) -> go.Figure:
     """Histograms of both gaps; `mark`: this image's (approximation, amortisation) gaps."""
     fig = make_subplots(
-        1, 2, subplot_titles=("approximation gap: log p(x) − ELBO(q*)",
-                              "amortisation gap: ELBO(q*) − ELBO(encoder)"),
+        1, 2, subplot_titles=(_("approximation gap: log p(x) − ELBO(q*)"),
+                              _("amortisation gap: ELBO(q*) − ELBO(encoder)")),
     )  # fmt: skip
-    fig.add_histogram(x=g.approximation, nbinsx=40, name="approximation", row=1, col=1)
-    fig.add_histogram(x=g.amortisation, nbinsx=40, name="amortisation", row=1, col=2)
+    fig.add_histogram(x=g.approximation, nbinsx=40, name=_("approximation"), row=1, col=1)
+    fig.add_histogram(x=g.amortisation, nbinsx=40, name=_("amortisation"), row=1, col=2)
     if mark is not None:
         for col, v in ((1, mark[0]), (2, mark[1])):
             fig.add_vline(x=v, line={"color": "crimson", "width": 2}, row=1, col=col)
     fig.update_layout(showlegend=False, bargap=0.05)
     fig.update_xaxes(title_text="nats")
-    return _layout(fig, 300, "nats", "images")
+    return _layout(fig, 300, "nats", _("images"))
