@@ -10,14 +10,12 @@ ui/inference_image.py (its image picker).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import streamlit as st
 
 from ui import inference_figures as figs
 from ui import inference_model as model_part
 from ui import state
-from ui.i18n import LANGUAGES, N_, _, bound_labels, translations
+from ui.i18n import N_, _, bound_labels, take_link_value
 from ui.selection import current_checkpoint
 from vae.inference import toy
 
@@ -36,28 +34,6 @@ st.caption(
 ckpt = current_checkpoint()
 
 
-def _from_link(param: str, options: Sequence[str], shown: bool) -> None:
-    """A widget bound to ?`param`= takes a link's value in any language.
-
-    Bound to the URL, st.tabs and a segmented control with a format_func read only their
-    shown label there (?part=모델: 참 사후분포 in Korean), and a fresh page seeds them from the
-    address as it was opened. So another language's spelling (the English of a lesson's
-    link, a Korean session's label) becomes the widget's value through session state before
-    it is drawn: the shown label (`shown`, a tab) or the English option. A tab's state after
-    a language switch (the label of the language before) is carried over the same way.
-    """
-    mine = {_(option) for option in options}
-    value = st.query_params.get(param)
-    if value is None or value in mine:
-        value = st.session_state.get(param) if shown else None
-        if value is None or value in mine:
-            return  # none, or this language's own label: the widget reads it itself
-    for option in options:
-        if value in {option, *(translations(lang).gettext(option) for lang in LANGUAGES)}:
-            st.session_state[param] = _(option) if shown else option
-            return
-
-
 def die() -> None:
     """The die toy: controls, Bayes' rule, then Metropolis and VI on the same axes."""
     st.markdown(
@@ -67,7 +43,7 @@ def die() -> None:
         )
     )
     c = st.columns([3, 2, 2, 2, 2])
-    _from_link(state.INFERENCE_PRIOR, PRIORS, shown=False)
+    take_link_value(state.INFERENCE_PRIOR, PRIORS, shown=False)
     prior = (
         c[0].segmented_control(
             _("Prior on θ"),
@@ -152,7 +128,6 @@ def die() -> None:
     )
 
 
-_from_link(state.INFERENCE_PART, PARTS, shown=True)  # ?part= takes the English label too
 shown = bound_labels(state.INFERENCE_PART, PARTS)
 tabs = st.tabs(shown, key=state.INFERENCE_PART, on_change="rerun", bind="query-params")
 with tabs[0]:

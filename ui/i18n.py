@@ -19,7 +19,7 @@ else the choice this session made, else the browser's preferred language, else E
 from __future__ import annotations
 
 import gettext
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
 
@@ -153,23 +153,36 @@ def language_selector() -> None:
     )
 
 
-def bound_labels(param: str, labels: list[str]) -> list[str]:
-    """`labels` (English) in this session's language, for a widget bound to ?`param`=.
+def take_link_value(param: str, options: Sequence[str], shown: bool) -> None:
+    """A widget bound to ?`param`= takes a link's value in any language; call it first.
 
-    st.tabs has no format_func: a tab bound to the URL keeps its shown label there. So a
-    link's value in any language (?view=Map from a lesson, or a Korean label from a Korean
-    session's link) is rewritten to this session's label before the widget reads it.
+    Bound to the URL, st.tabs and a segmented control with a format_func keep their shown
+    label there (?part=모델: 참 사후분포 in Korean), and a fresh page seeds them from the
+    address as it was opened. So another language's spelling (the English of a lesson's link,
+    a Korean session's label) becomes the widget's value through session state before it is
+    drawn: the shown label (`shown`, a tab) or the English option. A tab's state after a
+    language switch (the label in the language before) is carried over the same way.
     """
-    shown = [_(label) for label in labels]
+    mine = {_(option) for option in options}
     value = st.query_params.get(param)
-    if value is not None and value not in shown:
-        for english, mine in zip(labels, shown, strict=True):
-            if value in {english, *(translations(lang).gettext(english) for lang in LANGUAGES)}:
-                st.query_params[param] = mine
-                if st.session_state.get(param) == value:
-                    st.session_state[param] = mine
-                break
-    return shown
+    if value is None or value in mine:
+        value = st.session_state.get(param) if shown else None
+        if value is None or value in mine:
+            return  # none, or this language's own label: the widget reads it itself
+    for option in options:
+        if value in {option, *(translations(lang).gettext(option) for lang in LANGUAGES)}:
+            st.session_state[param] = _(option) if shown else option
+            return
+
+
+def bound_labels(param: str, labels: Sequence[str]) -> list[str]:
+    """`labels` (English) as shown in this session's language, for tabs bound to ?`param`=.
+
+    st.tabs has no format_func: a tab bound to the URL keeps its shown label there, so the
+    link's label in any language is taken first (take_link_value).
+    """
+    take_link_value(param, labels, shown=True)
+    return [_(label) for label in labels]
 
 
 # The shipped data sets' class names (vae/data.py) that have a natural name in Korean, marked
