@@ -76,3 +76,30 @@ def test_the_core_package_imports_nothing_until_a_name_is_used() -> None:
         "assert set(vae.__all__) == set(vae._WHERE); vae.load_checkpoint; vae.TrainConfig"
     )
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True)
+
+
+def _binds_underscore(tree: ast.AST) -> list[int]:
+    """Lines where a file binds the name `_` (a target, a loop or `with` name, an argument)."""
+    lines = []
+    for node in ast.walk(tree):
+        stored = isinstance(node, ast.Name) and node.id == "_" and isinstance(node.ctx, ast.Store)
+        if stored or (isinstance(node, ast.arg) and node.arg == "_"):
+            lines.append(node.lineno)
+    return lines
+
+
+def test_a_module_that_translates_never_rebinds_the_translation_function() -> None:
+    """`mu, _ = ...` in a page that imports _ from ui.i18n would turn its next _("...") into a
+    call of whatever was unpacked (seen: a Korean page crashing right after such a line)."""
+    for path in _files("app.py", "pages", "ui", "components"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        translates = any(
+            isinstance(node, ast.ImportFrom)
+            and node.module == "ui.i18n"
+            and any(alias.name == "_" for alias in node.names)
+            for node in ast.walk(tree)
+        )
+        if translates:
+            assert not _binds_underscore(tree), (
+                f"{path.relative_to(REPO)} binds `_` on line(s) {_binds_underscore(tree)}"
+            )
