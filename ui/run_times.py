@@ -4,8 +4,9 @@ With the variable set, app.py wraps `navigation.run()` in `timed_run` and every 
 appends one JSON line to FILE: the page's url path ("" for the hidden home page that
 forwards to /overview), the wall-clock start (Unix seconds), the seconds the page's run
 took, a random token of the browser session, and how it ended: "ok", "rerun" (interrupted
-by a newer rerun of the same session, or a switch_page), "stop" (st.stop or the session
-went away) or "error" (an uncaught exception, which the page shows). A fragment's own reruns
+by a newer rerun of the same session, or a switch_page), "stop" (st.stop, or Streamlit
+stopped it: the session went away or a newer request replaced the run) or "error" (an
+uncaught exception, which the page shows). A fragment's own reruns
 do not pass through app.py and are not recorded. Unset (the default), nothing is measured
 or written. `read_runs` parses the file for bench/classroom.py and tests/e2e.
 """

@@ -1,9 +1,11 @@
 """Many users: five browser sessions at once, each on its own page, while a job trains.
 
 Checks that no session shows an exception, that a session's checkpoint choice and upload
-stay its own, and that the server's resident memory stays bounded when sessions come and
-go. The memory bound guards against unbounded growth (state of closed sessions kept
-forever), not against any particular size or speed: the figures depend on the machine.
+stay its own, that the server recorded every page's runs as finished (VAE_RUN_TIMES, counts
+only: no timing is asserted), and that the server's resident memory stays bounded when
+sessions come and go. The memory bound guards against unbounded growth (state of closed
+sessions kept forever), not against any particular size or speed: the figures depend on the
+machine.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from testkit.browser import (
     start_server,
     wait_for_app,
 )
+from testkit.sessions import group_rss_mb
+from ui.run_times import ENV, read_runs
 from vae.training import jobs
 
 pytestmark = pytest.mark.e2e
@@ -47,25 +51,6 @@ PAGES = [
 GROWTH_LIMIT_MB = 200
 
 
-def group_rss_mb(pgid: int) -> float:
-    """Resident memory of every process in the process group `pgid`, in MB (Linux /proc)."""
-    total_kb = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            # Fields after the command name, which is in parentheses: state ppid pgrp ...
-            if int(stat.rsplit(")", 1)[1].split()[2]) != pgid:
-                continue
-            for line in (entry / "status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total_kb += int(line.split()[1])
-        except (OSError, ValueError, IndexError):
-            continue  # the process ended while we looked
-    return total_kb / 1024
-
-
 @pytest.fixture(scope="module")
 def ckpt_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("many-users")
@@ -75,8 +60,14 @@ def ckpt_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def server(ckpt_root: Path) -> Iterator[Server]:
-    srv = start_server(ckpt_root)
+def run_times(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The server's record of its script runs (ui/run_times.py)."""
+    return tmp_path_factory.mktemp("run-times") / "runs.jsonl"
+
+
+@pytest.fixture(scope="module")
+def server(ckpt_root: Path, run_times: Path) -> Iterator[Server]:
+    srv = start_server(ckpt_root, env={ENV: str(run_times)})
     yield srv
     srv.stop()
 
@@ -169,9 +160,10 @@ def test_first_visits_at_once_on_a_fresh_server_run_through_the_app(
 
 
 def test_five_sessions_while_training(
-    browser: Any, server: Server, ckpt_root: Path, training_job: str
+    browser: Any, server: Server, ckpt_root: Path, training_job: str, run_times: Path
 ) -> None:
     pgid = server.process.pid
+    started = time.time()
     warm = browser.new_page()  # one visit first, through app.py (see the known bug above)
     warm.set_default_timeout(180_000)
     warm.goto(server.url)
@@ -225,6 +217,14 @@ def test_five_sessions_while_training(
     finally:
         for context, _ in sessions:
             context.close()
+
+    # The server recorded every page's runs, and each finished: no timing is asserted.
+    runs = [r for r in read_runs(run_times) if r.start >= started]
+    assert not [r for r in runs if r.end == "error"], "a run ended in an uncaught exception"
+    finished = {r.page for r in runs if r.end == "ok"}
+    missing = {path or "overview" for path, _ in PAGES} - finished
+    assert not missing, f"no finished run recorded for {sorted(missing)}: {runs}"
+    assert len({r.session for r in runs if r.end == "ok"}) >= len(PAGES)
 
     # Sessions come and go again: memory must not keep growing with each wave.
     time.sleep(5)
