@@ -79,7 +79,11 @@ def walk(browser: Any, url: str, sessions: int, walks: int) -> Walk:
         settle(0)
         for step in range(1, walks * len(PAGES)):
             for i, page in enumerate(pages):
-                click_page(page, PAGES[(i + step) % len(PAGES)])
+                to = PAGES[(i + step) % len(PAGES)]
+                try:
+                    click_page(page, to)
+                except Exception as exc:  # its wait below will time out and say so
+                    w.stuck.append(f"session {i}, link to {to.path}: {str(exc).splitlines()[0]}")
             settle(step)
     finally:
         w.finish = time.time()
