@@ -48,6 +48,9 @@ for name in mnist-16d-beta0.5 mnist-16d-beta1 mnist-16d-beta2 mnist-16d-beta4 mn
   mnist-2d-beta4 mnist-2d; do
   "$py" scripts/shrink_checkpoint.py "$out/$name" --tol 0.05 || true
 done
+# The t-SNE and UMAP projections of the test codes of each run above 2-D, stored with it (after
+# the shrink: they are matched to the weights file as stored), so the Latent page shows them at once.
+"$py" scripts/store_projections.py "$out/mnist-20d" "$out"/mnist-16d-beta*
 # The IWAE estimate of -log p(x) with K = 1000 importance samples, on the first 1000 test
 # images (a full-test-set run takes about ten times as long on a CPU).
 for name in mnist-2d mnist-20d; do

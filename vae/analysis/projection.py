@@ -42,6 +42,22 @@ def perplexity_for(n: int) -> float:
     return float(min(30.0, max(2.0, (n - 1) / 3)))
 
 
+def parameters(method: Method, n: int, seed: int = 0) -> dict[str, Any]:
+    """What `project` runs `method` with on n points (JSON-able): stored beside a kept result."""
+    if method == "t-SNE":
+        return {
+            "perplexity": perplexity_for(n),
+            "early_exaggeration_iter": TSNE_EARLY_ITERS,
+            "n_iter": TSNE_ITERS,
+            "initialization": "pca",
+            "negative_gradient_method": "fft",
+            "random_state": seed,
+        }
+    if method == "UMAP":
+        return {"n_neighbors": min(15, max(2, n - 1)), "min_dist": 0.1, "random_state": seed}
+    return {}
+
+
 def _noop(fraction: float, what: str) -> None:
     del fraction, what
 
@@ -100,13 +116,8 @@ def _tsne(x: np.ndarray, report: Progress, halt: Stop, seed: int, n_jobs: int) -
         raise ProjectionStopped
     tsne = TSNE(
         n_components=2,
-        perplexity=perplexity_for(len(x)),
-        early_exaggeration_iter=TSNE_EARLY_ITERS,
-        n_iter=TSNE_ITERS,
-        initialization="pca",
-        negative_gradient_method="fft",
+        **parameters("t-SNE", len(x), seed),
         n_jobs=n_jobs,
-        random_state=seed,
         callbacks=callback,
         callbacks_every_iters=CALLBACK_EVERY,
     )
@@ -155,8 +166,7 @@ def _umap(x: np.ndarray, report: Progress, halt: Stop, seed: int) -> np.ndarray:
     sink = _UMAPProgress(report, halt)
     reducer = umap.UMAP(
         n_components=2,
-        n_neighbors=min(15, max(2, len(x) - 1)),
-        random_state=seed,
+        **parameters("UMAP", len(x), seed),
         n_jobs=1,
         verbose=False,
         tqdm_kwds={

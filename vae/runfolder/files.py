@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
@@ -32,9 +33,12 @@ SNAPSHOTS_FILE = "snapshots.npz"  # the preview set encoded after every epoch
 RESUME_FILE = "resume.safetensors"  # model and optimiser state for --resume
 STATUS_FILE = "status.json"  # what a training process is doing now
 LOCK_FILE = ".lock"  # held by the training process writing the folder
+PROJECTIONS_FILE = "projections.npz"  # 2-D projections of the test codes, and their source
 MAX_JSON_BYTES = 16 * 1024 * 1024
 MAX_NPZ_BYTES = 64 * 1024 * 1024
 MAX_HEADER_BYTES = 100_000_000  # a safetensors header above this is not a model's
+MAX_PROJECTION_BYTES = 16 * 1024 * 1024  # projections.npz, on disk and unpacked
+MAX_PROJECTION_ROWS = 100_000
 
 
 class CheckpointError(VAEError):
@@ -138,6 +142,72 @@ def read_npz(path: Path, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
             return {k: np.asarray(z[k]) for k in keys}
     except Exception as exc:
         raise CheckpointError(f"{path} could not be read ({exc}); restore it or re-train") from exc
+
+
+def write_projections(
+    path: Path, meta: dict[str, Any], rows: np.ndarray, xy: dict[str, np.ndarray]
+) -> None:
+    """projections.npz: `meta` as JSON (what they were computed from), rows (M,), xy (M, 2)."""
+    arrays = {"meta": np.array(json.dumps(meta, sort_keys=True)), "rows": rows, **xy}
+    atomic_write(path, lambda f: np.savez_compressed(f, **arrays))  # type: ignore[arg-type]
+
+
+def read_projections(
+    path: Path, keys: tuple[str, ...]
+) -> tuple[dict[str, Any], np.ndarray, dict[str, np.ndarray]] | None:
+    """(meta, rows int64 (M,), {key: xy float32 (M, 2)}) of projections.npz; None if missing.
+
+    Only the `keys` it holds are returned. Never unpickled, capped on disk and unpacked;
+    a file of the wrong shapes, types or with non-finite values raises CheckpointError.
+    """
+    if not path.is_file():
+        return None
+    if path.stat().st_size > MAX_PROJECTION_BYTES:
+        raise CheckpointError(f"{path.name} is larger than {MAX_PROJECTION_BYTES} bytes")
+    try:
+        with zipfile.ZipFile(path) as z:
+            unpacked = sum(i.file_size for i in z.infolist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise CheckpointError(f"{path.name} is not an .npz file ({exc})") from exc
+    if unpacked > MAX_PROJECTION_BYTES:
+        raise CheckpointError(f"{path.name} unpacks to {unpacked} bytes, above the cap")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            names = set(z.files)
+            raw = {k: np.asarray(z[k]) for k in ("meta", "rows", *keys) if k in names}
+    except Exception as exc:
+        raise CheckpointError(f"{path.name} could not be read ({exc})") from exc
+    meta_arr, rows = raw.get("meta"), raw.get("rows")
+    if meta_arr is None or meta_arr.shape != () or meta_arr.dtype.kind != "U":
+        raise CheckpointError(f"{path.name} has no text 'meta' entry")
+    try:
+        meta = json.loads(str(meta_arr))
+    except ValueError as exc:
+        raise CheckpointError(f"{path.name}'s meta is not JSON ({exc})") from exc
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{path.name}'s meta is not a JSON object")
+    if rows is None or rows.ndim != 1 or rows.dtype.kind not in "iu":
+        raise CheckpointError(f"{path.name}: rows must be a 1-D array of integers")
+    if len(rows) > MAX_PROJECTION_ROWS or (
+        len(rows) and (rows[0] < 0 or np.any(np.diff(rows) <= 0))
+    ):
+        raise CheckpointError(
+            f"{path.name}: rows must be at most {MAX_PROJECTION_ROWS:,} increasing indices"
+        )
+    out: dict[str, np.ndarray] = {}
+    for key in keys:
+        xy = raw.get(key)
+        if xy is None:
+            continue
+        if xy.shape != (len(rows), 2) or xy.dtype not in (np.float16, np.float32):
+            raise CheckpointError(
+                f"{path.name}: {key} must be float16 or float32 of shape ({len(rows)}, 2), "
+                f"not {xy.dtype} {xy.shape}"
+            )
+        if not np.all(np.isfinite(xy)):
+            raise CheckpointError(f"{path.name}: {key} holds NaN or infinite values")
+        out[key] = xy.astype(np.float32)
+    return meta, rows.astype(np.int64), out
 
 
 # --- safetensors headers ------------------------------------------------------------------
