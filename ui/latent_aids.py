@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ui import state
+from ui.i18n import N_, _, bound_labels, class_label, language
 from ui.images import show_image, show_tiles
 from ui.latent_figures import add_density, density_extent, samples_map
 from ui.latent_replay import formation_figure
@@ -30,11 +31,12 @@ from vae.analysis.posterior import (
 
 GRID = 120  # density cells per side
 DRAWS = (4, 9, 16, 25, 36, 49, 64)
-# Plain labels: the open one is written verbatim into the URL.
-MAP_TAB = "Map"
-HOVER_TAB = "Hover to decode"
-SAMPLES_TAB = "Samples from q(z|x)"
-TRAINING_TAB = "Over training"
+# Plain labels: the open one is written verbatim into the URL (in the reader's language:
+# pages/latent.py shows them through ui.i18n.bound_labels; ?view=Map opens the map in any).
+MAP_TAB = N_("Map")
+HOVER_TAB = N_("Hover to decode")
+SAMPLES_TAB = N_("Samples from q(z|x)")
+TRAINING_TAB = N_("Over training")
 
 
 def tabs_for(latent_dim: int) -> list[str]:
@@ -43,8 +45,21 @@ def tabs_for(latent_dim: int) -> list[str]:
     return [MAP_TAB, *hover, SAMPLES_TAB, TRAINING_TAB]
 
 
+def shown_tabs(latent_dim: int) -> list[str]:
+    """The tabs' labels in the reader's language (a link's ?view= in any language is taken).
+
+    Streamlit drops a link's label in another language (a lesson's ?view=Over training) from
+    the address once the tabs have read it; setting the open tab's label again puts it back.
+    """
+    shown = bound_labels(state.VIEW_PARAM, tabs_for(latent_dim))
+    view = st.session_state.get(state.VIEW_PARAM)
+    if view in shown[1:] and st.query_params.get(state.VIEW_PARAM) != view:
+        st.session_state[state.VIEW_PARAM] = view
+    return shown
+
+
 def dims_name(dims: tuple[int, int]) -> str:
-    return f"z{dims[0] + 1} and z{dims[1] + 1}"
+    return _("z{a} and z{b}").format(a=dims[0] + 1, b=dims[1] + 1)
 
 
 # --- the aggregate posterior on the map ------------------------------------------------------
@@ -74,17 +89,27 @@ def show_density(
     dims: tuple[int, int],
 ) -> None:
     """Shade the map by log q(z) and say how often prior samples land where it is thin."""
-    with st.spinner(f"Evaluating q(z) on a {GRID} x {GRID} grid…"):
+    with st.spinner(_("Evaluating q(z) on a {n} x {n} grid…").format(n=GRID)):
         xs, ys, q, holes = _density(cache_key(ckpt), images.source, dims, mu, sigma)
     add_density(fig, xs, ys, q)
-    marginal = "" if mu.shape[1] == 2 else f" (its marginal on {dims_name(dims)})"
-    st.caption(
-        f"Shading: the aggregate posterior q(z) = average over all {len(mu):,} images of "
-        f"q(z|x){marginal}, log scale, dark where it is thin: it shows where the decoder was "
-        f"trained. **{holes:.0%}** of samples from the prior N(0, I) land where q(z) is below "
-        "a tenth of p(z). The decoder has rarely seen such codes, so they tend to decode to "
-        "blurry blends or shapes that belong to no class: these are the holes."
-    )
+    if mu.shape[1] == 2:
+        shading = _(
+            "Shading: the aggregate posterior q(z) = average over all {n:,} images of "
+            "q(z|x), log scale, dark where it is thin: it shows where the decoder was "
+            "trained."
+        ).format(n=len(mu))
+    else:
+        shading = _(
+            "Shading: the aggregate posterior q(z) = average over all {n:,} images of "
+            "q(z|x) (its marginal on {dims}), log scale, dark where it is thin: it shows where "
+            "the decoder was trained."
+        ).format(n=len(mu), dims=dims_name(dims))
+    holes_text = _(
+        "**{holes:.0%}** of samples from the prior N(0, I) land where q(z) is below a tenth of "
+        "p(z). The decoder has rarely seen such codes, so they tend to decode to blurry blends "
+        "or shapes that belong to no class: these are the holes."
+    ).format(holes=holes)
+    st.caption(f"{shading} {holes_text}")
 
 
 # --- samples from q(z|x) ---------------------------------------------------------------------
@@ -107,51 +132,72 @@ def show_encoder_samples(
     st.session_state.setdefault(state.LATENT_ENC_ROW, int(np.clip(focus, 0, n_images - 1)))
     a, b, c = st.columns([1, 1, 1], vertical_alignment="bottom")
     row = a.number_input(
-        "Image",
+        _("Image"),
         0,
         n_images - 1,
         step=1,
         key=state.LATENT_ENC_ROW,
         on_change=_remember_row,
-        help=f"Its index in {images.source}; selecting points on the Map picks the first one.",
+        help=_("Its index in {source}; selecting points on the Map picks the first one.").format(
+            source=images.source_text
+        ),
     )
     n = b.select_slider(
-        "Draws", DRAWS, value=16, key="latent_enc_n", help="How many codes to draw from q(z|x)."
+        _("Draws"),
+        DRAWS,
+        value=16,
+        key="latent_enc_n",
+        help=_("How many codes to draw from q(z|x)."),
     )
     c.button(
-        "Draw again",
+        _("Draw again"),
         icon=":material/casino:",
         on_click=_draw_again,
-        help="New random draws ε for the same image.",
+        help=_("New random draws ε for the same image."),
     )
     s = posterior_samples(
         ckpt.model, images.x[row], n, seed=st.session_state.get(state.LATENT_ENC_SEED, 0)
     )
-    label = images.class_name(int(images.y[row]))
+    label = images.shown_class(int(images.y[row]))
     left, middle, right = st.columns([1, 2, 2], gap="medium")
     with left:
-        show_image(images.x[row] / 255.0, f"Input x: #{row} ({label})", target=140)
-        show_image(s.mean_image, "Decoded at z = μ", target=140)
+        show_image(
+            images.x[row] / 255.0,
+            _("Input x: #{row} ({label})").format(row=row, label=label),
+            target=140,
+        )
+        show_image(s.mean_image, _("Decoded at z = μ"), target=140)
     with middle:
         side = math.isqrt(n)
-        show_tiles(s.images, side, f"{n} draws z = μ + σ·ε, decoded (row by row)", target=340)
+        tiles = _("{n} draws z = μ + σ·ε, decoded (row by row)").format(n=n)
+        show_tiles(s.images, side, tiles, target=340)
     with right:
         if mu.shape[1] < 2:
             z = ", ".join(f"{v:+.2f}" for v in s.z[:8, 0])
-            st.caption(f"A 1-D code: the first draws are {z}, around μ = {s.mu[0]:+.2f}.")
+            st.caption(
+                _("A 1-D code: the first draws are {z}, around μ = {mu:+.2f}.").format(
+                    z=z, mu=s.mu[0]
+                )
+            )
         else:
             d = list(dims)
             names = (f"z{dims[0] + 1}", f"z{dims[1] + 1}")
             fig = samples_map(s.mu[d], s.sigma[d], s.z[:, d], mu[:, d], names)
             st.plotly_chart(fig, key="latent_enc_map", config={"displayModeBar": False})
     sig = ", ".join(f"{v:.2f}" for v in s.sigma[:6]) + (", …" if len(s.sigma) > 6 else "")
-    st.caption(f"σ of q(z|x) for this image: ({sig}). Where σ is small the code is pinned down.")
+    st.caption(
+        _("σ of q(z|x) for this image: ({sig}). Where σ is small the code is pinned down.").format(
+            sig=sig
+        )
+    )
     st.markdown(
-        "**The stochastic encoder.** The encoder does not map an image to one point: it outputs "
-        "a Gaussian q(z|x) = N(μ, σ²), and training decodes a random draw z = μ + σ·ε with "
-        "ε ~ N(0, I) (the reparameterisation trick of Kingma & Welling). So every code in that "
-        "cloud has to reconstruct the image: that is what makes nearby codes decode alike and the "
-        "space smooth. The map on the first tab shows only the centres μ."
+        _(
+            "**The stochastic encoder.** The encoder does not map an image to one point: it "
+            "outputs a Gaussian q(z|x) = N(μ, σ²), and training decodes a random draw z = μ + σ·ε "
+            "with ε ~ N(0, I) (the reparameterisation trick of Kingma & Welling). So every code in "
+            "that cloud has to reconstruct the image: that is what makes nearby codes decode alike "
+            "and the space smooth. The map on the first tab shows only the centres μ."
+        )
     )
 
 
@@ -159,7 +205,7 @@ def sample_this(row: int) -> None:
     """Button callback: open the q(z|x) view on image `row`."""
     st.session_state[state.LATENT_FOCUS] = int(row)
     st.session_state.pop(state.LATENT_ENC_ROW, None)
-    st.session_state[state.VIEW_PARAM] = SAMPLES_TAB
+    st.session_state[state.VIEW_PARAM] = _(SAMPLES_TAB)  # the tab's shown label
 
 
 # --- the space forming over training ---------------------------------------------------------
@@ -167,15 +213,15 @@ def sample_this(row: int) -> None:
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _formation(
-    key: tuple[str, tuple[int, ...]], dims: tuple[int, int] | None, _ckpt: Checkpoint
+    key: tuple[str, tuple[int, ...]], dims: tuple[int, int] | None, lang: str, _ckpt: Checkpoint
 ) -> go.Figure | str:
-    """The animated figure, or why there is none. Shared: never change it."""
+    """The animated figure (its text in `lang`), or why there is none. Shared: never change it."""
     try:
         frames = snapshot_frames(_ckpt.snapshots, len(_ckpt.preview_x), dims)
     except SnapshotError as exc:
         return str(exc)
     labels = _ckpt.preview_y[frames.index]
-    classes = _ckpt.config.classes
+    classes = tuple(class_label(name) for name in _ckpt.config.classes)  # in `lang`
     curve = loss_curve(_ckpt.history)
     on_axes = dims is not None or _ckpt.config.model.latent_dim <= 2
     return formation_figure(frames, labels, classes, curve, prior=on_axes)
@@ -183,21 +229,25 @@ def _formation(
 
 def show_formation(ckpt: Checkpoint, dims: tuple[int, int] | None) -> None:
     """The snapshot scatter beside the loss curve; a slider and a play button over epochs."""
-    with st.spinner("Preparing the epochs…"):
-        fig = _formation(cache_key(ckpt), dims, ckpt)
+    with st.spinner(_("Preparing the epochs…")):
+        fig = _formation(cache_key(ckpt), dims, language(), ckpt)
     if isinstance(fig, str) and ckpt.imported:
         st.info(
-            f"No training replay for **{ckpt.name}**: it is an imported model, trained "
-            "elsewhere, so there are no per-epoch snapshots or loss history to replay. "
-            "The other views work on it; train a model here to watch its space form.",
+            _(
+                "No training replay for **{name}**: it is an imported model, trained "
+                "elsewhere, so there are no per-epoch snapshots or loss history to replay. "
+                "The other views work on it; train a model here to watch its space form."
+            ).format(name=ckpt.name),
             icon=":material/movie_off:",
         )
         return
     if isinstance(fig, str):
         st.info(
-            f"No training replay for **{ckpt.name}**: {fig}. Runs trained with "
-            "`--snapshot-points` above 0 (the default is 1000) save the encoded preview "
-            "images after every epoch.",
+            _(
+                "No training replay for **{name}**: {reason}. Runs trained with "
+                "`--snapshot-points` above 0 (the default is 1000) save the encoded preview "
+                "images after every epoch."
+            ).format(name=ckpt.name, reason=fig),
             icon=":material/movie_off:",
         )
         return
@@ -207,16 +257,20 @@ def show_formation(ckpt: Checkpoint, dims: tuple[int, int] | None) -> None:
         fig, key=f"latent_formation_{ckpt.name}_{dims}", config={"displayModeBar": False}
     )
     st.caption(
-        f"{points:,} preview images encoded after each of {epochs} epochs (epoch 0: the "
-        "untrained encoder). Press ▶ Play, or drag the slider; the diamond marks the epoch "
-        "on the test loss."
+        _(
+            "{points:,} preview images encoded after each of {epochs} epochs (epoch 0: the "
+            "untrained encoder). Press ▶ Play, or drag the slider; the diamond marks the epoch "
+            "on the test loss."
+        ).format(points=points, epochs=epochs)
     )
     if epochs < 2:
-        st.caption(":material/info: Only one epoch was saved, so there is nothing to play yet.")
+        st.caption(_(":material/info: Only one epoch was saved, so there is nothing to play yet."))
     st.markdown(
-        "**How the space forms.** At first the encoder is random and every image lands in a "
-        "small blob near the origin. The reconstruction term pushes images apart so the decoder "
-        "can tell them apart; the KL term pulls every q(z|x) back towards N(0, I). Groups of "
-        "similar images form within the first epochs, while the loss drops fastest; later "
-        "epochs mostly refine the layout."
+        _(
+            "**How the space forms.** At first the encoder is random and every image lands in a "
+            "small blob near the origin. The reconstruction term pushes images apart so the "
+            "decoder can tell them apart; the KL term pulls every q(z|x) back towards N(0, I). "
+            "Groups of similar images form within the first epochs, while the loss drops fastest; "
+            "later epochs mostly refine the layout."
+        )
     )

@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from ui.i18n import _
+
 DENSITY_RANGE = 4.0  # decades of q(z) shaded below its peak; thinner is drawn as the floor
 THIN = [[0.0, "rgb(70,74,104)"], [0.5, "rgb(196,198,216)"], [1.0, "rgb(255,255,255)"]]
 
@@ -44,7 +46,7 @@ def add_density(fig: go.Figure, xs: np.ndarray, ys: np.ndarray, q: np.ndarray) -
             colorscale=THIN,
             zsmooth="best",
             opacity=0.85,
-            name="aggregate posterior q(z)",
+            name=_("aggregate posterior q(z)"),
             hovertemplate="(%{x:.2f}, %{y:.2f})<br>log10 q(z) = %{z:.2f}<extra></extra>",
             colorbar={
                 "title": {"text": "log10 q(z)", "side": "right"},
@@ -88,7 +90,7 @@ def samples_map(
             x=context[near, 0],
             y=context[near, 1],
             mode="markers",
-            name="other images' μ",
+            name=_("other images' μ"),
             marker={"size": 5, "color": "rgba(120,120,120,0.35)"},
             hoverinfo="skip",
         )
@@ -103,7 +105,7 @@ def samples_map(
                 fill="toself",
                 fillcolor=fill,
                 line={"color": "crimson", "width": 1, "dash": "solid" if k == 1 else "dot"},
-                name=f"{k}σ of q(z|x)",
+                name=_("{k}σ of q(z|x)").format(k=k),
                 hoverinfo="skip",
             )
         )
@@ -114,9 +116,9 @@ def samples_map(
             y=z[:, 1],
             mode="markers",
             text=[str(i + 1) for i in range(n)],
-            name=f"{n} draws z = μ + σ·ε",
+            name=_("{n} draws z = μ + σ·ε").format(n=n),
             marker={"size": 7, "color": "rgb(40,40,160)", "line": {"width": 1, "color": "white"}},
-            hovertemplate="draw %{text}<br>(%{x:.2f}, %{y:.2f})<extra></extra>",
+            hovertemplate=_("draw %{text}") + "<br>(%{x:.2f}, %{y:.2f})<extra></extra>",
         )
     )
     fig.add_trace(
@@ -124,7 +126,7 @@ def samples_map(
             x=[mu[0]],
             y=[mu[1]],
             mode="markers",
-            name="μ (the point on the map)",
+            name=_("μ (the point on the map)"),
             marker={"symbol": "star", "size": 15, "color": "crimson", "line": {"width": 1}},
             hovertemplate="μ = (%{x:.2f}, %{y:.2f})<extra></extra>",
         )

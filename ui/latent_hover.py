@@ -10,6 +10,7 @@ import streamlit as st
 import components.live_decoder as live
 from ui import state
 from ui.errors import show_error
+from ui.i18n import _
 from ui.images import show_image
 from ui.plots import PALETTE
 from ui.testset import Images
@@ -29,14 +30,15 @@ def _offer(ckpt: Checkpoint, z: list[float], source: str) -> None:
 def _server_pad(ckpt: Checkpoint, mu: np.ndarray) -> list[float]:
     x0, x1, y0, y1 = live.map_extent(mu)
     a, b = st.columns(2)
-    help_ = "Each move decodes this point on the server."
+    help_ = _("Each move decodes this point on the server.")
     zx = a.slider(
         "z1", round(x0, 2), round(x1, 2), round((x0 + x1) / 2, 2), key="latent_srv_z1", help=help_
     )
     zy = b.slider(
         "z2", round(y0, 2), round(y1, 2), round((y0 + y1) / 2, 2), key="latent_srv_z2", help=help_
     )
-    show_image(decode(ckpt.model, np.array([[zx, zy]]))[0], f"Decoded at ({zx:.2f}, {zy:.2f})")
+    caption = _("Decoded at ({x:.2f}, {y:.2f})").format(x=zx, y=zy)
+    show_image(decode(ckpt.model, np.array([[zx, zy]]))[0], caption)
     return [zx, zy]
 
 
@@ -46,43 +48,49 @@ def show_hover(ckpt: Checkpoint, images: Images, mu: np.ndarray) -> None:
         spec = live.spec_for(ckpt.model)
     except live.UnsupportedDecoder as exc:
         st.info(
-            f"This model's decoder cannot run in the browser ({exc}), so it is decoded on the "
-            "server instead: move the sliders (each move is one round trip).",
+            _(
+                "This model's decoder cannot run in the browser ({reason}), so it is decoded on "
+                "the server instead: move the sliders (each move is one round trip)."
+            ).format(reason=exc),
             icon=":material/dns:",
         )
         z: list[float] | None = _server_pad(ckpt, mu)
-        source = "a point chosen on the latent map"
+        source = _("a point chosen on the latent map")
     except Exception as exc:  # a model the exporter does not expect: say so, keep the page
-        show_error(exc, "The in-browser decoder cannot be prepared")
+        show_error(exc, _("The in-browser decoder cannot be prepared"))
         return
     else:
         st.caption(
-            "Hover over the map: the image on the right is the decoder's output for the point "
-            "under the pointer, computed in your browser. Click or drag to pin a point."
+            _(
+                "Hover over the map: the image on the right is the decoder's output for the "
+                "point under the pointer, computed in your browser. Click or drag to pin a point."
+            )
         )
         pinned = live.live_map(
             spec,
             mu,
             images.y,
             key="latent_live",
-            classes=list(images.classes),
+            classes=list(images.shown_classes),
             colors=PALETTE,  # the Map tab's colours
             size_px=460,
             image_px=280,
         )
         if pinned is None:
             st.info(
-                "Click the map to pin a point; the Decoder page then starts there.",
+                _("Click the map to pin a point; the Decoder page then starts there."),
                 icon=":material/push_pin:",
             )
-        z, source = pinned, "a point pinned on the latent map"
+        z, source = pinned, _("a point pinned on the latent map")
     if z is not None:
         _pinned(ckpt, z, source)
     st.markdown(
-        "**Why some places decode badly.** Inside a cluster the decoder has seen many codes and "
-        "draws a clean image; between clusters and outside the cloud it has seen few, so it "
-        "draws blends. Those are the thin regions shaded on the Map when *Shade where q(z) is "
-        "thin* is on, and where samples from the prior go wrong."
+        _(
+            "**Why some places decode badly.** Inside a cluster the decoder has seen many codes "
+            "and draws a clean image; between clusters and outside the cloud it has seen few, so "
+            "it draws blends. Those are the thin regions shaded on the Map when *Shade where q(z) "
+            "is thin* is on, and where samples from the prior go wrong."
+        )
     )
 
 
@@ -93,7 +101,11 @@ def _pinned(ckpt: Checkpoint, z: list[float], source: str) -> None:
         st.session_state[state.LATENT_PIN] = (ckpt.name, z)
         _offer(ckpt, z, source)  # the Decoder page starts there next time it opens
     a, b = st.columns([3, 1], vertical_alignment="center")
-    a.markdown(f"**z = ({z[0]:+.2f}, {z[1]:+.2f})**: the Decoder page starts here when opened.")
-    if b.button("Open in the Decoder", icon=":material/tune:", key="latent_live_open"):
+    a.markdown(
+        _("**z = ({x:+.2f}, {y:+.2f})**: the Decoder page starts here when opened.").format(
+            x=z[0], y=z[1]
+        )
+    )
+    if b.button(_("Open in the Decoder"), icon=":material/tune:", key="latent_live_open"):
         _offer(ckpt, z, source)
         st.switch_page("pages/decoder.py")

@@ -12,6 +12,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ui.i18n import _
 from ui.plots import PALETTE, add_prior_contours
 from vae.analysis.formation import Frames, LossCurve, frames_extent
 
@@ -37,7 +38,10 @@ def formation_figure(
         cols=2 if has_curve else 1,
         column_widths=[0.56, 0.44] if has_curve else None,
         horizontal_spacing=0.09,
-        subplot_titles=("Posterior means μ of the snapshot images", "Loss (−ELBO, nats per image)")
+        subplot_titles=(
+            _("Posterior means μ of the snapshot images"),
+            _("Loss (−ELBO, nats per image)"),
+        )
         if has_curve
         else None,
     )
@@ -62,7 +66,7 @@ def formation_figure(
             x=frames.xy[start, :, 0],
             y=frames.xy[start, :, 1],
             mode="markers",
-            name="snapshot images",
+            name=_("snapshot images"),
             meta="points",
             showlegend=False,
             text=[names[k] for k in labels],
@@ -88,6 +92,9 @@ def formation_figure(
     lo, hi = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
     pad = 0.06 * max(hi - lo, 1e-6)
 
+    this_epoch = _("this epoch")
+    test_hover = _("epoch %{x}<br>test %{y:.2f} nats")
+
     def marker(epoch: int) -> list[go.Scatter]:
         """A vertical line at the epoch and a diamond on the test loss (none at epoch 0)."""
         loss = curve.test_at(epoch)
@@ -105,24 +112,28 @@ def formation_figure(
             x=[epoch],
             y=[loss],
             mode="markers",
-            name="this epoch",
+            name=this_epoch,
             marker={"size": 13, "color": "crimson", "symbol": "diamond"},
-            hovertemplate="epoch %{x}<br>test %{y:.2f} nats<extra></extra>",
+            hovertemplate=test_hover + "<extra></extra>",
             xaxis="x2",
             yaxis="y2",
         )
         return [line, point]
 
     if has_curve:
-        for values, name, dash in ((curve.train, "train", "dot"), (curve.test, "test", "solid")):
+        lines = (
+            (curve.train, _("train −ELBO"), _("epoch %{x}<br>train %{y:.2f} nats"), "dot"),
+            (curve.test, _("test −ELBO"), test_hover, "solid"),
+        )
+        for values, name, hover, dash in lines:
             fig.add_trace(
                 go.Scatter(
                     x=curve.epochs,
                     y=values,
                     mode="lines",
-                    name=f"{name} −ELBO",
+                    name=name,
                     line={"color": "rgb(90,90,90)", "dash": dash, "width": 2},
-                    hovertemplate=f"epoch %{{x}}<br>{name} %{{y:.2f}} nats<extra></extra>",
+                    hovertemplate=hover + "<extra></extra>",
                 ),
                 row=1,
                 col=2,
@@ -131,7 +142,7 @@ def formation_figure(
             fig.add_trace(trace, row=1, col=2)
             animated.append(len(fig.data) - 1)
         last = max(int(frames.epochs.max()), int(curve.epochs.max()))
-        fig.update_xaxes(range=[-0.03 * last, last * 1.03], title_text="epoch", row=1, col=2)
+        fig.update_xaxes(range=[-0.03 * last, last * 1.03], title_text=_("epoch"), row=1, col=2)
         fig.update_yaxes(range=[lo - pad, hi + pad], row=1, col=2)
 
     def frame_data(k: int) -> list[go.Scatter]:
@@ -162,8 +173,8 @@ def formation_figure(
                 "pad": {"r": 8, "t": 0},
                 "showactive": False,
                 "buttons": [
-                    {"label": "▶ Play", "method": "animate", "args": [None, play]},
-                    {"label": "❚❚ Pause", "method": "animate", "args": [[None], still]},
+                    {"label": _("▶ Play"), "method": "animate", "args": [None, play]},
+                    {"label": _("❚❚ Pause"), "method": "animate", "args": [[None], still]},
                 ],
             }
         ],
@@ -176,7 +187,7 @@ def formation_figure(
                 "yanchor": "top",
                 "pad": {"t": 0, "b": 0},
                 "currentvalue": {
-                    "prefix": "epoch ",
+                    "prefix": _("epoch") + " ",
                     "xanchor": "left",
                     "font": {"size": 14, "color": "rgb(49,51,63)"},
                 },

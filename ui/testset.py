@@ -7,28 +7,50 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
+from ui.i18n import N_, _, class_label
 from ui.selection import cache_key
 from vae import Checkpoint, DatasetError
 from vae.analysis.explore import encode
 from vae.data import load_dataset
 from vae.onnx.spec import IMAGES_FILE
 
-IMPORTED_SOURCE = "the imported model's images.npz"
+IMPORTED_SOURCE = N_("the imported model's images.npz")
+TEST_SET = N_("the {dataset} test set")
+PREVIEW_SET = N_("the checkpoint's preview of {dataset}")
 
 
 @dataclass(frozen=True)
 class Images:
-    """Test images for a checkpoint: x uint8 (N, C, H, W), y int64 (N,), where they came from."""
+    """Test images for a checkpoint: x uint8 (N, C, H, W), y int64 (N,), where they came from.
+
+    `source` is English, a part of cache keys; `source_text` is the same in the reader's
+    language, for captions.
+    """
 
     x: np.ndarray
     y: np.ndarray
     classes: tuple[str, ...]
     full: bool  # True: the data set's full test split; False: the checkpoint's preview set
-    source: str  # a short description for captions
+    source: str  # a short description (English: cache keys and the like)
+    shown_source: str = ""  # the same in the reader's language ("": as `source`)
+
+    @property
+    def source_text(self) -> str:
+        """Where the images came from, in the reader's language (for captions)."""
+        return self.shown_source or self.source
 
     def class_name(self, label: int) -> str:
         """The class name for a label, or the number itself when there are no names."""
         return self.classes[label] if 0 <= label < len(self.classes) else str(label)
+
+    def shown_class(self, label: int) -> str:
+        """The class name in the reader's language (ui.i18n.class_label), for display."""
+        return class_label(self.class_name(label))
+
+    @property
+    def shown_classes(self) -> tuple[str, ...]:
+        """Every class name in the reader's language (legends, hover texts)."""
+        return tuple(class_label(name) for name in self.classes)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -50,21 +72,27 @@ def dataset_images(ckpt: Checkpoint, note: bool = True) -> Images:
     """
     cfg = ckpt.config
     if ckpt.imported and (ckpt.path / IMAGES_FILE).is_file():
-        return Images(ckpt.preview_x, ckpt.preview_y, cfg.classes, True, IMPORTED_SOURCE)
-    with st.spinner(f"Loading the {cfg.dataset} test set…"):
+        return Images(
+            ckpt.preview_x, ckpt.preview_y, cfg.classes, True, IMPORTED_SOURCE, _(IMPORTED_SOURCE)
+        )
+    with st.spinner(_("Loading the {dataset} test set…").format(dataset=cfg.dataset)):
         got = _test_split(cfg.dataset, cfg.train.image_size, cfg.train.channels)
     classes = cfg.classes
     if not isinstance(got, str) and got[0].shape[1:] == cfg.model.image_shape:
         x, y, ds_classes = got
-        return Images(x, y, classes or ds_classes, True, f"the {cfg.dataset} test set")
-    reason = got if isinstance(got, str) else "its images have a different shape"
+        source, shown = TEST_SET.format(dataset=cfg.dataset), _(TEST_SET)
+        return Images(x, y, classes or ds_classes, True, source, shown.format(dataset=cfg.dataset))
+    reason = got if isinstance(got, str) else _("its images have a different shape")
     if note:
         st.caption(
-            f":material/info: Showing the checkpoint's {len(ckpt.preview_x):,} preview images: "
-            f"the full {cfg.dataset} test set is not available here ({reason.splitlines()[0]})"
+            _(
+                ":material/info: Showing the checkpoint's {n:,} preview images: the full "
+                "{dataset} test set is not available here ({reason})"
+            ).format(n=len(ckpt.preview_x), dataset=cfg.dataset, reason=reason.splitlines()[0])
         )
+    source, shown = PREVIEW_SET.format(dataset=cfg.dataset), _(PREVIEW_SET)
     return Images(
-        ckpt.preview_x, ckpt.preview_y, classes, False, f"the checkpoint's preview of {cfg.dataset}"
+        ckpt.preview_x, ckpt.preview_y, classes, False, source, shown.format(dataset=cfg.dataset)
     )
 
 
@@ -80,5 +108,5 @@ def encoded(ckpt: Checkpoint, images: Images) -> tuple[np.ndarray, np.ndarray]:
 
     The arrays are shared between sessions: never change them in place.
     """
-    with st.spinner(f"Encoding {len(images.x):,} images…"):
+    with st.spinner(_("Encoding {n:,} images…").format(n=len(images.x))):
         return _encoded(cache_key(ckpt), images.source, ckpt, images.x)
