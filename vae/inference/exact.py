@@ -216,7 +216,7 @@ def _far(d: np.ndarray, cov: np.ndarray) -> bool:
 
 def _count(grids: list[list[LocalGrid]]) -> np.ndarray:
     return np.array(
-        [sum(len(g.nodes) for g in gs if g.fresh and g.nodes is not None) for gs in grids]
+        [sum(int(g.pending.sum()) for g in gs if g.fresh and g.nodes is not None) for gs in grids]
     )
 
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 import math
 from typing import Protocol, runtime_checkable
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
 from vae.inference._deps import VAE, reconstruction_nll
+from vae.inference.relu import ReluDecoder
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -62,6 +64,7 @@ class VAEModel:
         p = next(vae.parameters())
         self.dtype, self.device = p.dtype, p.device
         self._decoded: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
+        self.relu = ReluDecoder.of(vae.decoder)  # None: not a Linear-ReLU decoder
 
     @property
     def latent_dim(self) -> int:
@@ -84,6 +87,73 @@ class VAEModel:
             .reshape(logits.shape)
         )
         return -reconstruction_nll(self.vae, logits, xs).view(b, s)
+
+    def _from_logits(self, xf: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+        """log p(x|z) from the logits, per row. xf, logits (P, pixels) -> (P,)."""
+        if self.likelihood == "bernoulli":  # x l - softplus(l): binary_cross_entropy's sum
+            return (xf * logits).sum(1) - F.softplus(logits).sum(1)
+        log_s = self.vae.pixel_log_scale().flatten()
+        r = (xf - torch.sigmoid(logits)) * torch.exp(-log_s)
+        return -(0.5 * r.pow(2) + log_s).sum(1) - 0.5 * LOG_2PI * log_s.numel()
+
+    @torch.no_grad()
+    def log_likelihood_near(self, x: torch.Tensor, z: torch.Tensor, z0: np.ndarray) -> torch.Tensor:
+        """log p(x|z) of one image x (C, H, W) at codes z (P, D) near z0 (D,). -> (P,).
+
+        For a Linear-ReLU decoder by ReluDecoder.logits_near (only the units that change sign
+        between z0 and the codes), else by the plain decoder.
+        """
+        z = z.to(self.device, self.dtype)
+        if self.relu is None:
+            logits = self.vae.decode(z).flatten(1)
+        else:
+            logits = self.relu.logits_near(z, torch.as_tensor(z0, dtype=self.dtype))
+        return self._from_logits(x.to(self.device, self.dtype).flatten()[None], logits)
+
+    @torch.no_grad()
+    def log_likelihood_pairs(self, x: torch.Tensor, img: np.ndarray, z: np.ndarray) -> torch.Tensor:
+        """log p(x_img[p] | z_p) for (image, code) pairs; a code shared by pairs is decoded once.
+
+        x (B, C, H, W), img (P,) indices into x, z (P, D) -> (P,).
+        """
+        uz, inv = np.unique(z, axis=0, return_inverse=True)
+        shared = len(uz) < len(z)
+        codes = torch.as_tensor(uz if shared else z, dtype=self.dtype, device=self.device)
+        logits = self.vae.decode(codes).flatten(1)  # (U, pixels)
+        xf = x.to(self.device, self.dtype).flatten(1)[torch.as_tensor(img)]  # (P, pixels)
+        if not shared:
+            return self._from_logits(xf, logits)
+        at = torch.as_tensor(inv.ravel())
+        if self.likelihood != "bernoulli":
+            return self._from_logits(xf, logits[at])
+        softplus = F.softplus(logits).sum(1)  # (U,)
+        return (xf * logits[at]).sum(1) - softplus[at]
+
+    def derivatives(
+        self, x: torch.Tensor, z: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None:
+        """log p(x_p|z_p), its gradient and exact Hessian in z, or None without a ReLU decoder.
+
+        The logits' Jacobian J comes forward with the values (ReluDecoder); the decoder has no
+        curvature, so the Hessian is J^T diag(d^2 log p / dl^2) J. x (P, ...), z (P, D).
+        """
+        if self.relu is None:
+            return None
+        with torch.no_grad():
+            logits, jac = self.relu.logits_and_jacobian(z.to(self.device, self.dtype))
+            xf = x.to(self.device, self.dtype).flatten(1)
+            m = torch.sigmoid(logits)
+            if self.likelihood == "bernoulli":
+                d1, d2 = xf - m, -m * (1 - m)
+            else:
+                w = torch.exp(-2.0 * self.vae.pixel_log_scale().flatten())
+                dm = m * (1 - m)
+                d1 = w * (xf - m) * dm
+                d2 = w * (-dm.pow(2) + (xf - m) * dm * (1 - 2 * m))
+            value = self._from_logits(xf, logits)
+            grad = torch.einsum("pdo,po->pd", jac, d1)
+            hess = torch.einsum("pdo,peo->pde", jac * d2[:, None, :], jac)
+        return value, grad, hess
 
     @torch.no_grad()
     def log_likelihood_cross(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:

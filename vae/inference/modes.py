@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from vae.inference.model import LatentModel, log_joint
+from vae.inference.model import LatentModel, log_joint, log_prior
 from vae.inference.quadrature import log_joint_points
 
 SEARCH_NATS = 30.0  # coarse cells this close to the best are searched finer
@@ -22,7 +22,17 @@ def log_joint_at(model: LatentModel, x: torch.Tensor, z: torch.Tensor) -> torch.
 def derivatives(
     model: LatentModel, x: torch.Tensor, z: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """log p(x, z), its gradient and Hessian in z. x (P, ...), z (P, D) -> (P,) (P, D) (P, D, D)."""
+    """log p(x, z), its gradient and Hessian in z. x (P, ...), z (P, D) -> (P,) (P, D) (P, D, D).
+
+    By the model's own exact derivatives where it has them (VAEModel with a ReLU decoder),
+    else by autograd.
+    """
+    own = getattr(model, "derivatives", None)
+    found = own(x, z) if own is not None else None
+    if found is not None:
+        v, g, h = found
+        eye = torch.eye(z.shape[1], dtype=h.dtype, device=h.device)
+        return v + log_prior(z.to(v.dtype)), g - z.to(g.dtype), h - eye
     z = z.detach().requires_grad_(True)
     with torch.enable_grad():
         value = log_joint(model, x, z[:, None, :])[:, 0]  # (P,)

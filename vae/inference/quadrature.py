@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from vae.inference.model import LatentModel, log_prior
+from vae.inference.model import LatentModel, VAEModel, log_prior
 
 RADIUS = 6.0  # local window half-width in Laplace sds
 _CHUNK = 8192  # codes per decoder call
@@ -27,6 +27,7 @@ class LocalGrid:
     u: np.ndarray | None = None  # (G, 2) whitened
     logf: np.ndarray | None = None  # (G,)
     fresh: bool = True  # nodes need evaluating
+    known: np.ndarray | None = None  # (G,) values kept from the last layout, NaN where new
 
     @property
     def spacing(self) -> float:
@@ -42,38 +43,85 @@ class LocalGrid:
         k = math.ceil(self.radius / self.spacing - 1e-9)
         t = np.arange(-k, k + 1) * self.spacing
         gu, gv = np.meshgrid(t, t, indexing="ij")
+        old_u, old_f = self.u, self.logf
         self.u = np.stack([gu.ravel(), gv.ravel()], 1)
         self.nodes = self.z + self.u @ self.a.T
         self.fresh = True
+        self.known = np.full(len(self.u), np.nan)
+        if old_u is not None and old_f is not None:  # a finer or wider layout keeps the old nodes
+            pos = old_u / self.spacing + k
+            at = np.rint(pos).astype(np.int64)
+            if np.abs(pos - at).max() < 1e-6 and at.min() >= 0 and at.max() <= 2 * k:
+                self.known.reshape(2 * k + 1, 2 * k + 1)[at[:, 0], at[:, 1]] = old_f
+
+    @property
+    def pending(self) -> np.ndarray:
+        """Nodes whose value is not known yet. (G,) bool."""
+        assert self.nodes is not None
+        return np.ones(len(self.nodes), bool) if self.known is None else np.isnan(self.known)
 
 
 def log_joint_points(
     model: LatentModel, xs: torch.Tensor, img: np.ndarray, z: np.ndarray
 ) -> np.ndarray:
-    """log p(x_img[p], z_p) for points of many images, in chunks. -> (P,) float64."""
+    """log p(x_img[p], z_p) for points of many images, in chunks. -> (P,) float64.
+
+    A code asked for by several images (the search's subgrids of shared coarse cells) is
+    decoded once (VAEModel.log_likelihood_pairs); sorting the pairs by code keeps them together.
+    """
     out = np.empty(len(z))
+    pair = isinstance(model, VAEModel)
+    order = np.lexsort((z[:, 1], z[:, 0])) if pair else np.arange(len(z))  # a code's pairs adjoin
     for s in range(0, len(z), _CHUNK):
-        idx = torch.as_tensor(img[s : s + _CHUNK])
-        zc = torch.as_tensor(z[s : s + _CHUNK], dtype=model.dtype)[:, None, :]  # (c, 1, 2)
+        at = order[s : s + _CHUNK]
+        zs, ims = z[at], img[at]
+        zc = torch.as_tensor(zs, dtype=model.dtype)[:, None, :]  # (c, 1, 2)
         with torch.no_grad():
-            v = model.log_likelihood(xs[idx], zc)[:, 0] + log_prior(zc)[:, 0]
-        out[s : s + _CHUNK] = v.double().cpu().numpy()
+            if isinstance(model, VAEModel):
+                v = model.log_likelihood_pairs(xs, ims, zs)
+            else:
+                v = model.log_likelihood(xs[torch.as_tensor(ims)], zc)[:, 0]
+            v = v + log_prior(zc)[:, 0]
+        out[at] = v.double().cpu().numpy()
     return out
 
 
 def evaluate(model: LatentModel, xs: torch.Tensor, grids: list[LocalGrid]) -> int:
-    """Evaluate log p(x, z) at the nodes of every grid placed since; returns how many nodes."""
+    """Evaluate log p(x, z) at the new nodes of every grid placed since; returns how many.
+
+    A VAEModel evaluates each grid by log_likelihood_near around its mode (see relu.py).
+    """
     todo = [g for g in grids if g.fresh and g.nodes is not None]
     if not todo:
         return 0
-    z = np.concatenate([g.nodes for g in todo if g.nodes is not None])
-    img = np.concatenate([np.full(len(z_), g.img) for g in todo if (z_ := g.nodes) is not None])
-    values = log_joint_points(model, xs, img, z)
+    new = [g.pending for g in todo]
+    pts = [
+        g.nodes[p] if g.nodes is not None else np.zeros((0, 2))
+        for g, p in zip(todo, new, strict=True)
+    ]
+    if isinstance(model, VAEModel):
+        values = np.concatenate(
+            [_near(model, xs[g.img], z, g.z) for g, z in zip(todo, pts, strict=True)]
+        )
+    else:
+        img = np.concatenate([np.full(len(z), g.img) for g, z in zip(todo, pts, strict=True)])
+        values = log_joint_points(model, xs, img, np.concatenate(pts))
     at = 0
-    for g in todo:
-        n = 0 if g.nodes is None else len(g.nodes)
-        g.logf, g.fresh, at = values[at : at + n], False, at + n
-    return len(z)
+    for g, p in zip(todo, new, strict=True):
+        assert g.known is not None
+        g.logf, at = g.known.copy(), at + int(p.sum())
+        g.logf[p] = values[at - int(p.sum()) : at]
+        g.fresh = False
+    return int(sum(p.sum() for p in new))
+
+
+def _near(model: VAEModel, x: torch.Tensor, z: np.ndarray, z0: np.ndarray) -> np.ndarray:
+    out = np.empty(len(z))
+    for s in range(0, len(z), _CHUNK):
+        zc = torch.as_tensor(z[s : s + _CHUNK], dtype=model.dtype)
+        v = model.log_likelihood_near(x, zc, z0) + log_prior(zc)
+        out[s : s + _CHUNK] = v.double().cpu().numpy()
+    return out
 
 
 def _depth(works: list[LocalGrid], z: np.ndarray) -> np.ndarray:
