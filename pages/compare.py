@@ -153,10 +153,13 @@ def same_inputs(models: dict[str, Checkpoint], images: Images) -> np.ndarray:
     """The shared test images, each model's reconstructions and per-image −ELBO; the rows."""
     labels = [int(v) for v in np.unique(images.y)]
     a, b, c = st.columns([2, 3, 1], vertical_alignment="bottom")
+    # the format function looks up, never translates: AppTest calls it outside the run
+    shown_as: dict[str | int, str] = {ALL: _(ALL)}
+    shown_as.update({v: images.shown_class(v) for v in labels})
     choice = a.selectbox(
         _("Class"),
         [ALL, *labels],
-        format_func=lambda v: _(ALL) if v == ALL else images.class_name(int(v)),
+        format_func=shown_as.__getitem__,
         key="compare_class",
         disabled=len(labels) < 2,
         help=_("Draw the inputs from one class only, or from all of them."),
@@ -180,7 +183,7 @@ def same_inputs(models: dict[str, Checkpoint], images: Images) -> np.ndarray:
     table = data_frame(
         {
             _("index"): rows,
-            _("class"): [images.class_name(int(images.y[r])) for r in rows],
+            _("class"): [images.shown_class(int(images.y[r])) for r in rows],
             f"−ELBO {names[0]}": out["left"][1],
             f"−ELBO {names[1]}": out["right"][1],
         }
@@ -198,7 +201,7 @@ def same_inputs(models: dict[str, Checkpoint], images: Images) -> np.ndarray:
             "reconstruction plus KL for that image, lower is better."
         ).format(
             n=len(rows),
-            source=images.source,
+            source=images.source_text,
             left=means[0],
             left_name=names[0],
             right=means[1],
@@ -215,7 +218,7 @@ def show_maps(models: dict[str, Checkpoint], rows: np.ndarray | None) -> None:
         imgs = dataset_images(ck, note=False)
         mu, _sigma = encoded(ck, imgs)
         view = fit_projection(mu)
-        fig = latent_scatter(view(mu), np.arange(len(mu)), imgs.y, imgs.classes, view.titles)
+        fig = latent_scatter(view(mu), np.arange(len(mu)), imgs.y, imgs.shown_classes, view.titles)
         if rows is not None:
             add_markers(fig, view(mu[rows]), _("the inputs above"), [f"#{r}" for r in rows])
         fig.update_layout(height=440, dragmode="pan", title={"text": ck.name, "font": {"size": 14}})

@@ -153,7 +153,7 @@ def latent_map(paths: dict[str, LatentPath], ends: np.ndarray) -> go.Figure:
     """The test codes with both paths and their decoded points; PCA above two dimensions."""
     view = fit_projection(mu)
     rows = np.arange(len(mu))
-    fig = latent_scatter(view(mu), rows, images.y, images.classes, view.titles, height=520)
+    fig = latent_scatter(view(mu), rows, images.y, images.shown_classes, view.titles, height=520)
     fig.update_traces(marker_opacity=0.3, selector={"type": "scattergl"})
     if d == 2:
         add_prior_contours(fig)

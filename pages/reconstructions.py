@@ -61,11 +61,13 @@ def pairs(inputs: np.ndarray, recons: np.ndarray) -> np.ndarray:
 def gallery(ckpt: Checkpoint, images: Images) -> None:
     labels = [int(v) for v in np.unique(images.y)]
     a, b, c = st.columns([2, 2, 3])
-    all_label = _(ALL)  # the format functions look up, never translate: AppTest calls them
+    # the format function looks up, never translates: AppTest calls it outside the run
+    shown_as: dict[str | int, str] = {ALL: _(ALL)}
+    shown_as.update({v: images.shown_class(v) for v in labels})
     choice = a.selectbox(
         _("Class"),
         [ALL, *labels],
-        format_func=lambda v: all_label if v == ALL else images.class_name(int(v)),
+        format_func=shown_as.__getitem__,
         key="recon_class",
         disabled=len(labels) < 2,
         help=_("Show one class only, or all of them."),
@@ -102,12 +104,12 @@ def gallery(ckpt: Checkpoint, images: Images) -> None:
         text = _(
             "Left of each pair: the input from {source}; right: its reconstruction. "
             "Read left to right, top to bottom."
-        ).format(source=images.source)
+        ).format(source=images.source_text)
     else:
         text = _(
             "Left of each pair: the input from {source}; right: its reconstruction. "
             "Read left to right, top to bottom, ranked among {n:,} images."
-        ).format(source=images.source, n=len(rows))
+        ).format(source=images.source_text, n=len(rows))
     if ckpt.config.model.likelihood == "gaussian":
         text += " " + _(
             "With a Gaussian decoder the pixels are continuous, so the loss is a density and "
@@ -119,7 +121,7 @@ def gallery(ckpt: Checkpoint, images: Images) -> None:
         {
             _("pair"): np.arange(1, len(shown) + 1),
             _("index"): rows[shown],
-            _("class"): [images.class_name(int(images.y[r])) for r in rows[shown]],
+            _("class"): [images.shown_class(int(images.y[r])) for r in rows[shown]],
             loss_col: loss[shown],
         }
     )
@@ -155,7 +157,7 @@ def latent_map(mu: np.ndarray, point: np.ndarray) -> go.Figure:
         both = pca(np.vstack([mu, point[None]]))
         xy, pt, titles = both[:-1], both[-1:], ("PC 1", "PC 2")
     rows = np.arange(len(xy))
-    fig = latent_scatter(xy, rows, images.y[: len(xy)], images.classes, titles, height=420)
+    fig = latent_scatter(xy, rows, images.y[: len(xy)], images.shown_classes, titles, height=420)
     add_markers(fig, pt, _("your image"), [_("your image")])
     fig.update_layout(dragmode="pan")
     return fig
