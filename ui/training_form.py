@@ -26,12 +26,14 @@ _LABELS = (
     N_("Architecture"),
     N_("Hidden layers"),
     N_("Latent size"),
+    N_("Likelihood"),
     N_("β (KL weight)"),
     N_("Epochs"),
     N_("Batch size"),
     N_("Learning rate"),
     N_("KL warm-up epochs"),
     N_("Learning-rate anneal epochs"),
+    N_("Seed"),
     N_("Run name"),
 )
 FORM = jobs.JobRequest()  # the form's defaults: TrainConfig's, as on the command line

@@ -114,3 +114,15 @@ def test_translations_use_the_glossary_terms(korean):
             if re.search(rf"\b(?:{pattern})\b", english, re.IGNORECASE) and term not in text:
                 wrong.append(f"{english[:50]!r}: {pattern!r} -> {term!r}")
     assert not wrong, "\n".join(wrong[:20])
+
+
+def test_the_core_s_labels_the_pages_translate_are_in_the_catalog(template):
+    """Labels defined in vae/ and shown through _() (the pages mark copies of them with N_):
+    a change of the core's wording must reach the catalog, or the page falls back to English."""
+    from vae.analysis.compare import FIGURES
+    from vae.training.jobrequest import FIELD_LABELS
+
+    ids = _ids(template)
+    core = [*FIELD_LABELS.values(), *(t for _, label, help_ in FIGURES for t in (label, help_))]
+    missing = [text for text in core if text not in ids and text != "−ELBO"]
+    assert not missing, f"core labels without a message id: {missing}"
