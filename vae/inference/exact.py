@@ -30,7 +30,8 @@ import numpy as np
 import torch
 
 from vae.inference._deps import VAE
-from vae.inference.model import LatentModel, as_latent_model, log_prior
+from vae.inference.codes import CodeCache
+from vae.inference.model import LatentModel, VAEModel, as_latent_model, log_prior
 from vae.inference.modes import laplace_factor, newton_modes, search_starts
 from vae.inference.quadrature import (
     RADIUS,
@@ -49,6 +50,7 @@ MAX_LEVEL = 4  # down to 1/16 sd
 MAX_RADIUS = 30.0
 MAX_SIDE = 160  # at most (MAX_SIDE + 1)^2 nodes in one local grid
 ROUNDS = 6
+LATTICE = (-BOX, 2 * BOX / COARSE, COARSE)  # the coarse grid's cell centres, for owner()
 _GRIDS: dict[tuple[int, float, torch.dtype], torch.Tensor] = {}
 
 
@@ -180,7 +182,7 @@ def exact_posteriors(
         changed = False
         for i in range(b):
             ps = parts(grids[i])
-            rest = coarse[i][owner(grids[i], gz) == -1] + 2 * math.log(h0)
+            rest = coarse[i][owner(grids[i], gz, LATTICE) == -1] + 2 * math.log(h0)
             total = logsumexp(np.array([p.log_mass for p in ps] + [logsumexp(rest)]))
             for g, p in zip(grids[i], ps, strict=True):
                 err = math.exp(p.log_mass - total) * abs(p.log_mass - p.log_mass_coarse)
@@ -194,7 +196,7 @@ def exact_posteriors(
                     g.place()
                     changed = True
             if rest.size and logsumexp(rest) - total > math.log(0.01):
-                free = np.nonzero(owner(grids[i], gz) == -1)[0]
+                free = np.nonzero(owner(grids[i], gz, LATTICE) == -1)[0]
                 seed_img.append(i)
                 seed_at.append(gz[free[np.argmax(coarse[i][free])]])
         for g, _ in _new_grids(lm, xs, seed_img, seed_at, radius, start_level):
@@ -230,7 +232,7 @@ def _result(
     calls: int,
 ) -> ExactPosterior:
     ps = parts(grids)
-    rest = owner(grids, gz) == -1
+    rest = owner(grids, gz, LATTICE) == -1
     nodes = [gz[rest]] + [
         g.nodes[p.keep] for g, p in zip(grids, ps, strict=True) if g.nodes is not None
     ]
@@ -275,11 +277,23 @@ def exact_posterior(model: VAE | LatentModel, x: torch.Tensor, tol: float = 0.05
 def exact_log_px(
     model: VAE | LatentModel, xs: torch.Tensor, batch_size: int = 256, tol: float = 0.05
 ) -> np.ndarray:
-    """Exact log p(x) in nats for each image, in batches. xs (N, ...) -> (N,)."""
-    out = [
-        np.array([r.log_px for r in exact_posteriors(model, xs[s : s + batch_size], tol)])
-        for s in range(0, len(xs), batch_size)
-    ]
+    """Exact log p(x) in nats for each image, in batches. xs (N, ...) -> (N,).
+
+    The search's subgrid codes recur across images; a VAEModel keeps them decoded while this
+    runs (a CodeCache, dropped at the end).
+    """
+    lm = as_latent_model(model)
+    vm = lm if isinstance(lm, VAEModel) and lm.codes is None else None
+    if vm is not None:
+        vm.codes = CodeCache()
+    try:
+        out = [
+            np.array([r.log_px for r in exact_posteriors(lm, xs[s : s + batch_size], tol)])
+            for s in range(0, len(xs), batch_size)
+        ]
+    finally:
+        if vm is not None:
+            vm.codes = None
     return np.concatenate(out) if out else np.zeros(0)
 
 

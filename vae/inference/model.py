@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from vae.inference._deps import VAE, reconstruction_nll
+from vae.inference.codes import CodeCache
 from vae.inference.relu import ReluDecoder
 
 LOG_2PI = math.log(2 * math.pi)
@@ -65,6 +66,7 @@ class VAEModel:
         self.dtype, self.device = p.dtype, p.device
         self._decoded: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
         self.relu = ReluDecoder.of(vae.decoder)  # None: not a Linear-ReLU decoder
+        self.codes: CodeCache | None = None  # decoded codes shared across batches, when set
 
     @property
     def latent_dim(self) -> int:
@@ -114,20 +116,26 @@ class VAEModel:
     def log_likelihood_pairs(self, x: torch.Tensor, img: np.ndarray, z: np.ndarray) -> torch.Tensor:
         """log p(x_img[p] | z_p) for (image, code) pairs; a code shared by pairs is decoded once.
 
-        x (B, C, H, W), img (P,) indices into x, z (P, D) -> (P,).
+        x (B, C, H, W), img (P,) indices into x, z (P, D) -> (P,). While `codes` holds a
+        CodeCache (exact_log_px sets one), codes decoded for earlier batches are reused too.
         """
-        uz, inv = np.unique(z, axis=0, return_inverse=True)
-        shared = len(uz) < len(z)
-        codes = torch.as_tensor(uz if shared else z, dtype=self.dtype, device=self.device)
-        logits = self.vae.decode(codes).flatten(1)  # (U, pixels)
         xf = x.to(self.device, self.dtype).flatten(1)[torch.as_tensor(img)]  # (P, pixels)
-        if not shared:
-            return self._from_logits(xf, logits)
-        at = torch.as_tensor(inv.ravel())
+        uz, inv = np.unique(z, axis=0, return_inverse=True)
+        if self.codes is None and len(uz) == len(z):
+            return self._from_logits(xf, self._decode_codes(z)[0])
         if self.likelihood != "bernoulli":
-            return self._from_logits(xf, logits[at])
-        softplus = F.softplus(logits).sum(1)  # (U,)
+            return self._from_logits(xf, self._decode_codes(uz)[0][torch.as_tensor(inv.ravel())])
+        if self.codes is None:
+            logits, softplus = self._decode_codes(uz)
+            at = torch.as_tensor(inv.ravel())
+        else:
+            logits, softplus, rows = self.codes.lookup(uz, self._decode_codes)
+            at = rows[torch.as_tensor(inv.ravel())]
         return (xf * logits[at]).sum(1) - softplus[at]
+
+    def _decode_codes(self, z: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        logits = self.vae.decode(torch.as_tensor(z, dtype=self.dtype, device=self.device))
+        return logits.flatten(1), F.softplus(logits.flatten(1)).sum(1)
 
     def derivatives(
         self, x: torch.Tensor, z: torch.Tensor

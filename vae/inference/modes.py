@@ -1,4 +1,4 @@
-"""Posterior modes by Newton's method with autograd, and the Laplace covariance at each."""
+"""Posterior modes by Newton's method (exact derivatives or autograd), the Laplace covariance."""
 
 from __future__ import annotations
 
@@ -11,12 +11,6 @@ from vae.inference.quadrature import log_joint_points
 SEARCH_NATS = 30.0  # coarse cells this close to the best are searched finer
 MAX_CELLS = 128
 MAX_STARTS = 5  # Newton starts besides the encoder's mean
-
-
-def log_joint_at(model: LatentModel, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-    """log p(x_p, z_p) for one code per image row, no graph. x (P, ...), z (P, D) -> (P,)."""
-    with torch.no_grad():
-        return log_joint(model, x, z[:, None, :])[:, 0]
 
 
 def derivatives(
@@ -65,22 +59,21 @@ def newton_modes(
     else follows the gradient; the step is capped by a trust radius that grows after an
     accepted step and shrinks after a rejected one, so every accepted step raises log p(x, z).
     Stops when the step's length in the Laplace metric, sqrt(d^T (-H) d), is below tol.
+    Derivatives are taken at each trial point and kept when it is accepted.
     Returns (modes (P, D), log p(x, mode) (P,), -Hessian at the mode (P, D, D)), float64.
     """
     dtype = model.dtype
     z = torch.as_tensor(start, dtype=torch.float64).clone()  # (P, D)
-    p, d = z.shape
+    p = len(z)
     radius = torch.full((p,), 0.25, dtype=torch.float64)
     active = torch.ones(p, dtype=torch.bool)
-    value = torch.empty(p, dtype=torch.float64)
-    neg_h = torch.eye(d, dtype=torch.float64).repeat(p, 1, 1)
+    v, g, h = derivatives(model, x, z.to(dtype))  # carried along: a trial's become the point's
+    value, grad, neg_h = v.double(), g.double(), -h.double()  # (P,), (P, D), (P, D, D)
     for _ in range(iterations):
         idx = active.nonzero()[:, 0]
         if len(idx) == 0:
             break
-        v, g, h = derivatives(model, x[idx], z[idx].to(dtype))
-        v, g, nh = v.double(), g.double(), -h.double()  # (A,), (A, D), (A, D, D)
-        value[idx], neg_h[idx] = v, nh
+        v, g, nh = value[idx], grad[idx], neg_h[idx]
         chol, info = torch.linalg.cholesky_ex(nh)
         step = g / g.norm(dim=1, keepdim=True).clamp_min(1e-12) * radius[idx, None]
         ok = info == 0
@@ -90,18 +83,19 @@ def newton_modes(
         scale = torch.clamp(radius[idx] / length.clamp_min(1e-30), max=1.0)
         step = step * scale[:, None]
         trial = z[idx] + step
-        v_new = log_joint_at(model, x[idx], trial.to(dtype)).double()
+        v_new, g_new, h_new = derivatives(model, x[idx], trial.to(dtype))
+        v_new = v_new.double()
         accept = torch.isfinite(v_new) & (v_new >= v - 1e-9)
         metric = torch.sqrt(torch.einsum("ai,aij,aj->a", step, nh, step).clamp_min(0.0))
-        z[idx[accept]] = trial[accept]
-        value[idx[accept]] = v_new[accept]
+        took = idx[accept]
+        z[took], value[took] = trial[accept], v_new[accept]
+        grad[took], neg_h[took] = g_new[accept].double(), -h_new[accept].double()
         radius[idx] = torch.where(
             accept, torch.clamp(radius[idx] * 2.0, max=2.0), radius[idx] / 4.0
         )
         done = (accept & ok & (metric < tol)) | (radius[idx] < 1e-7)
         active[idx[done]] = False
-    _, _, h = derivatives(model, x, z.to(dtype))
-    return z.numpy(), value.numpy(), (-h.double()).numpy()
+    return z.numpy(), value.numpy(), neg_h.numpy()
 
 
 def search_starts(

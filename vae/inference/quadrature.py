@@ -124,19 +124,43 @@ def _near(model: VAEModel, x: torch.Tensor, z: np.ndarray, z0: np.ndarray) -> np
     return out
 
 
-def _depth(works: list[LocalGrid], z: np.ndarray) -> np.ndarray:
-    """max |A^-1 (z - mode)| / radius for each mode of one image. (J, G)."""
-    rows = [np.abs((z - w.z) @ np.linalg.inv(w.a).T).max(1) / w.radius for w in works]
-    return np.stack(rows) if rows else np.zeros((0, len(z)))
+def owner(
+    works: list[LocalGrid], z: np.ndarray, lattice: tuple[float, float, int] | None = None
+) -> np.ndarray:
+    """Index of the mode whose window holds z deepest, -1 for the coarse grid. (G,).
 
-
-def owner(works: list[LocalGrid], z: np.ndarray) -> np.ndarray:
-    """Index of the mode whose window holds z deepest, -1 for the coarse grid. (G,)."""
+    Depth is max |A^-1 (z - mode)| / radius (<= 1 inside the window), the first mode winning
+    a tie. For many points only those in a window's bounding box are measured; lattice
+    (lo, spacing, n) says z is the n x n lattice of cell centres from lo, row-major in y,
+    so the box's points are found by index.
+    """
     if not works:
         return np.full(len(z), -1)
-    depth = _depth(works, z)
-    own = depth.argmin(0)
-    return np.where(depth.min(0) <= 1.0, own, -1)
+    if lattice is None and len(z) <= 4096:
+        inv = [np.linalg.inv(w.a).T for w in works]
+        depth = np.stack(
+            [np.abs((z - w.z) @ m).max(1) / w.radius for w, m in zip(works, inv, strict=True)]
+        )
+        return np.where(depth.min(0) <= 1.0, depth.argmin(0), -1)
+    best = np.full(len(z), np.inf)
+    own = np.full(len(z), -1)
+    for j, w in enumerate(works):
+        half = np.abs(w.a).sum(1) * w.radius * (1 + 1e-9) + 1e-12  # the window's bounding box
+        if lattice is None:
+            near = np.nonzero((np.abs(z - w.z) <= half).all(1))[0]
+        else:
+            lo, h, n = lattice
+            first = np.clip(np.floor((w.z - half - lo) / h - 0.5).astype(int), 0, n - 1)
+            last = np.clip(np.ceil((w.z + half - lo) / h - 0.5).astype(int), 0, n - 1)
+            ix, iy = np.arange(first[0], last[0] + 1), np.arange(first[1], last[1] + 1)
+            near = (iy[:, None] * n + ix[None, :]).ravel()
+        if near.size == 0:
+            continue
+        depth = np.abs((z[near] - w.z) @ np.linalg.inv(w.a).T).max(1) / w.radius
+        better = depth < best[near]
+        best[near[better]] = depth[better]
+        own[near[better]] = j
+    return np.where(best <= 1.0, own, -1)
 
 
 def logsumexp(v: np.ndarray) -> float:

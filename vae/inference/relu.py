@@ -26,6 +26,7 @@ class ReluDecoder:
 
     def __init__(self, layers: list[tuple[torch.Tensor, torch.Tensor]]) -> None:
         self.layers = layers  # (W (out, in), b (out,)), a ReLU between each two
+        self.transposed = [w.T.contiguous() for w, _ in layers]  # (in, out)
 
     @staticmethod
     def of(decoder: nn.Module) -> ReluDecoder | None:
@@ -55,23 +56,22 @@ class ReluDecoder:
         """Logits at codes z (P, D) that lie near z0 (D,), by the flipped units only. (P, O)."""
         (w, b), rest = self.layers[0], self.layers[1:]
         x = z  # (P, r): the inputs the pre-activation is affine in
-        mt, c = w.T.contiguous(), b  # a = x @ mt + c, mt (r, n)
-        a = torch.addmm(c, x, mt)
-        a0 = torch.addmv(b, w, z0)
+        mt = self.transposed[0]  # a = x @ mt + c, mt (r, n)
+        a = torch.addmm(b, x, mt)
+        c_a0 = torch.stack([b, torch.addmv(b, w, z0)], 1)  # (n, 2): c and a(z0)
         for k, (w, b) in enumerate(rest):
-            on = a0 > 0  # z0's pattern
-            sign = 1.0 - 2.0 * on.to(a.dtype)  # a unit flips where sign * a > 0
-            flipped = ((a * sign).amax(0) > 0).nonzero()[:, 0]
+            on = c_a0[:, 1] > 0  # z0's pattern
+            keep = on.to(a.dtype)
+            flipped = ((a * (1.0 - 2.0 * keep)).amax(0) > 0).nonzero()[:, 0]  # sign * a > 0
             if mt.shape[0] + len(flipped) > FALLBACK * w.shape[1]:
                 return self._dense_from(torch.relu(a), rest[k:])
             af = a[:, flipped]
             d = torch.where(on[flipped], torch.clamp(af, max=0.0).neg(), torch.clamp(af, min=0.0))
-            keep = on.to(a.dtype)
-            mt = torch.cat([(mt * keep) @ w.T, w.T[flipped]], 0)  # (r + f, n')
-            c = torch.addmv(b, w, c * keep)
+            wt = self.transposed[k + 1]
+            mt = torch.cat([(mt * keep) @ wt, wt[flipped]], 0)  # (r + f, n')
+            c_a0 = torch.addmm(b[:, None], w, c_a0 * keep[:, None])  # d is zero at z0
             x = torch.cat([x, d], 1)
-            a = torch.addmm(c, x, mt)
-            a0 = torch.addmv(b, w, a0 * keep)  # d is zero at z0
+            a = torch.addmm(c_a0[:, 0], x, mt)
         return a
 
     @staticmethod
