@@ -10,6 +10,7 @@ import streamlit as st
 from ui.errors import show_error
 from ui.i18n import N_, _
 from ui.images import show_tiles
+from ui.lessons import fit_figure
 from ui.plots import add_markers, latent_scatter
 from ui.rate_distortion import rd_figure
 from ui.selection import current_checkpoint, load_run
@@ -222,7 +223,7 @@ def show_maps(models: dict[str, Checkpoint], rows: np.ndarray | None) -> None:
         if rows is not None:
             add_markers(fig, view(mu[rows]), _("the inputs above"), [f"#{r}" for r in rows])
         fig.update_layout(height=440, dragmode="pan", title={"text": ck.name, "font": {"size": 14}})
-        col.plotly_chart(fig, key=f"compare_map_{side}")
+        col.plotly_chart(fit_figure(fig), key=f"compare_map_{side}")
         d = ck.config.model.latent_dim
         how = (
             _("its latent dimensions")
@@ -243,7 +244,7 @@ def render() -> None:
     points = rate_distortion_points(runs)
     if names is None:
         if points:
-            st.plotly_chart(rd_figure(points, {}), key="compare_rd")
+            st.plotly_chart(fit_figure(rd_figure(points, {})), key="compare_rd")
         return
     models: dict[str, Checkpoint] = {}
     for side, name in zip(SIDES, names, strict=True):
@@ -258,7 +259,9 @@ def render() -> None:
     show_figures(models, mismatch is None)
     st.subheader(_("Rate and distortion"))
     plot, note = st.columns([5, 2], gap="large")
-    plot.plotly_chart(rd_figure(points, dict(zip(SIDES, names, strict=True))), key="compare_rd")
+    plot.plotly_chart(
+        fit_figure(rd_figure(points, dict(zip(SIDES, names, strict=True)))), key="compare_rd"
+    )
     note.markdown(
         _(
             "The loss splits in two: **−ELBO = distortion + rate**. *Distortion* is the "

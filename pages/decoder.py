@@ -26,6 +26,7 @@ from ui.decoder_parts import (
 )
 from ui.i18n import N_, _
 from ui.images import show_image, show_tiles
+from ui.lessons import fit_figure
 from ui.selection import cache_key, current_checkpoint
 from ui.testset import dataset_images, encoded
 from vae import Checkpoint
@@ -179,7 +180,9 @@ def kl_section(ckpt: Checkpoint, z: np.ndarray) -> None:
     stats, source = dim_stats()
     chart_key = f"decoder_kl_{ckpt.name}"
     dim = clicked_dim(st.session_state.get(chart_key), d)
-    st.plotly_chart(kl_figure(stats), key=chart_key, on_select="rerun", selection_mode="points")
+    st.plotly_chart(
+        fit_figure(kl_figure(stats)), key=chart_key, on_select="rerun", selection_mode="points"
+    )
     st.caption(
         _(
             "Mean KL(q(z_d|x) ‖ N(0, 1)) of each dimension over {images:,} images of "

@@ -16,6 +16,7 @@ from ui import inference_figures as figs
 from ui import inference_model as model_part
 from ui import state
 from ui.i18n import N_, _, bound_labels, take_link_value
+from ui.lessons import fit_figure
 from ui.selection import current_checkpoint
 from vae.inference import toy
 
@@ -90,7 +91,7 @@ def die() -> None:
             "integral over the whole latent space."
         ).format(evidence=ex.evidence)
     )
-    st.plotly_chart(figs.bayes_figure(ex), key="inference_bayes")
+    st.plotly_chart(fit_figure(figs.bayes_figure(ex)), key="inference_bayes")
 
     st.subheader(_("Approximate inference: MCMC beside variational inference"))
     c3 = st.columns(3)
@@ -101,11 +102,11 @@ def die() -> None:
     burn = steps // 10
     edges, density = toy.histogram(chain.trace, bins=40, burn_in=burn)
     vi = toy.variational(n, k, a, b, iterations=iters)
-    st.plotly_chart(figs.approx_figure(ex, edges, density, vi), key="inference_approx")
+    st.plotly_chart(fit_figure(figs.approx_figure(ex, edges, density, vi)), key="inference_approx")
     left, right = st.columns(2)
     with left:
         st.metric(_("MCMC acceptance rate"), f"{chain.acceptance_rate:.1%}")
-        st.plotly_chart(figs.trace_figure(chain, burn), key="inference_trace")
+        st.plotly_chart(fit_figure(figs.trace_figure(chain, burn)), key="inference_trace")
         st.caption(
             _(
                 "The chain's state per step; the first {burn} (shaded) are dropped as burn-in."
@@ -113,7 +114,7 @@ def die() -> None:
         )
     with right:
         st.metric(_("KL(q‖posterior) after VI"), f"{vi.kl[-1]:.4f} nats")
-        st.plotly_chart(figs.vi_figure(vi), key="inference_vi")
+        st.plotly_chart(fit_figure(figs.vi_figure(vi)), key="inference_vi")
         st.caption(_("ELBO = log p(data) − KL(q‖posterior): as it rises, the KL falls."))
     st.markdown(
         _(

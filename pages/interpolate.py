@@ -12,6 +12,7 @@ from ui.errors import show_error
 from ui.i18n import N_, _
 from ui.images import show_image, show_tiles, upload_image
 from ui.interpolation_parts import COLOURS, DASHES, NAMES, norm_chart
+from ui.lessons import fit_figure
 from ui.plots import add_markers, add_prior_contours, latent_scatter
 from ui.selection import current_checkpoint
 from ui.testset import Images, dataset_images, encoded
@@ -205,7 +206,7 @@ def render(ckpt: Checkpoint) -> None:
     )
     map_col, side = st.columns([3, 2], gap="large")
     with map_col:
-        st.plotly_chart(latent_map(paths, ends), key="interp_map")
+        st.plotly_chart(fit_figure(latent_map(paths, ends)), key="interp_map")
         if d > 2:
             view = fit_projection(mu)
             st.caption(
@@ -223,7 +224,7 @@ def render(ckpt: Checkpoint) -> None:
                 )
             )
     with side:
-        st.plotly_chart(norm_chart(paths, d), key="interp_norms")
+        st.plotly_chart(fit_figure(norm_chart(paths, d)), key="interp_norms")
         lo, hi = prior_norm_range(d)
         st.caption(
             _(

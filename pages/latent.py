@@ -15,6 +15,7 @@ from ui import latent_hover as hover
 from ui import state
 from ui.i18n import N_, _
 from ui.images import show_tiles
+from ui.lessons import fit_figure
 from ui.plots import add_prior_contours, add_sigma_ellipses, latent_scatter, selected_rows
 from ui.projections import projection
 from ui.selection import current_checkpoint
@@ -149,7 +150,7 @@ def show_map() -> tuple[list[int], bool]:
         ).format(n=len(rows), source=images.source_text)
     )
     event = st.plotly_chart(
-        fig, key=chart_key, on_select="rerun", selection_mode=("points", "box", "lasso")
+        fit_figure(fig), key=chart_key, on_select="rerun", selection_mode=("points", "box", "lasso")
     )
     return selected_rows(event, n), bool(prior and on_axes)
 
@@ -212,7 +213,7 @@ def show_selection(ckpt: Checkpoint, images: Images, chosen: list[int], prior: b
         zoom.update_layout(dragmode="pan", showlegend=False, height=340, margin={"t": 10})
         zoom.update_xaxes(range=[lo[0] - pad, hi[0] + pad])
         zoom.update_yaxes(range=[lo[1] - pad, hi[1] + pad])
-        right.plotly_chart(zoom, key="latent_zoom")
+        right.plotly_chart(fit_figure(zoom), key="latent_zoom")
         right.caption(
             _("The selected codes μ with one-σ ellipses of q(z|x), the encoder's Gaussian.")
         )

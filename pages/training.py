@@ -12,6 +12,7 @@ from ui.curves import history_figure
 from ui.errors import show_error
 from ui.i18n import N_, _
 from ui.images import upscale
+from ui.lessons import fit_figure
 from ui.selection import selected_run
 from ui.training_form import training_form
 from vae import CheckpointError, load_checkpoint
@@ -68,7 +69,7 @@ def selected_history() -> None:
     if not rows:
         st.info(_("{name} has no history.jsonl, so there are no curves to draw.").format(name=name))
         return
-    st.plotly_chart(history_figure(rows), key="training_history")
+    st.plotly_chart(fit_figure(history_figure(rows)), key="training_history")
     st.caption(
         _(
             "{n} epochs. Train −ELBO is averaged over each epoch while the weights change "
@@ -184,7 +185,7 @@ def show_job(status: jobs.JobStatus) -> None:
     if rows:
         curves, grid = st.columns([3, 2])
         curves.plotly_chart(
-            history_figure(rows, height=520, stacked=True), key="training_live_curves"
+            fit_figure(history_figure(rows, height=520, stacked=True)), key="training_live_curves"
         )
         pic = samples(name, len(rows))
         if pic is not None:

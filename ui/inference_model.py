@@ -18,6 +18,7 @@ from ui.errors import show_error
 from ui.i18n import N_, _
 from ui.images import show_image, show_tiles
 from ui.inference_image import Chosen, choose_image, open_image
+from ui.lessons import fit_figure
 from ui.testset import Images, dataset_images
 from vae import Checkpoint
 from vae.analysis.inference import NotAutogradModel, kl_dims, share_below
@@ -52,8 +53,10 @@ def show_ledger(led: Ledger) -> None:
         + (" " + bound if led.log_px_is_bound else " ")
     )
     st.plotly_chart(
-        figs.iwae_figure(
-            led.iwae, led.log_px, led.log_px_is_bound, led.elbo_q_star, led.elbo_encoder
+        fit_figure(
+            figs.iwae_figure(
+                led.iwae, led.log_px, led.log_px_is_bound, led.elbo_q_star, led.elbo_encoder
+            )
         ),
         key="inference_iwae",
     )
@@ -103,7 +106,8 @@ def show_gaps(ckpt: Checkpoint, images: Images, chosen: Chosen, led: Ledger) -> 
     with st.spinner(_("Exact posteriors and SVI for {n} images…").format(n=n)):
         g = data.gaps(ckpt, images.source, images.x, n)
     st.plotly_chart(
-        figs.gaps_figure(g, (led.approximation_gap, led.amortisation_gap)), key="inference_gaps"
+        fit_figure(figs.gaps_figure(g, (led.approximation_gap, led.amortisation_gap))),
+        key="inference_gaps",
     )
     st.caption(
         _(
@@ -208,7 +212,7 @@ def show(ckpt: Checkpoint) -> None:
             samples=chain.samples[:, d] if ok else None,
             chain_path=chain.path[:, d] if ok else None,
         )
-        st.plotly_chart(figs.posterior_map(view, layers), key="inference_map")
+        st.plotly_chart(fit_figure(figs.posterior_map(view, layers)), key="inference_map")
         where = (
             ""
             if two_d

@@ -18,6 +18,7 @@ from ui.i18n import N_, _, bound_labels, class_label, language
 from ui.images import show_image, show_tiles
 from ui.latent_figures import add_density, density_extent, samples_map
 from ui.latent_replay import formation_figure
+from ui.lessons import fit_figure
 from ui.selection import cache_key
 from ui.testset import Images
 from vae import Checkpoint
@@ -183,7 +184,7 @@ def show_encoder_samples(
             d = list(dims)
             names = (f"z{dims[0] + 1}", f"z{dims[1] + 1}")
             fig = samples_map(s.mu[d], s.sigma[d], s.z[:, d], mu[:, d], names)
-            st.plotly_chart(fig, key="latent_enc_map", config={"displayModeBar": False})
+            st.plotly_chart(fit_figure(fig), key="latent_enc_map", config={"displayModeBar": False})
     sig = ", ".join(f"{v:.2f}" for v in s.sigma[:6]) + (", …" if len(s.sigma) > 6 else "")
     st.caption(
         _("σ of q(z|x) for this image: ({sig}). Where σ is small the code is pinned down.").format(
@@ -254,7 +255,9 @@ def show_formation(ckpt: Checkpoint, dims: tuple[int, int] | None) -> None:
     epochs = len(fig.frames)
     points = sum(len(t.x) for t in fig.data if getattr(t, "meta", None) == "points")
     st.plotly_chart(
-        fig, key=f"latent_formation_{ckpt.name}_{dims}", config={"displayModeBar": False}
+        fit_figure(fig),
+        key=f"latent_formation_{ckpt.name}_{dims}",
+        config={"displayModeBar": False},
     )
     st.caption(
         _(

@@ -12,6 +12,7 @@ and Escape drive the lesson (components/lesson_keys).
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -68,13 +69,33 @@ PRESENT_CSS = """
 .vae-step-counter { position: fixed; right: 1rem; bottom: 0.6rem; z-index: 1000;
   font-size: 1rem; padding: 0.1rem 0.6rem; border-radius: 0.6rem; opacity: 0.75;
   background: rgba(128, 128, 128, 0.18); }
-/* a projector is 720 px high: figures give way to their controls */
-[data-testid="stMain"] .stPlotlyChart, [data-testid="stMain"] .js-plotly-plot {
-  max-height: 36vh; overflow: hidden; }
+/* a projector is 720 px high: figures give way to their controls (plotly: fit_figure) */
 [data-testid="stMain"] [data-testid="stImage"] img {
   max-height: 44vh !important; width: auto !important; object-fit: contain; }
 </style>
 """
+
+
+PRESENT_FIGURE_HEIGHT = 260  # px: a plotly figure beside its controls on a 720-px projector
+
+
+def fit_figure(fig: Any) -> Any:
+    """A plotly figure as it is, or in presenter mode no higher than PRESENT_FIGURE_HEIGHT.
+
+    Every page passes its figures through this on their way to st.plotly_chart: the figure is
+    drawn smaller, axes and legend included, where a height cap would cut its bottom off. A
+    figure cached for everyone is copied, never changed.
+    """
+    if not presenting():
+        return fig
+    height = fig.layout.height or 450  # plotly's default
+    if height <= PRESENT_FIGURE_HEIGHT:
+        return fig
+    import plotly.graph_objects as go  # the figure's own library: loaded already
+
+    out = go.Figure(fig)
+    out.update_layout(height=PRESENT_FIGURE_HEIGHT)
+    return out
 
 
 @st.cache_resource(show_spinner=False, ttl=5)

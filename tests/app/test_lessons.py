@@ -115,6 +115,27 @@ def test_presenter_mode_hides_the_chrome_and_counts_the_steps(ckpt_dir):
     assert "present" not in leave and "step=2" in leave
 
 
+def _figure_heights(at: AppTest) -> list[object]:
+    import json
+
+    return [json.loads(e.proto.spec)["layout"].get("height") for e in at.get("plotly_chart")]
+
+
+def test_presenter_mode_draws_figures_smaller_instead_of_cutting_them(ckpt_dir):
+    from ui.lessons import PRESENT_FIGURE_HEIGHT
+
+    named_like_shipped(ckpt_dir, "mnist-2d", "mnist-2d-beta4")
+    at = app()
+    open_step(at, "rate-distortion", 0)  # the Training page's curves
+    normal = _figure_heights(at)
+    assert normal and all(h is None or h > PRESENT_FIGURE_HEIGHT for h in normal)
+    open_step(at, "rate-distortion", 0, present=True)
+    assert not at.exception
+    assert _figure_heights(at) == [PRESENT_FIGURE_HEIGHT] * len(normal)
+    html = "\n".join(str(e.proto.body) for e in at.get("html"))
+    assert "stPlotlyChart" not in html  # no height cap in the style sheet clips them
+
+
 def test_hostile_lesson_and_step_values_get_a_clear_message(ckpt_dir):
     cases = [
         ({"lesson": "<script>alert(1)</script>", "step": "1"}, "no lesson named"),
