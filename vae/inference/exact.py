@@ -131,7 +131,9 @@ def _new_grids(
 ) -> list[tuple[LocalGrid, float]]:
     if not img:
         return []
-    z, value, neg_h = newton_modes(model, xs[torch.as_tensor(img)], np.stack(starts))
+    z, value, neg_h = newton_modes(
+        model, xs[torch.as_tensor(img)], np.stack(starts), group=np.asarray(img)
+    )
     return [
         (LocalGrid(b, z[i], laplace_factor(neg_h[i]), radius, level), float(value[i]))
         for i, b in enumerate(img)

@@ -11,6 +11,7 @@ from vae.inference.quadrature import log_joint_points
 SEARCH_NATS = 30.0  # coarse cells this close to the best are searched finer
 MAX_CELLS = 128
 MAX_STARTS = 5  # Newton starts besides the encoder's mean
+MERGE = 0.1  # Laplace sds: two starts of one image this close are on the same climb
 
 
 def derivatives(
@@ -52,15 +53,19 @@ def newton_modes(
     start: np.ndarray,
     iterations: int = 40,
     tol: float = 1e-3,
+    settle: float = 1e-2,
+    group: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Maximise log p(x_p, z) from each start by trust-region Newton; one image row per start.
 
     x (P, ...), start (P, D). A Newton step solves (-H) d = g where -H is positive definite,
     else follows the gradient; the step is capped by a trust radius that grows after an
     accepted step and shrinks after a rejected one, so every accepted step raises log p(x, z).
-    Stops when the step's length in the Laplace metric, sqrt(d^T (-H) d), is below tol.
-    Derivatives are taken at each trial point and kept when it is accepted.
-    Returns (modes (P, D), log p(x, mode) (P,), -Hessian at the mode (P, D, D)), float64.
+    Stops when the step's length in the Laplace metric, sqrt(d^T (-H) d), is below tol, or
+    the trust region is below `settle` in that metric. Derivatives are taken at each trial
+    point and kept when it is accepted. Starts of one image (the same `group`) that meet,
+    within MERGE sds of a higher one, stop and take that one's end: they were climbing the
+    same mode. Returns (modes (P, D), log p(x, mode) (P,), -Hessian at it (P, D, D)), float64.
     """
     dtype = model.dtype
     z = torch.as_tensor(start, dtype=torch.float64).clone()  # (P, D)
@@ -69,6 +74,8 @@ def newton_modes(
     active = torch.ones(p, dtype=torch.bool)
     v, g, h = derivatives(model, x, z.to(dtype))  # carried along: a trial's become the point's
     value, grad, neg_h = v.double(), g.double(), -h.double()  # (P,), (P, D), (P, D, D)
+    follows = torch.full((p,), -1, dtype=torch.long)  # a merged start: the row it follows
+    pairs = _same_group_pairs(group) if group is not None else None
     for _ in range(iterations):
         idx = active.nonzero()[:, 0]
         if len(idx) == 0:
@@ -93,9 +100,50 @@ def newton_modes(
         radius[idx] = torch.where(
             accept, torch.clamp(radius[idx] * 2.0, max=2.0), radius[idx] / 4.0
         )
-        done = (accept & ok & (metric < tol)) | (radius[idx] < 1e-7)
+        # done when the step is below tol in the Laplace metric, or the trust region is below
+        # `settle`: at a ReLU kink the gradient does not vanish, the Newton steps overshoot
+        # across it, and only the shrinking trust region ends the zig-zag
+        reach = radius[idx] * torch.linalg.eigvalsh(nh)[:, -1].clamp_min(0.0).sqrt()
+        done = (accept & ok & (metric < tol)) | (ok & (reach < settle)) | (radius[idx] < 1e-7)
         active[idx[done]] = False
+        if pairs is not None:
+            _merge(z, value, neg_h, active, follows, pairs)
+    for i in range(p):  # a merged start ends where the one it joined ends
+        j = i
+        while follows[j] >= 0:
+            j = int(follows[j])
+        z[i], value[i], neg_h[i] = z[j], value[j], neg_h[j]
     return z.numpy(), value.numpy(), neg_h.numpy()
+
+
+def _same_group_pairs(group: np.ndarray) -> torch.Tensor | None:
+    """All ordered pairs (b, a), b != a, of rows in one group. (K, 2)."""
+    b, a = np.nonzero((group[:, None] == group[None, :]) & ~np.eye(len(group), dtype=bool))
+    return torch.as_tensor(np.stack([b, a], 1)) if len(b) else None
+
+
+def _merge(
+    z: torch.Tensor,
+    value: torch.Tensor,
+    neg_h: torch.Tensor,
+    active: torch.Tensor,
+    follows: torch.Tensor,
+    pairs: torch.Tensor,
+) -> None:
+    """An active start within MERGE Laplace sds of a higher, unmerged one follows it."""
+    b, a = pairs[:, 0], pairs[:, 1]
+    live = active[b] & (follows[a] < 0)
+    if not live.any():
+        return
+    b, a = b[live], a[live]
+    higher = (value[a] > value[b]) | ((value[a] == value[b]) & (a < b))
+    d = z[b] - z[a]
+    near = torch.einsum("ki,kij,kj->k", d, neg_h[b], d) < MERGE**2
+    hit = higher & near
+    for k in hit.nonzero()[:, 0].tolist():
+        bk = int(b[k])
+        if active[bk]:
+            follows[bk], active[bk] = a[k], False
 
 
 def search_starts(
