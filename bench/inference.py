@@ -98,7 +98,7 @@ def inference(
         ["one image's exact posterior and log p(x) (20 images)", cell(one, "ms"), str(one.n)],
         ["posterior view 80x80 + ledger (SVI 300, IWAE 5000)", cell(t_view, "s"), str(t_view.n)],
         ["SVI, 300 steps of 8 samples", cell(t_svi, "s"), str(t_svi.n)],
-        ["MALA, 2,000 samples (4 chains, 500 warm-up steps)", cell(t_mcmc, "s"), str(t_mcmc.n)],
+        ["MALA, 2,000 samples (4 chains, 250 warm-up steps)", cell(t_mcmc, "s"), str(t_mcmc.n)],
         ["gaps over a batch (SVI 100 steps), per image", f"{t_gaps * 1e3:.0f} ms", "20"],
     ]  # fmt: skip
     sec.add(f"`{CHECKPOINT}`, CPU, {threads} torch thread(s); the coarse grid decoded beforehand.")

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from vae.inference._deps import VAE
-from vae.inference.model import LOG_2PI, LatentModel, as_latent_model, log_joint
+from vae.inference.model import LOG_2PI, LatentModel, as_latent_model, log_joint, log_prior
 
 GH_NODES = 16  # Gauss-Hermite nodes per axis for 2-D ELBOs
 CRN_SAMPLES = 5000  # fixed normal draws for ELBOs above 2-D (and the IWAE curve)
@@ -79,37 +79,72 @@ class SVIResult:
     elbo_encoder: float  # ELBO(encoder) by the same estimator, so elbo >= elbo_encoder
 
 
+def _elbo_and_grads(
+    lm: LatentModel,
+    xs: torch.Tensor,
+    enc: tuple[torch.Tensor, torch.Tensor],
+    a: torch.Tensor,
+    b: torch.Tensor,
+    eps: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The S-sample ELBO (B,) at mu = mu_e + sd_e a, log sd = log sd_e + b, and its gradients
+    in a and b (B, D): by the model's value_and_grad where it has one, else autograd."""
+    mu_e, lv_e = enc
+    sd_e = torch.exp(0.5 * lv_e)
+    n, s, d = eps.shape
+    own = getattr(lm, "value_and_grad", None)
+    if own is not None:
+        lv = lv_e + 2 * b
+        sd = torch.exp(0.5 * lv)
+        z = (mu_e + sd_e * a)[:, None, :] + sd[:, None, :] * eps  # (B, S, D)
+        xz = xs[:, None].expand(n, s, *xs.shape[1:]).reshape(n * s, *xs.shape[1:])
+        found = own(xz, z.reshape(n * s, d))
+        if found is not None:
+            v, g = found
+            g = g.view(n, s, d).to(z.dtype) - z  # d log p(x, z) / dz
+            elbo = (v.view(n, s).to(z.dtype) + log_prior(z)).mean(1) + entropy(lv)
+            return elbo, sd_e * g.mean(1), (g * eps).mean(1) * sd + 1.0
+    a, b = a.detach().requires_grad_(True), b.detach().requires_grad_(True)
+    with torch.enable_grad():
+        lv = lv_e + 2 * b
+        z = (mu_e + sd_e * a)[:, None, :] + torch.exp(0.5 * lv)[:, None, :] * eps
+        elbo = log_joint(lm, xs, z).mean(1) + entropy(lv)  # (B,)
+        ga, gb = torch.autograd.grad(elbo.sum(), [a, b])
+    return elbo.detach(), ga, gb
+
+
 def _svi_batch(
     lm: LatentModel, xs: torch.Tensor, steps: int, samples: int, lr: float, seed: int
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Adam on the reparameterised ELBO (K&W 2013, eq. 7): mu, logvar (T+1, B, D), ELBO (T+1, B).
 
     Parameters are in the encoder's units: mu = mu_e + sigma_e a, log sigma = log sigma_e + b,
-    so one learning rate suits a posterior of sd 0.01 and one of sd 1 alike.
+    so one learning rate suits a posterior of sd 0.01 and one of sd 1 alike. Adam (Kingma &
+    Ba 2015, torch.optim.Adam's defaults) is written out: two small tensors need no optimiser.
     """
     mu_e, lv_e = (t.to(lm.dtype) for t in lm.encode(xs))  # (B, D)
     sd_e = torch.exp(0.5 * lv_e)
-    a = torch.zeros_like(mu_e, requires_grad=True)
-    b = torch.zeros_like(mu_e, requires_grad=True)
-    opt = torch.optim.Adam([a, b], lr=lr)
+    params = [torch.zeros_like(mu_e), torch.zeros_like(mu_e)]  # a, b
+    moments = [torch.zeros_like(mu_e) for _ in range(4)]  # first and second, of a and of b
     gen = torch.Generator().manual_seed(seed)
     mus, lvs, elbos = [mu_e.clone()], [lv_e.clone()], []
-    for _ in range(steps + 1):
-        mu, lv = mu_e + sd_e * a, lv_e + 2 * b
-        eps = torch.randn((*mu.shape[:1], samples, mu.shape[1]), generator=gen, dtype=torch.float64)
-        z = mu[:, None, :] + torch.exp(0.5 * lv)[:, None, :] * eps.to(lm.dtype)  # (B, S, D)
-        with torch.enable_grad():
-            elbo = log_joint(lm, xs, z).mean(1) + entropy(lv)  # (B,)
-        elbos.append(elbo.detach())
-        if len(elbos) > steps:
+    beta1, beta2, tiny = 0.9, 0.999, 1e-8
+    for t in range(1, steps + 2):
+        eps = torch.randn(
+            (*mu_e.shape[:1], samples, mu_e.shape[1]), generator=gen, dtype=torch.float64
+        )
+        elbo, ga, gb = _elbo_and_grads(lm, xs, (mu_e, lv_e), params[0], params[1], eps.to(lm.dtype))
+        elbos.append(elbo)
+        if t > steps:
             break
-        opt.zero_grad()
-        (-elbo.sum()).backward()
-        opt.step()
-        with torch.no_grad():
-            mus.append(mu_e + sd_e * a)
-            lvs.append(lv_e + 2 * b)
-    return torch.stack(mus).detach(), torch.stack(lvs).detach(), torch.stack(elbos)
+        for p, g, m1, m2 in zip(params, (-ga, -gb), moments[::2], moments[1::2], strict=True):
+            m1.lerp_(g, 1 - beta1)
+            m2.mul_(beta2).addcmul_(g, g, value=1 - beta2)
+            denom = (m2.sqrt() / (1 - beta2**t) ** 0.5).add_(tiny)
+            p.addcdiv_(m1, denom, value=-lr / (1 - beta1**t))
+        mus.append(mu_e + sd_e * params[0])
+        lvs.append(lv_e + 2 * params[1])
+    return torch.stack(mus), torch.stack(lvs), torch.stack(elbos)
 
 
 def fit_q(

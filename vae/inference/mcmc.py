@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from vae.inference._deps import VAE
-from vae.inference.model import LatentModel, as_latent_model, log_joint
+from vae.inference.model import LatentModel, as_latent_model, log_joint, log_prior
 
 TARGET_ACCEPT = 0.574  # optimal for MALA (Roberts & Rosenthal 1998)
 BLOW_UP = 1000.0  # nats: a proposal this far below the current point is a divergence
@@ -38,6 +38,11 @@ class ChainResult:
 def _value_grad(
     lm: LatentModel, xs: torch.Tensor, z: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
+    own = getattr(lm, "value_and_grad", None)
+    found = own(xs, z) if own is not None else None
+    if found is not None:  # the model's own backward pass (a ReLU decoder): no graph
+        v, g = found
+        return v + log_prior(z), g - z
     z = z.detach().requires_grad_(True)
     with torch.enable_grad():
         v = log_joint(lm, xs, z[:, None, :])[:, 0]  # (C,)
@@ -49,7 +54,7 @@ def mala(
     model: VAE | LatentModel,
     x: torch.Tensor,
     samples: int = 2000,
-    warmup: int = 500,
+    warmup: int = 250,
     chains: int = 4,
     step_size: float = 0.5,
     adapt: bool = True,

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from vae.inference._deps import VAE, reconstruction_nll
+from vae.inference._deps import VAE
 from vae.inference.codes import CodeCache
 from vae.inference.relu import ReluDecoder
 
@@ -57,7 +57,7 @@ def log_joint(model: LatentModel, x: torch.Tensor, z: torch.Tensor) -> torch.Ten
 
 
 class VAEModel:
-    """The project's VAE seen as a LatentModel; log p(x|z) is exactly reconstruction_nll's."""
+    """The project's VAE seen as a LatentModel; log p(x|z) is the same sum as reconstruction_nll."""
 
     def __init__(self, vae: VAE) -> None:
         self.vae = vae.eval()
@@ -79,21 +79,27 @@ class VAEModel:
         return mu, logvar
 
     def log_likelihood(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        """-reconstruction_nll at S codes per image. x (B, C, H, W), z (B, S, D) -> (B, S)."""
+        """-reconstruction_nll at S codes per image. x (B, C, H, W), z (B, S, D) -> (B, S).
+
+        The same sum as reconstruction_nll's, written as x l - softplus(l) for Bernoulli
+        (binary_cross_entropy_with_logits takes a third longer); one product per image.
+        """
         b, s, d = z.shape
-        logits = self.vae.decode(z.reshape(b * s, d).to(self.device, self.dtype))  # (B*S, C, H, W)
-        xs = (
-            x.to(self.device, self.dtype)
-            .unsqueeze(1)
-            .expand(b, s, *x.shape[1:])
-            .reshape(logits.shape)
-        )
-        return -reconstruction_nll(self.vae, logits, xs).view(b, s)
+        logits = self.vae.decode(z.reshape(b * s, d).to(self.device, self.dtype))
+        logits = logits.flatten(1).view(b, s, -1)  # (B, S, pixels)
+        xf = x.to(self.device, self.dtype).flatten(1)  # (B, pixels)
+        if self.likelihood == "bernoulli":
+            xl = (logits @ xf[:, :, None])[..., 0]  # (B, S)
+            return xl - F.softplus(logits).sum(-1)
+        return self._from_logits(
+            xf[:, None].expand(b, s, -1).reshape(b * s, -1), logits.reshape(b * s, -1)
+        ).view(b, s)
 
     def _from_logits(self, xf: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
-        """log p(x|z) from the logits, per row. xf, logits (P, pixels) -> (P,)."""
+        """log p(x|z) from the logits, per row. xf (P or 1, pixels), logits (P, pixels) -> (P,)."""
         if self.likelihood == "bernoulli":  # x l - softplus(l): binary_cross_entropy's sum
-            return (xf * logits).sum(1) - F.softplus(logits).sum(1)
+            xl = logits @ xf[0] if len(xf) == 1 else (xf * logits).sum(1)
+            return xl - F.softplus(logits).sum(1)
         log_s = self.vae.pixel_log_scale().flatten()
         r = (xf - torch.sigmoid(logits)) * torch.exp(-log_s)
         return -(0.5 * r.pow(2) + log_s).sum(1) - 0.5 * LOG_2PI * log_s.numel()
@@ -119,23 +125,48 @@ class VAEModel:
         x (B, C, H, W), img (P,) indices into x, z (P, D) -> (P,). While `codes` holds a
         CodeCache (exact_log_px sets one), codes decoded for earlier batches are reused too.
         """
-        xf = x.to(self.device, self.dtype).flatten(1)[torch.as_tensor(img)]  # (P, pixels)
+        xs = x.to(self.device, self.dtype).flatten(1)
         uz, inv = np.unique(z, axis=0, return_inverse=True)
-        if self.codes is None and len(uz) == len(z):
-            return self._from_logits(xf, self._decode_codes(z)[0])
-        if self.likelihood != "bernoulli":
-            return self._from_logits(xf, self._decode_codes(uz)[0][torch.as_tensor(inv.ravel())])
+        if self.likelihood != "bernoulli" or (self.codes is None and len(uz) == len(z)):
+            logits = self._decode_codes(uz)[0][torch.as_tensor(inv.ravel())]
+            return self._from_logits(xs[torch.as_tensor(img)], logits)
         if self.codes is None:
             logits, softplus = self._decode_codes(uz)
-            at = torch.as_tensor(inv.ravel())
+            at = inv.ravel()
         else:
             logits, softplus, rows = self.codes.lookup(uz, self._decode_codes)
-            at = rows[torch.as_tensor(inv.ravel())]
-        return (xf * logits[at]).sum(1) - softplus[at]
+            at = rows.numpy()[inv.ravel()]
+        at_t = torch.as_tensor(at)
+        out = -softplus[at_t]
+        order = torch.as_tensor(np.argsort(img, kind="stable"))  # x . l by image: one product each
+        counts = np.bincount(img, minlength=len(xs))
+        ends = np.cumsum(counts)
+        for i in np.nonzero(counts)[0]:
+            mine = order[ends[i] - counts[i] : ends[i]]
+            out[mine] += logits[at_t[mine]] @ xs[i]
+        return out
 
     def _decode_codes(self, z: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         logits = self.vae.decode(torch.as_tensor(z, dtype=self.dtype, device=self.device))
         return logits.flatten(1), F.softplus(logits.flatten(1)).sum(1)
+
+    def value_and_grad(
+        self, x: torch.Tensor, z: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """log p(x_p|z_p) and its gradient in z by a hand-written backward pass, or None
+        without a ReLU decoder. x (P, ...), z (P, D) -> (P,), (P, D)."""
+        if self.relu is None:
+            return None
+        with torch.no_grad():
+            logits, back = self.relu.logits_and_backward(z.to(self.device, self.dtype))
+            xf = x.to(self.device, self.dtype).flatten(1)
+            m = torch.sigmoid(logits)
+            if self.likelihood == "bernoulli":
+                r = xf - m
+            else:
+                w = torch.exp(-2.0 * self.vae.pixel_log_scale().flatten())
+                r = w * (xf - m) * m * (1 - m)
+            return self._from_logits(xf, logits), back(r)
 
     def derivatives(
         self, x: torch.Tensor, z: torch.Tensor

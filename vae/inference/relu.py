@@ -15,6 +15,8 @@ Two consequences are used, both exact (up to float rounding), not approximations
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 
@@ -51,6 +53,25 @@ class ReluDecoder:
             out = stacked @ w.T  # (P, 1 + D, n')
             a, t = out[:, 0] + b, out[:, 1:]
         return a, t
+
+    def logits_and_backward(
+        self, z: torch.Tensor
+    ) -> tuple[torch.Tensor, Callable[[torch.Tensor], torch.Tensor]]:
+        """Logits (P, O) and the map from d/dlogits (P, O) to d/dz (P, D): backprop by hand."""
+        masks = []
+        a = z
+        for i, (_, b) in enumerate(self.layers):
+            if i:
+                masks.append(a > 0)
+                a = torch.relu(a)
+            a = torch.addmm(b, a, self.transposed[i])
+
+        def back(r: torch.Tensor) -> torch.Tensor:
+            for i in range(len(self.layers) - 1, 0, -1):
+                r = (r @ self.layers[i][0]) * masks[i - 1]
+            return r @ self.layers[0][0]
+
+        return a, back
 
     def logits_near(self, z: torch.Tensor, z0: torch.Tensor) -> torch.Tensor:
         """Logits at codes z (P, D) that lie near z0 (D,), by the flipped units only. (P, O)."""

@@ -83,3 +83,38 @@ def test_the_shortcuts_leave_the_exact_value_as_it_was():
     plain.relu = None
     slow = exact_posterior(plain, x)
     assert fast.log_px == pytest.approx(slow.log_px, abs=1e-4)
+
+
+@pytest.mark.parametrize("likelihood", ["bernoulli", "gaussian"])
+def test_the_likelihood_is_reconstruction_nlls_sum(likelihood):
+    from vae.model.objectives import reconstruction_nll
+
+    vae = _vae(likelihood, seed=6)
+    model, x = VAEModel(vae), _pixels(7, 3)
+    z = torch.randn(3, 5, 2, generator=torch.Generator().manual_seed(8))
+    with torch.no_grad():
+        got = model.log_likelihood(x, z)
+        logits = vae.decode(z.reshape(15, 2))
+        want = -reconstruction_nll(vae, logits, x.repeat_interleave(5, 0)).view(3, 5)
+    assert got == pytest.approx(want, abs=1e-4)
+    pairs = model.log_likelihood_pairs(x, np.array([0, 2, 2]), z[[0, 2, 2], [1, 3, 3]].numpy())
+    assert pairs == pytest.approx(want[[0, 2, 2], [1, 3, 3]], abs=1e-4)
+
+
+def test_the_owner_of_lattice_points_is_found_by_index():
+    from vae.inference.exact import LATTICE, coarse_grid
+    from vae.inference.quadrature import owner
+
+    gz = coarse_grid(torch.float64).numpy()
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        works = []
+        for _ in range(rng.integers(1, 4)):
+            a = rng.normal(size=(2, 2)) * 10 ** rng.uniform(-2.5, 0)
+            works.append(LocalGrid(0, rng.uniform(-6.5, 6.5, 2), a, radius=rng.uniform(3, 20)))
+        depth = np.stack(
+            [np.abs((gz - w.z) @ np.linalg.inv(w.a).T).max(1) / w.radius for w in works]
+        )
+        want = np.where(depth.min(0) <= 1.0, depth.argmin(0), -1)
+        assert (owner(works, gz, LATTICE) == want).all()
+        assert (owner(works, gz) == want).all()
