@@ -218,11 +218,16 @@ def log_weights(
     eps = _fixed_normals(lm.latent_dim, total, lm.dtype)  # elbo_estimate's draws above 2-D
     mu, logvar = mu.to(lm.dtype), logvar.to(lm.dtype)
     out = []
+    near = getattr(lm, "log_likelihood_near", None)  # the draws lie near mu
     with torch.no_grad():
         for s in range(0, total, 1024):
             z = mu + torch.exp(0.5 * logvar) * eps[s : s + 1024]  # (n, D)
             log_q = -0.5 * (eps[s : s + 1024].pow(2) + logvar + LOG_2PI).sum(-1)
-            out.append(log_joint(lm, x[None], z[None])[0] - log_q)
+            if near is not None:
+                log_p = near(x, z, mu.double().cpu().numpy()) + log_prior(z)
+            else:
+                log_p = log_joint(lm, x[None], z[None])[0]
+            out.append(log_p - log_q)
     return torch.cat(out).double().cpu().numpy()
 
 

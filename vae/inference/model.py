@@ -64,7 +64,7 @@ class VAEModel:
         self.likelihood = vae.config.likelihood
         p = next(vae.parameters())
         self.dtype, self.device = p.dtype, p.device
-        self._decoded: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
+        self._decoded: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []  # last 2
         self.relu = ReluDecoder.of(vae.decoder)  # None: not a Linear-ReLU decoder
         self.codes: CodeCache | None = None  # decoded codes shared across batches, when set
 
@@ -202,15 +202,17 @@ class VAEModel:
         binary_cross_entropy_with_logits, so x @ l^T - sum softplus(l). Gaussian on the
         sigmoid mean m with per-pixel sigma s: the square (x - m)^2 / s^2 expands into
         x^2 / s^2 - 2 x m / s^2 + m^2 / s^2, again one product. The decoder's output for the
-        last z tensor is kept, so a fixed grid (the same tensor object) is decoded only once.
+        last two z tensors is kept, so a fixed grid (the same tensor object) is decoded only
+        once, even when a view's grid comes between its uses.
         """
         xf = x.to(self.device, self.dtype).flatten(1)  # (B, P)
-        if self._decoded is not None and self._decoded[0] is z:
-            _, logits, softplus = self._decoded
+        hit = [d for d in self._decoded if d[0] is z]
+        if hit:
+            _, logits, softplus = hit[0]
         else:
             logits = self.vae.decode(z.to(self.device, self.dtype)).flatten(1)  # (N, P)
             softplus = F.softplus(logits).sum(1)  # (N,)
-            self._decoded = (z, logits, softplus)
+        self._decoded = [(z, logits, softplus), *[d for d in self._decoded if d[0] is not z][:1]]
         if self.likelihood == "bernoulli":
             return xf @ logits.T - softplus[None, :]
         mean = torch.sigmoid(logits)  # (N, P)

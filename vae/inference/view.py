@@ -59,8 +59,12 @@ def posterior_view(
     xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
     gx, gy = np.meshgrid(xs, ys)
     z = torch.as_tensor(np.stack([gx.ravel(), gy.ravel()], 1), dtype=lm.dtype)
+    near = getattr(lm, "log_likelihood_near", None)
     with torch.no_grad():
-        values = lm.log_likelihood_cross(x[None], z)[0] + log_prior(z)
+        if near is not None and post.modes:  # the window is laid around the modes
+            values = near(x, z, post.modes[0].z) + log_prior(z)
+        else:
+            values = lm.log_likelihood_cross(x[None], z)[0] + log_prior(z)
     log_d = values.double().cpu().numpy() - post.log_px
     return PosteriorView(
         xs=xs,
