@@ -164,3 +164,39 @@ def test_the_gaps_over_test_images_open_the_largest(
     at.button(key="inference_open_amortisation").click().run()
     assert not at.exception
     assert at.number_input(key="image").value == worst
+
+
+def _png(pixels: np.ndarray) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(pixels.astype(np.uint8)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [("noise", "is larger than"), ("test image", "is within the test set's range")],
+)
+def test_an_upload_unlike_the_data_is_flagged_by_its_amortisation_gap(
+    shipped: Path, monkeypatch: pytest.MonkeyPatch, kind: str, expected: str
+) -> None:
+    """Uniform noise is unlike every training image: the encoder's guess for it is far worse
+    than the best Gaussian for it (an amortisation gap above 90% of the test images'), and the
+    page says so; a test digit uploaded as it is lies within the test set's gaps."""
+    from ui import inference_model
+
+    monkeypatch.setattr(inference_model, "GAP_IMAGES", 20)
+    digit = page_images("mnist-2d")[IMAGE][0]
+    noise = np.random.default_rng(0).integers(0, 256, digit.shape)
+    pixels = noise if kind == "noise" else digit
+    at = inference({"run": "mnist-2d", "part": MODEL})
+    at.segmented_control(key="inference_source").set_value("Upload").run()
+    at.file_uploader(key="inference_upload").set_value((f"{kind}.png", _png(pixels), "image/png"))
+    at.run()
+    at.button(key="inference_gaps_go").click().run()
+    assert not at.exception, at.exception
+    shown = texts(at.warning) + texts(at.info)
+    assert "Your upload's amortisation gap" in shown and expected in shown, shown
