@@ -46,6 +46,14 @@ class LatentModel(Protocol):
         ...
 
 
+def softplus_sum(logits: torch.Tensor) -> torch.Tensor:
+    """sum of softplus over the last axis; log1p(exp(l)) is faster than F.softplus, exact
+    in float32 below l = 30 (where exp cannot overflow). (..., P) -> (...)."""
+    if logits.numel() and float(logits.max()) < 30.0:
+        return torch.log1p(torch.exp(logits)).sum(-1)
+    return F.softplus(logits).sum(-1)
+
+
 def log_prior(z: torch.Tensor) -> torch.Tensor:
     """log N(z; 0, I) summed over the last axis. (..., D) -> (...)."""
     return -0.5 * (z.pow(2).sum(-1) + z.shape[-1] * LOG_2PI)
@@ -90,7 +98,7 @@ class VAEModel:
         xf = x.to(self.device, self.dtype).flatten(1)  # (B, pixels)
         if self.likelihood == "bernoulli":
             xl = (logits @ xf[:, :, None])[..., 0]  # (B, S)
-            return xl - F.softplus(logits).sum(-1)
+            return xl - softplus_sum(logits)
         return self._from_logits(
             xf[:, None].expand(b, s, -1).reshape(b * s, -1), logits.reshape(b * s, -1)
         ).view(b, s)
@@ -99,7 +107,7 @@ class VAEModel:
         """log p(x|z) from the logits, per row. xf (P or 1, pixels), logits (P, pixels) -> (P,)."""
         if self.likelihood == "bernoulli":  # x l - softplus(l): binary_cross_entropy's sum
             xl = logits @ xf[0] if len(xf) == 1 else (xf * logits).sum(1)
-            return xl - F.softplus(logits).sum(1)
+            return xl - softplus_sum(logits)
         log_s = self.vae.pixel_log_scale().flatten()
         r = (xf - torch.sigmoid(logits)) * torch.exp(-log_s)
         return -(0.5 * r.pow(2) + log_s).sum(1) - 0.5 * LOG_2PI * log_s.numel()
@@ -148,7 +156,7 @@ class VAEModel:
 
     def _decode_codes(self, z: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         logits = self.vae.decode(torch.as_tensor(z, dtype=self.dtype, device=self.device))
-        return logits.flatten(1), F.softplus(logits.flatten(1)).sum(1)
+        return logits.flatten(1), softplus_sum(logits.flatten(1))
 
     def value_and_grad(
         self, x: torch.Tensor, z: torch.Tensor
@@ -211,7 +219,7 @@ class VAEModel:
             _, logits, softplus = hit[0]
         else:
             logits = self.vae.decode(z.to(self.device, self.dtype)).flatten(1)  # (N, P)
-            softplus = F.softplus(logits).sum(1)  # (N,)
+            softplus = softplus_sum(logits)  # (N,)
         self._decoded = [(z, logits, softplus), *[d for d in self._decoded if d[0] is not z][:1]]
         if self.likelihood == "bernoulli":
             return xf @ logits.T - softplus[None, :]
