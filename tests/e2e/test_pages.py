@@ -38,7 +38,9 @@ PAGES = [
     ("decoder", "decoder", "Decoder"),
     ("reconstructions", "reconstructions", "Reconstructions"),
     ("interpolate", "interpolation", "Interpolation"),
+    ("inference", "inference", "Inference"),
     ("compare", "compare", "Compare models"),
+    ("lessons", "lessons", "Lessons"),
 ]
 
 # Per plotly trace: type, name, mode and number of x values. Plotly may hold the x values
