@@ -177,12 +177,13 @@ def exact_posteriors(
     for g in (g for gs in grids for g in gs):
         g.place()
     calls = np.zeros(b, np.int64)
+    todo = list(range(b))  # an image where nothing changed in a round stays as it is
     for _ in range(ROUNDS):
         calls += _count(grids)
         evaluate(lm, xs, [g for gs in grids for g in gs])
         seed_img, seed_at = [], []
-        changed = False
-        for i in range(b):
+        changed: set[int] = set()
+        for i in todo:
             ps = parts(grids[i])
             rest = coarse[i][owner(grids[i], gz, LATTICE) == -1] + 2 * math.log(h0)
             total = logsumexp(np.array([p.log_mass for p in ps] + [logsumexp(rest)]))
@@ -192,11 +193,11 @@ def exact_posteriors(
                 if err > tol and g.level < max(MAX_LEVEL, start_level + 1) and small:
                     g.level += 1
                     g.place()
-                    changed = True
+                    changed.add(i)
                 elif p.edge_drop > -9.0 and g.radius < max(MAX_RADIUS, radius) and small:
                     g.radius *= 1.5
                     g.place()
-                    changed = True
+                    changed.add(i)
             if rest.size and logsumexp(rest) - total > math.log(0.01):
                 free = np.nonzero(owner(grids[i], gz, LATTICE) == -1)[0]
                 seed_img.append(i)
@@ -205,9 +206,10 @@ def exact_posteriors(
             if owner(grids[g.img], g.z[None])[0] == -1:
                 g.place()
                 grids[g.img].append(g)
-                changed = True
+                changed.add(g.img)
         if not changed:
             break
+        todo = sorted(changed)
     calls += _count(grids)
     evaluate(lm, xs, [g for gs in grids for g in gs])
     return [_result(grids[i], coarse[i], gz, h0, mu[i], logvar[i], int(calls[i])) for i in range(b)]

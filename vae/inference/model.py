@@ -49,7 +49,7 @@ class LatentModel(Protocol):
 def softplus_sum(logits: torch.Tensor) -> torch.Tensor:
     """sum of softplus over the last axis; log1p(exp(l)) is faster than F.softplus, exact
     in float32 below l = 30 (where exp cannot overflow). (..., P) -> (...)."""
-    if logits.numel() and float(logits.max()) < 30.0:
+    if logits.numel() and float(logits.detach().max()) < 30.0:
         return torch.log1p(torch.exp(logits)).sum(-1)
     return F.softplus(logits).sum(-1)
 
