@@ -126,3 +126,52 @@ def test_the_core_s_labels_the_pages_translate_are_in_the_catalog(template):
     core = [*FIELD_LABELS.values(), *(t for _, label, help_ in FIGURES for t in (label, help_))]
     missing = [text for text in core if text not in ids and text != "−ELBO"]
     assert not missing, f"core labels without a message id: {missing}"
+
+
+# Streamlit calls whose first argument (or label=/help=/placeholder=) a person reads.
+_TEXT_CALLS = {
+    "markdown", "caption", "header", "subheader", "title", "info", "warning", "error",
+    "success", "toast", "button", "download_button", "link_button", "form_submit_button",
+    "toggle", "checkbox", "radio", "selectbox", "multiselect", "slider", "select_slider",
+    "number_input", "text_input", "text_area", "file_uploader", "segmented_control", "pills",
+    "metric", "expander", "popover", "spinner", "status", "page_link", "text", "write",
+}  # fmt: skip
+_ENGLISH = re.compile(r"[A-Za-z]{3,}[ ,.;:'-]+[A-Za-z]{3,}")  # two English words in a row
+
+
+def _unmarked(path: Path) -> list[str]:
+    """Literal text with English words passed straight to a Streamlit text call."""
+    import ast
+
+    source = path.read_text(encoding="utf-8")
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        if node.func.attr not in _TEXT_CALLS:
+            continue
+        owner = node.func.value
+        if isinstance(owner, ast.Name) and "log" in owner.id.lower():
+            continue  # a logger's line for the server's log, not the page
+        args = [*node.args[:1], *(k.value for k in node.keywords if k.arg in ("label", "help"))]
+        for arg in args:
+            if isinstance(arg, ast.JoinedStr):  # an f-string: its literal parts
+                parts = [v.value for v in arg.values if isinstance(v, ast.Constant)]
+            elif isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                parts = [arg.value]
+            else:
+                continue
+            text = " | ".join(str(part) for part in parts)
+            if _ENGLISH.search(text) and not HANGUL.search(text):
+                found.append(f"{path.relative_to(ROOT)}:{arg.lineno}: {text[:70]}")
+    return found
+
+
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
+
+
+def test_no_page_text_is_left_unmarked():
+    places = [ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "ui").glob("*.py")]
+    places += (ROOT / "components").rglob("*.py")
+    unmarked = [hit for path in sorted(places) for hit in _unmarked(path)]
+    assert not unmarked, "text shown without _():\n" + "\n".join(unmarked)
