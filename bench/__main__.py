@@ -51,6 +51,7 @@ FULL: dict[str, Any] = {
     "class_sessions": 20,  # browser sessions at once in the classroom section
     "class_walks": 2,  # times each session walks every page
     "class_wait_ttl": True,  # measure memory again after the closed sessions' TTL
+    "visit_runs": None,  # checkpoints walked in the page-visits section: None, all
 }
 QUICK: dict[str, Any] = {
     **FULL,
@@ -83,6 +84,7 @@ QUICK: dict[str, Any] = {
     "class_sessions": 2,
     "class_walks": 1,
     "class_wait_ttl": False,
+    "visit_runs": 2,
 }
 
 
@@ -172,11 +174,18 @@ def _classroom(sec: Section, p: dict[str, Any]) -> None:
     classroom(sec, p["class_sessions"], p["class_walks"], wait_ttl=p["class_wait_ttl"])
 
 
+def _pages(sec: Section, p: dict[str, Any]) -> None:
+    from bench.page_visits import page_visits
+
+    page_visits(sec, p["visit_runs"])
+
+
 SECTIONS: dict[str, tuple[str, Callable[[Section, dict[str, Any]], None]]] = {
     "train": ("1. Training throughput", _train),
     "quality": ("2. Quality per second of training", _quality),
     "interaction": ("3a. Slider move to new decoded image, in Chromium", _interaction),
     "startup": ("3b. Cold start and navigation to the Latent page, in Chromium", _startup),
+    "pages": ("3c. Every page's first and later visits, per checkpoint, in Chromium", _pages),
     "server": ("4a. Server-side compute costs", _server),
     "memory": ("4b. App server memory with browser sessions", _memory),
     "projection": ("4c. Projections of 10,000 codes: openTSNE against scikit-learn", _projection),
