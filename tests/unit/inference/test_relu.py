@@ -118,3 +118,21 @@ def test_the_owner_of_lattice_points_is_found_by_index():
         want = np.where(depth.min(0) <= 1.0, depth.argmin(0), -1)
         assert (owner(works, gz, LATTICE) == want).all()
         assert (owner(works, gz) == want).all()
+
+
+def test_newton_starts_that_meet_end_at_the_same_mode():
+    from vae.inference import LinearGaussian
+    from vae.inference.modes import newton_modes
+
+    g = torch.Generator().manual_seed(9)
+    w = torch.randn(6, 2, generator=g, dtype=torch.float64)
+    lg = LinearGaussian(w, torch.zeros(6, dtype=torch.float64), 0.05)
+    x = (w @ torch.tensor([0.4, -0.8], dtype=torch.float64))[None].expand(4, 6)
+    starts = np.array([[0.0, 0.0], [0.01, 0.0], [1.0, 1.0], [0.4, -0.8]])
+    alone = newton_modes(lg, x, starts)
+    merged = newton_modes(lg, x, starts, group=np.zeros(4, np.int64))
+    m = lg.posterior(x[:1])[0][0].numpy()
+    for z, v, h in (alone, merged):
+        assert z == pytest.approx(np.tile(m, (4, 1)), abs=1e-6)
+        assert v == pytest.approx(np.full(4, v[0]), abs=1e-9)
+        assert h == pytest.approx(np.tile(lg.post_prec.numpy(), (4, 1, 1)), rel=1e-9)
