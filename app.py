@@ -15,7 +15,9 @@ from ui.i18n import _, choose_language, language_selector
 from ui.lessons import lesson_frame
 from ui.run_times import timed_run
 from ui.selection import checkpoint_picker
+from ui.state import CHECKPOINT
 from ui.streamlit_compat import app_run
+from ui.warmup import after_page, page_run
 
 choose_language()  # ?lang=, the session's choice or the browser's; before any text
 st.set_page_config(
@@ -97,5 +99,6 @@ st.sidebar.caption(
         "Losses are in nats per image."
     )
 )
-with app_run(), timed_run(navigation.url_path):  # timed only with $VAE_RUN_TIMES set
+with app_run(), timed_run(navigation.url_path), page_run():  # timed with $VAE_RUN_TIMES
     navigation.run()
+after_page(st.session_state.get(CHECKPOINT))  # the next first visit's imports and codes

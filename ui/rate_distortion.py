@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
+import streamlit as st
 from plotly.subplots import make_subplots
 
-from ui.i18n import _
+from ui.i18n import _, language
 from vae.analysis.compare import RDPoint, by_dataset, elbo_levels, families
 
 COLOURS = {"left": "#1565c0", "right": "#c2185b"}
@@ -129,7 +130,18 @@ def _point(
 
 
 def rd_figure(points: list[RDPoint], names: dict[str, str]) -> go.Figure:
-    """Every run on its data set's rate-distortion panel; see the module docstring."""
+    """Every run on its data set's rate-distortion panel; see the module docstring.
+
+    Cached for everyone per points, names and language (building it takes most of a later
+    visit's time on the Compare page): never change it (ui.lessons.fit_figure copies)."""
+    return _rd_figure(tuple(points), tuple(sorted(names.items())), language())
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _rd_figure(
+    points: tuple[RDPoint, ...], named: tuple[tuple[str, str], ...], lang: str
+) -> go.Figure:
+    names = dict(named)  # `lang` is only a part of the key: _() reads the session's
     groups = by_dataset(points, [p.dataset for p in points if p.name in names.values()])
     side_of = {name: side for side, name in names.items()}
     chosen = {p.dataset for p in points if p.name in side_of}

@@ -110,3 +110,18 @@ def encoded(ckpt: Checkpoint, images: Images) -> tuple[np.ndarray, np.ndarray]:
     """
     with st.spinner(_("Encoding {n:,} images…").format(n=len(images.x))):
         return _encoded(cache_key(ckpt), images.source, ckpt, images.x)
+
+
+def warm_codes(ckpt: Checkpoint) -> None:
+    """Fill the caches `dataset_images` and `encoded` read for ckpt, drawing nothing (for
+    ui.warmup's background thread): the same images under the same key as they would pick."""
+    cfg = ckpt.config
+    if ckpt.imported and (ckpt.path / IMAGES_FILE).is_file():
+        x, source = ckpt.preview_x, IMPORTED_SOURCE
+    else:
+        got = _test_split(cfg.dataset, cfg.train.image_size, cfg.train.channels)
+        if not isinstance(got, str) and got[0].shape[1:] == cfg.model.image_shape:
+            x, source = got[0], TEST_SET.format(dataset=cfg.dataset)
+        else:
+            x, source = ckpt.preview_x, PREVIEW_SET.format(dataset=cfg.dataset)
+    _encoded(cache_key(ckpt), source, ckpt, x)

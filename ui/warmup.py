@@ -1,0 +1,108 @@
+"""What the next first visit will need, prepared in the background once a page is drawn.
+
+After app.py has run a page, `after_page(name)` starts a daemon thread (one at a time) that
+encodes that checkpoint's test set and that of its default partner on the Compare page,
+through ui.testset's own caches (once per checkpoint: nothing is shared across
+checkpoints, and a page that asks meanwhile waits for the same computation), then, once
+per process, imports pandas and pyarrow, which Streamlit imports when a page first mounts
+a component or draws a table (over a second on a busy machine).
+
+Two threads importing the same library at once once left one of them a partly initialised
+pandas (ui/tables.py), so the imports are exclusive with page runs: `page_run()`, around
+every page in app.py, waits while they run, and they start only when no page is running.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+import threading
+from collections.abc import Iterator
+
+log = logging.getLogger(__name__)
+IMPORTS = ("pandas", "pyarrow")
+
+_gate = threading.Condition()
+_running = 0  # page runs under way, in every session
+_importing = False
+_imported = False
+_busy = False  # a warm-up thread is alive
+_warmed: set[tuple[str, tuple[int, ...]]] = set()  # checkpoint cache keys already encoded
+_names: set[str] = set()  # checkpoints warmed (a folder replaced since is left to its pages)
+
+
+@contextlib.contextmanager
+def page_run() -> Iterator[None]:
+    """Around a page's run: waits while the background imports run, holds them off while on."""
+    global _running
+    with _gate:
+        _gate.wait_for(lambda: not _importing)
+        _running += 1
+    try:
+        yield
+    finally:
+        with _gate:
+            _running -= 1
+            _gate.notify_all()
+
+
+def _import_all() -> None:
+    global _importing, _imported
+    with _gate:
+        _gate.wait_for(lambda: _running == 0)
+        _importing = True
+    try:
+        from ui.tables import _LOCK
+
+        with _LOCK:  # ui.tables imports pandas under it too
+            for name in IMPORTS:
+                with contextlib.suppress(ImportError):
+                    importlib.import_module(name)
+    finally:
+        with _gate:
+            _importing, _imported = False, True
+            _gate.notify_all()
+
+
+def _codes(name: str) -> None:
+    from ui.selection import cache_key, load_run
+    from ui.testset import warm_codes
+    from vae.runfolder.runs import resolve_run
+
+    ckpt = load_run(resolve_run(name))
+    key = cache_key(ckpt)
+    if key not in _warmed:
+        warm_codes(ckpt)
+        _warmed.add(key)
+
+
+def _warm(name: str | None) -> None:
+    global _busy
+    try:
+        if name:
+            from vae.analysis.compare import default_partner
+            from vae.runfolder.runs import list_runs
+
+            _codes(name)
+            partner = default_partner(list_runs(), name)  # the Compare page's right model
+            if partner:
+                _codes(partner)
+            _names.add(name)
+        if not _imported:
+            _import_all()
+    except Exception:  # a page shows the same problem when it gets there
+        log.warning("warm-up of %s stopped", name, exc_info=True)
+    finally:
+        with _gate:
+            _busy = False
+
+
+def after_page(name: str | None) -> None:
+    """Start the warm-up for checkpoint `name` (None: imports only) unless one is running."""
+    global _busy
+    with _gate:
+        if _busy or (_imported and (name is None or name in _names)):
+            return
+        _busy = True
+    threading.Thread(target=_warm, args=(name,), name="vae-warm-up", daemon=True).start()
