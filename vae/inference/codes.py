@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -56,3 +57,16 @@ class CodeCache:
         if self.logits is not None and self.softplus is not None:
             logits[:size], softplus[:size] = self.logits, self.softplus
         self.logits, self.softplus = logits, softplus
+
+
+@contextmanager
+def sharing(model: object) -> Iterator[None]:
+    """While it runs, a model with an empty `codes` slot (VAEModel) keeps decoded codes."""
+    own = getattr(model, "codes", False) is None
+    if own:
+        setattr(model, "codes", CodeCache())  # noqa: B010
+    try:
+        yield
+    finally:
+        if own:
+            setattr(model, "codes", None)  # noqa: B010

@@ -30,8 +30,8 @@ import numpy as np
 import torch
 
 from vae.inference._deps import VAE
-from vae.inference.codes import CodeCache
-from vae.inference.model import LatentModel, VAEModel, as_latent_model, log_prior
+from vae.inference.codes import sharing
+from vae.inference.model import LatentModel, as_latent_model, log_prior
 from vae.inference.modes import laplace_factor, newton_modes, search_starts
 from vae.inference.quadrature import (
     RADIUS,
@@ -287,17 +287,11 @@ def exact_log_px(
     runs (a CodeCache, dropped at the end).
     """
     lm = as_latent_model(model)
-    vm = lm if isinstance(lm, VAEModel) and lm.codes is None else None
-    if vm is not None:
-        vm.codes = CodeCache()
-    try:
+    with sharing(lm):
         out = [
             np.array([r.log_px for r in exact_posteriors(lm, xs[s : s + batch_size], tol)])
             for s in range(0, len(xs), batch_size)
         ]
-    finally:
-        if vm is not None:
-            vm.codes = None
     return np.concatenate(out) if out else np.zeros(0)
 
 
