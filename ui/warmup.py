@@ -14,6 +14,7 @@ every page in app.py, waits while they run, and they start only when no page is 
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import importlib
 import logging
@@ -28,6 +29,8 @@ _running = 0  # page runs under way, in every session
 _importing = False
 _imported = False
 _busy = False  # a warm-up thread is alive
+_closing = False  # the process is exiting: stop before the next step
+_thread: threading.Thread | None = None
 _warmed: set[tuple[str, tuple[int, ...]]] = set()  # checkpoint cache keys already encoded
 _names: set[str] = set()  # checkpoints warmed (a folder replaced since is left to its pages)
 
@@ -50,7 +53,9 @@ def page_run() -> Iterator[None]:
 def _import_all() -> None:
     global _importing, _imported
     with _gate:
-        _gate.wait_for(lambda: _running == 0)
+        _gate.wait_for(lambda: _running == 0 or _closing)
+        if _closing:
+            return
         _importing = True
     try:
         from ui.tables import _LOCK
@@ -86,10 +91,10 @@ def _warm(name: str | None) -> None:
 
             _codes(name)
             partner = default_partner(list_runs(), name)  # the Compare page's right model
-            if partner:
+            if partner and not _closing:
                 _codes(partner)
             _names.add(name)
-        if not _imported:
+        if not _imported and not _closing:
             _import_all()
     except Exception:  # a page shows the same problem when it gets there
         log.warning("warm-up of %s stopped", name, exc_info=True)
@@ -100,9 +105,22 @@ def _warm(name: str | None) -> None:
 
 def after_page(name: str | None) -> None:
     """Start the warm-up for checkpoint `name` (None: imports only) unless one is running."""
-    global _busy
+    global _busy, _thread
     with _gate:
-        if _busy or (_imported and (name is None or name in _names)):
+        if _busy or _closing or (_imported and (name is None or name in _names)):
             return
         _busy = True
-    threading.Thread(target=_warm, args=(name,), name="vae-warm-up", daemon=True).start()
+        _thread = threading.Thread(target=_warm, args=(name,), name="vae-warm-up", daemon=True)
+        _thread.start()
+
+
+@atexit.register
+def _close() -> None:
+    """At exit, let a warm-up step under way finish: torch killed mid-call aborts the process."""
+    global _closing
+    with _gate:
+        _closing = True
+        _gate.notify_all()
+        thread = _thread
+    if thread is not None:
+        thread.join(timeout=30)
