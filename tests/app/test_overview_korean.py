@@ -14,7 +14,9 @@ def test_the_overview_in_korean(ckpt_dir: Path) -> None:
     assert not at.exception
     assert at.title[0].value.endswith("변분 오토인코더란 무엇인가")
     assert at.header[0].value.endswith("선택한 모델: digits-2d")
-    assert "아키텍처와 학습" in texts(at.subheader) and "사전분포에서 뽑은 표본" in texts(at.subheader)
+    assert "아키텍처와 학습" in texts(at.subheader) and "사전분포에서 뽑은 표본" in texts(
+        at.subheader
+    )
     text = texts(at.markdown)
     assert "근사 사후분포" in text and "**증거 하한**(ELBO)" in text and "Kingma & Welling" in text
     assert "**잠재 크기:** 2" in text
