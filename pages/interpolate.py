@@ -248,6 +248,14 @@ endpoints'. In 2-D the shell is thick and the paths differ little; the gap grows
     gif_section(paths)
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def _animation(images: tuple[np.ndarray, ...], names: tuple[str, ...]) -> tuple[bytes, int, int]:
+    """(GIF bytes, frames, width) for the decoded paths: keyed by the pictures themselves,
+    so a rerun that changes nothing on the paths does not quantise every frame again."""
+    frames = animation_frames(list(images), list(names))
+    return gif_bytes(frames), len(frames), int(frames[0].shape[1])
+
+
 def gif_section(paths: dict[str, LatentPath]) -> None:
     st.subheader(_("Animation"))
     choice_col, show_col = st.columns([2, 3], gap="large")
@@ -263,11 +271,10 @@ def gif_section(paths: dict[str, LatentPath]) -> None:
         kinds = ANIMATE[what or "Both paths"]
         with st.spinner(_("Making the GIF…")):
             # The names are drawn with PIL's default font, which has no Hangul: kept English.
-            frames = animation_frames(
-                [paths[k].images for k in kinds],
-                [NAMES[k] for k in kinds] if len(kinds) > 1 else (),
+            data, count, width = _animation(
+                tuple(paths[k].images for k in kinds),
+                tuple(NAMES[k] for k in kinds) if len(kinds) > 1 else (),
             )
-            data = gif_bytes(frames)
         st.download_button(
             _("Download the GIF"),
             data=data,
@@ -279,10 +286,10 @@ def gif_section(paths: dict[str, LatentPath]) -> None:
         )
         st.caption(
             _("{n} frames, A to B and back; the bar marks t along the path.").format(
-                n=2 * len(frames) - 2
+                n=2 * count - 2
             )
         )
-    show_col.image(data, caption=_("The path, animated"), width=frames[0].shape[1])
+    show_col.image(data, caption=_("The path, animated"), width=width)
 
 
 try:
