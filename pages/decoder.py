@@ -24,7 +24,7 @@ from ui.decoder_parts import (
     kl_figure,
     show_manifold,
 )
-from ui.i18n import N_, _
+from ui.i18n import N_, _, with_language
 from ui.images import show_image, show_tiles
 from ui.lessons import fit_figure
 from ui.selection import cache_key, current_checkpoint
@@ -131,7 +131,8 @@ if not server:
 
 def share_box(ckpt: Checkpoint) -> None:
     """The point goes into the URL; the full link is shown to copy."""
-    link = share_link(st.context.url, "decoder", {"run": ckpt.name, "z": point.write_link()})
+    params = with_language({"run": ckpt.name, "z": point.write_link()})
+    link = share_link(st.context.url, "decoder", params)
     st.markdown(_("**Share this view**"))
     st.code(link, language=None, wrap_lines=True)
     st.caption(

@@ -58,6 +58,16 @@ def test_the_link_is_shown_to_copy(ckpt_dir):
     assert at.code[0].value == "https://vae.example.org/decoder?run=digits-2d&z=1.00,2.00"
 
 
+def test_the_link_to_copy_keeps_the_language(ckpt_dir):
+    at = app()
+    at.default_timeout = TIMEOUT
+    at.context["url"] = "https://vae.example.org/decoder"
+    at.query_params.update({"run": "digits-2d", "z": "1,2", "lang": "ko"})
+    at.switch_page("pages/decoder.py").run()
+    assert not at.exception
+    assert at.code[0].value == "https://vae.example.org/decoder?run=digits-2d&z=1.00,2.00&lang=ko"
+
+
 def test_a_point_outside_the_range_is_clipped_and_said(ckpt_dir):
     at = decoder({"run": "digits-2d", "z": "9,-1e3"}, decoder_server=True)
     assert [s.value for s in at.slider] == [3.0, -3.0]
