@@ -160,6 +160,18 @@ class VAEModel:
         logits = self.vae.decode(torch.as_tensor(z, dtype=self.dtype, device=self.device))
         return logits.flatten(1), softplus_sum(logits.flatten(1))
 
+    def _logit_derivatives(
+        self, xf: torch.Tensor, logits: torch.Tensor, second: bool
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """d log p(x|z) / d logits and, when `second`, its second derivative (per pixel)."""
+        m = torch.sigmoid(logits)
+        if self.likelihood == "bernoulli":
+            return xf - m, (-m * (1 - m) if second else None)
+        w = torch.exp(-2.0 * self.vae.pixel_log_scale().flatten())
+        dm = m * (1 - m)
+        d2 = w * (-dm.pow(2) + (xf - m) * dm * (1 - 2 * m)) if second else None
+        return w * (xf - m) * dm, d2
+
     def value_and_grad(
         self, x: torch.Tensor, z: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor] | None:
@@ -170,13 +182,8 @@ class VAEModel:
         with torch.no_grad():
             logits, back = self.relu.logits_and_backward(z.to(self.device, self.dtype))
             xf = x.to(self.device, self.dtype).flatten(1)
-            m = torch.sigmoid(logits)
-            if self.likelihood == "bernoulli":
-                r = xf - m
-            else:
-                w = torch.exp(-2.0 * self.vae.pixel_log_scale().flatten())
-                r = w * (xf - m) * m * (1 - m)
-            return self._from_logits(xf, logits), back(r)
+            d1, _ = self._logit_derivatives(xf, logits, second=False)
+            return self._from_logits(xf, logits), back(d1)
 
     def derivatives(
         self, x: torch.Tensor, z: torch.Tensor
@@ -191,14 +198,8 @@ class VAEModel:
         with torch.no_grad():
             logits, jac = self.relu.logits_and_jacobian(z.to(self.device, self.dtype))
             xf = x.to(self.device, self.dtype).flatten(1)
-            m = torch.sigmoid(logits)
-            if self.likelihood == "bernoulli":
-                d1, d2 = xf - m, -m * (1 - m)
-            else:
-                w = torch.exp(-2.0 * self.vae.pixel_log_scale().flatten())
-                dm = m * (1 - m)
-                d1 = w * (xf - m) * dm
-                d2 = w * (-dm.pow(2) + (xf - m) * dm * (1 - 2 * m))
+            d1, d2 = self._logit_derivatives(xf, logits, second=True)
+            assert d2 is not None
             value = self._from_logits(xf, logits)
             grad = torch.einsum("pdo,po->pd", jac, d1)
             hess = torch.einsum("pdo,peo->pde", jac * d2[:, None, :], jac)
