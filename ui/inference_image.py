@@ -12,7 +12,7 @@ import numpy as np
 import streamlit as st
 
 from ui import state
-from ui.i18n import N_, _, class_label
+from ui.i18n import N_, _
 from ui.images import upload_image
 from ui.testset import Images
 from vae import Checkpoint
@@ -86,7 +86,7 @@ def choose_image(
             ),
         )
     )
-    label = class_label(images.class_name(int(images.y[row])))
+    label = images.shown_class(int(images.y[row]))
     if focus == row:
         box.caption(_(":material/scatter_plot: The image selected on the Latent page."))
     name = _("test image #{row} ({label})").format(row=row, label=label)

@@ -7,19 +7,10 @@ import re
 import pytest
 
 from tests.app.conftest import APP, app, texts
+from vae.lessons import PAGES as STEP_PAGES
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
-PAGES = (
-    "overview",
-    "training",
-    "latent",
-    "decoder",
-    "reconstructions",
-    "interpolate",
-    "inference",
-    "compare",
-    "lessons",
-)
+PAGES = (*STEP_PAGES, "lessons")  # the pages a lesson step opens, and the Lessons page
 
 
 def test_the_list_is_every_page_of_the_app():

@@ -123,7 +123,10 @@ def test_the_core_s_labels_the_pages_translate_are_in_the_catalog(template):
     from vae.training.jobrequest import FIELD_LABELS
 
     ids = _ids(template)
+    from vae.data import IDX_CLASSES
+
     core = [*FIELD_LABELS.values(), *(t for _, label, help_ in FIGURES for t in (label, help_))]
+    core += [*IDX_CLASSES["MNIST"], *IDX_CLASSES["FashionMNIST"]]  # ui.i18n.CLASS_NAMES
     missing = [text for text in core if text not in ids and text != "−ELBO"]
     assert not missing, f"core labels without a message id: {missing}"
 
