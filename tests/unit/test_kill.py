@@ -8,6 +8,7 @@ small machine; the final resume is a plain `python -m vae.train` process.
 
 from __future__ import annotations
 
+import io
 import json
 import multiprocessing
 import os
@@ -22,9 +23,13 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO
+import vae.training.loop
+from tests.conftest import REPO, tiny_configs
 from vae import load_checkpoint
+from vae.training import cli
 from vae.training.cli import main
+from vae.training.errors import Cancelled, TimeLimit
+from vae.training.loop import train
 
 KILLS = 20
 NEVER_REACHED = 100_000  # epochs asked for while killing; the last resume sets the real plan
@@ -114,3 +119,39 @@ def test_sigkill_at_random_moments_never_loses_the_run(
     assert ckpt.history[-1]["samples_seen"] == plan * 1500
     assert ckpt.metrics["epoch"] == plan
     assert _status(out)["state"] == "finished"
+
+
+@pytest.mark.parametrize(
+    ("signum", "handler", "stop"),
+    [
+        (signal.SIGTERM, cli._on_signal, Cancelled),
+        (signal.SIGALRM, cli._on_time_limit, TimeLimit),
+    ],
+)
+def test_a_cancel_or_the_time_limit_during_the_writes_waits_for_the_epochs_last_file(
+    signum: int,
+    handler: Callable[[int, Any], None],
+    stop: type[Exception],
+    digits: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The stop arrives between the weights and the history: both still hold the epoch."""
+    real = vae.training.loop.save_model
+
+    def save_then_stop(folder: Path, model: Any, epoch: int) -> None:
+        real(folder, model, epoch)
+        if epoch == 1:
+            signal.raise_signal(signum)
+
+    previous = signal.signal(signum, handler)
+    monkeypatch.setattr(vae.training.loop, "save_model", save_then_stop)
+    out = tmp_path / "run"
+    try:
+        with pytest.raises(stop):
+            train(digits, *tiny_configs(epochs=3), out, log=io.StringIO())
+    finally:
+        signal.signal(signum, previous)
+    ckpt = load_checkpoint(out)
+    assert ckpt.epoch == 1 and [h["epoch"] for h in ckpt.history] == [1]
+    assert json.loads((out / "metrics.json").read_text())["epoch"] == 1

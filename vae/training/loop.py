@@ -42,7 +42,7 @@ from vae.runfolder.files import (
     write_npz,
 )
 from vae.training.config import TrainConfig
-from vae.training.errors import Cancelled, TrainingError
+from vae.training.errors import Cancelled, TrainingError, stops_held
 from vae.training.evaluate import evaluate_model
 from vae.training.resume import resume_and_repair, save_resume
 from vae.training.snapshots import add_frame, start_snapshots
@@ -197,7 +197,8 @@ def end_epoch(run: Run, epoch: int, trained: dict[str, Any], log: TextIO) -> dic
     """Evaluate after a 0-based epoch and write it; -> the run's metrics after it.
 
     Order matters for a kill at any moment: the resume state (with this row) first, then
-    the weights, then the history, so history never runs ahead of the weights.
+    the weights, then the history, so history never runs ahead of the weights. A cancel or
+    the time limit is held until the writes end, so a stopped run's files agree.
     """
     cfg, out = run.cfg, run.out
     test = evaluate_model(run.model, run.data.test_x, cfg.binarize, seed=cfg.seed)
@@ -213,13 +214,14 @@ def end_epoch(run: Run, epoch: int, trained: dict[str, Any], log: TextIO) -> dic
         "lr": trained["lr"],
     }
     run.history.append(row)
-    save_resume(out, run.model, run.opt, epoch + 1, row)
-    save_model(out, run.model, epoch + 1)
-    write_jsonl(out / HISTORY_FILE, run.history)
-    if run.snaps:
-        add_frame(run, epoch + 1)
     metrics = {**test, "epoch": epoch + 1, "dataset": run.data.name}
-    write_json(out / METRICS_FILE, metrics)
+    with stops_held():  # a cancel or the time limit waits for the epoch's last write
+        save_resume(out, run.model, run.opt, epoch + 1, row)
+        save_model(out, run.model, epoch + 1)
+        write_jsonl(out / HISTORY_FILE, run.history)
+        if run.snaps:
+            add_frame(run, epoch + 1)
+        write_json(out / METRICS_FILE, metrics)
     print(
         f"epoch {epoch + 1}/{cfg.epochs}  train {row['train_loss']:.2f}  test "
         f"{row['test_loss']:.2f}  recon {row['recon']:.2f}  kl {row['kl']:.2f}  "
