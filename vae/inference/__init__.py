@@ -3,6 +3,7 @@
 toy.py        the die example: exact Beta posterior and evidence, Metropolis, variational inference
 model.py      the LatentModel protocol, the project's VAE as one, a linear-Gaussian VAE
 exact.py      p(z|x) and log p(x) of a 2-D model by adaptive quadrature (modes.py, quadrature.py)
+evidence.py   exact log p(x) of many images, on every core when asked
 view.py       the exact posterior's heat map over a view window
 approx.py     ELBO estimates, SVI's q*(z|x), the IWAE curve
 mcmc.py       MALA on p(z|x)
@@ -18,12 +19,11 @@ from vae.inference.approx import (
     iwae_curve,
     log_weights,
 )
+from vae.inference.evidence import exact_log_px, exact_nll
 from vae.inference.exact import (
     ExactPosterior,
     Mode,
     NeedsTwoDimensions,
-    exact_log_px,
-    exact_nll,
     exact_posterior,
     exact_posteriors,
     require_2d,

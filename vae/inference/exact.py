@@ -30,7 +30,6 @@ import numpy as np
 import torch
 
 from vae.inference._deps import VAE
-from vae.inference.codes import sharing
 from vae.inference.model import LatentModel, as_latent_model, log_prior
 from vae.inference.modes import laplace_factor, newton_modes, search_starts
 from vae.inference.quadrature import (
@@ -276,25 +275,3 @@ def _result(
 def exact_posterior(model: VAE | LatentModel, x: torch.Tensor, tol: float = 0.05) -> ExactPosterior:
     """The exact posterior of one image x (...) (no batch axis)."""
     return exact_posteriors(model, x[None], tol)[0]
-
-
-def exact_log_px(
-    model: VAE | LatentModel, xs: torch.Tensor, batch_size: int = 256, tol: float = 0.05
-) -> np.ndarray:
-    """Exact log p(x) in nats for each image, in batches. xs (N, ...) -> (N,).
-
-    The search's subgrid codes recur across images; a VAEModel keeps them decoded while this
-    runs (a CodeCache, dropped at the end).
-    """
-    lm = as_latent_model(model)
-    with sharing(lm):
-        out = [
-            np.array([r.log_px for r in exact_posteriors(lm, xs[s : s + batch_size], tol)])
-            for s in range(0, len(xs), batch_size)
-        ]
-    return np.concatenate(out) if out else np.zeros(0)
-
-
-def exact_nll(model: VAE | LatentModel, xs: torch.Tensor, batch_size: int = 256) -> float:
-    """Mean exact -log p(x) in nats over images xs (N, ...): the figure the ELBO bounds."""
-    return float(-exact_log_px(model, xs, batch_size).mean())

@@ -17,7 +17,8 @@ from vae.inference.approx import (
     iwae_curve,
     log_weights,
 )
-from vae.inference.exact import ExactPosterior, exact_log_px, exact_posterior
+from vae.inference.evidence import exact_log_px
+from vae.inference.exact import ExactPosterior, exact_posterior
 from vae.inference.model import LatentModel, as_latent_model
 
 

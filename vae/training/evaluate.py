@@ -61,15 +61,18 @@ def evaluate_model(
     return out
 
 
-def exact_figure(model: VAE, images: torch.Tensor, binarize: bool, seed: int = 0) -> dict[str, Any]:
+def exact_figure(
+    model: VAE, images: torch.Tensor, binarize: bool, seed: int = 0, workers: int = 1
+) -> dict[str, Any]:
     """exact_nll: the mean exact -log p(x) in nats over uint8 images (N, C, H, W) of a 2-D model.
 
-    By quadrature (vae.inference.exact); a binarised model sees one seeded binarisation.
+    By quadrature (vae.inference.exact) in `workers` processes; a binarised model sees one
+    seeded binarisation.
     """
     from vae.inference import exact_nll
 
     x = to_input(images, binarize, torch.Generator().manual_seed(seed))
-    return {"exact_nll": exact_nll(model, x), "exact_images": len(images)}
+    return {"exact_nll": exact_nll(model, x, workers=workers), "exact_images": len(images)}
 
 
 def evaluate_imported(args: argparse.Namespace) -> int:
@@ -146,10 +149,19 @@ def main(argv: list[str] | None = None) -> int:
         metavar="N",
         help="with --exact: over the first N test images (default: all)",
     )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="with --exact: processes sharing the images (default: one per CPU core)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     args = p.parse_args(argv)
     if args.images is not None and (not args.exact or args.images < 1):
         p.error("--images N needs --exact and N >= 1")
+    if args.workers is not None and (not args.exact or args.workers < 1):
+        p.error("--workers N needs --exact and N >= 1")
     if args.iwae_samples < 0:
         p.error(f"--iwae-samples must be 0 or more, got {args.iwae_samples}")
     if args.limit < 0:
@@ -198,8 +210,14 @@ def main(argv: list[str] | None = None) -> int:
         keep = {"iwae_nll", "iwae_samples"} if args.limit else set(m)
         new = {k: v for k, v in m.items() if k in keep} | {"iwae_images": len(images)}
         write_json(ckpt.path / METRICS_FILE, {**ckpt.metrics, **new})
+    from vae.inference.evidence import cores
+
     exact = (
-        exact_figure(ckpt.model, data.test_x[: args.images], train.binarize) if args.exact else {}
+        exact_figure(
+            ckpt.model, data.test_x[: args.images], train.binarize, workers=args.workers or cores()
+        )
+        if args.exact
+        else {}
     )
     if args.json:
         keys = ("test_elbo", "test_recon", "test_kl", "active_units", "iwae_nll")

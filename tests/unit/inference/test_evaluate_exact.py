@@ -57,3 +57,35 @@ def test_images_without_exact_is_an_error(tiny_run: Path) -> None:
     with pytest.raises(SystemExit) as err:
         main([str(tiny_run), "--images", "5"])
     assert err.value.code == 2
+
+
+def test_workers_share_the_images_and_give_the_same_figure(
+    tiny_run: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import vae.inference.evidence as evidence
+
+    asked: list[int] = []
+    real = evidence.exact_log_px
+
+    def small_batches(model, xs, batch_size=256, tol=0.05, workers=1):  # type: ignore[no-untyped-def]
+        asked.append(workers)
+        return real(model, xs, 64, tol, workers)  # 200 images: 4 batches to share
+
+    monkeypatch.setattr(evidence, "exact_log_px", small_batches)
+    assert main([str(tiny_run), "--exact", "--images", "200", "--workers", "1", "--json"]) == 0
+    one = json.loads(capsys.readouterr().out)
+    assert main([str(tiny_run), "--exact", "--images", "200", "--workers", "2", "--json"]) == 0
+    two = json.loads(capsys.readouterr().out)
+    assert asked == [1, 2]
+    assert two["exact_nll"] == pytest.approx(one["exact_nll"], abs=1e-6)
+    assert two["exact_images"] == 200
+
+
+@pytest.mark.parametrize("argv", [["--workers", "2"], ["--exact", "--workers", "0"]])
+def test_workers_needs_exact_and_a_positive_count(
+    tiny_run: Path, argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as err:
+        main([str(tiny_run), *argv])
+    assert err.value.code == 2
+    assert "--workers N needs --exact and N >= 1" in capsys.readouterr().err
