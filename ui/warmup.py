@@ -10,6 +10,8 @@ a component or draws a table (over a second on a busy machine).
 Two threads importing the same library at once once left one of them a partly initialised
 pandas (ui/tables.py), so the imports are exclusive with page runs: `page_run()`, around
 every page in app.py, waits while they run, and they start only when no page is running.
+Before they are done (a fresh server's first seconds) a page may import pandas itself while
+another session's plotly looks it up half-made, so until then page runs take turns.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import atexit
 import contextlib
 import importlib
 import logging
+import sys
 import threading
 from collections.abc import Iterator
 
@@ -33,17 +36,30 @@ _closing = False  # the process is exiting: stop before the next step
 _thread: threading.Thread | None = None
 _warmed: set[tuple[str, tuple[int, ...]]] = set()  # checkpoint cache keys already encoded
 _names: set[str] = set()  # checkpoints warmed (a folder replaced since is left to its pages)
+_turns = threading.Lock()  # page runs take turns while the libraries may be half-imported
+
+
+def libraries_ready() -> bool:
+    """Every library of IMPORTS is in sys.modules and done initialising."""
+    for name in IMPORTS:
+        module = sys.modules.get(name)
+        if module is None or getattr(module.__spec__, "_initializing", False):
+            return False
+    return True
 
 
 @contextlib.contextmanager
 def page_run() -> Iterator[None]:
-    """Around a page's run: waits while the background imports run, holds them off while on."""
+    """Around a page's run: waits while the background imports run, holds them off while on,
+    and takes its turn with other page runs while the libraries are not imported yet."""
     global _running
     with _gate:
         _gate.wait_for(lambda: not _importing)
         _running += 1
+    turn = contextlib.nullcontext() if libraries_ready() else _turns
     try:
-        yield
+        with turn:
+            yield
     finally:
         with _gate:
             _running -= 1

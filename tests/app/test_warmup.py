@@ -54,3 +54,49 @@ def test_the_imports_wait_for_running_pages_and_pages_wait_for_the_imports(monke
     first.join(5)
     assert events == ["page done", "json"]  # the import waited for the page under way
     assert warmup._imported and not warmup._importing
+
+
+def _overlap(monkeypatch: pytest.MonkeyPatch, ready: bool) -> bool:
+    """Two page runs started together: did they run at the same time?"""
+    from ui import warmup
+
+    monkeypatch.setattr(warmup, "libraries_ready", lambda: ready)
+    inside, most, lock = [0], [0], threading.Lock()
+
+    def page() -> None:
+        with warmup.page_run():
+            with lock:
+                inside[0] += 1
+                most[0] = max(most[0], inside[0])
+            time.sleep(0.2)
+            with lock:
+                inside[0] -= 1
+
+    runs = [threading.Thread(target=page) for _ in range(2)]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join(5)
+    return most[0] == 2
+
+
+def test_page_runs_take_turns_until_the_libraries_are_imported(monkeypatch):
+    assert not _overlap(monkeypatch, ready=False)
+    assert _overlap(monkeypatch, ready=True)
+
+
+def test_libraries_ready_sees_a_module_still_initialising(monkeypatch):
+    import sys
+    import types
+
+    from ui import warmup
+
+    module = types.ModuleType("half_made")
+    module.__spec__ = types.SimpleNamespace(_initializing=True)
+    monkeypatch.setitem(sys.modules, "half_made", module)
+    monkeypatch.setattr(warmup, "IMPORTS", ("json", "half_made"))
+    assert not warmup.libraries_ready()
+    module.__spec__._initializing = False
+    assert warmup.libraries_ready()
+    monkeypatch.setattr(warmup, "IMPORTS", ("json", "not_imported_anywhere"))
+    assert not warmup.libraries_ready()
