@@ -24,6 +24,7 @@ from ui.decoder_parts import (
     kl_figure,
     show_manifold,
 )
+from ui.errors import describe
 from ui.i18n import N_, _, with_language
 from ui.images import show_image, show_tiles
 from ui.lessons import fit_figure
@@ -124,7 +125,7 @@ if not server:
             _(
                 "This decoder cannot run in the browser ({reason}), so it runs on the server: "
                 "each slider move is a round trip."
-            ).format(reason=exc),
+            ).format(reason=describe(exc)),
             icon=":material/dns:",
         )
 

@@ -9,7 +9,7 @@ import streamlit as st
 
 from ui import state as keys
 from ui.curves import history_figure
-from ui.errors import show_error
+from ui.errors import describe, show_error
 from ui.i18n import N_, _
 from ui.images import upscale
 from ui.lessons import fit_figure
@@ -117,7 +117,7 @@ def resume(name: str) -> None:
         st.session_state[keys.TRAINING_RERUN_APP] = True  # poll every second from now on
     except (jobs.JobError, ValueError, OSError, CheckpointError) as exc:
         st.session_state[keys.TRAINING_NOTICE] = _("Could not resume {name}: {reason}").format(
-            name=name, reason=exc
+            name=name, reason=describe(exc)
         )
 
 
@@ -155,7 +155,7 @@ def show_job(status: jobs.JobStatus) -> None:
                 jobs.cancel_job(ROOT, name, owner=owner())
                 st.toast(_("Cancelling {name}; the last finished epoch is kept.").format(name=name))
             except jobs.JobError as exc:
-                st.warning(str(exc))
+                st.warning(describe(exc))
         if mine(name):
             st.caption(_("Leaving this page does not stop the job; come back at any time."))
     elif state == "finished":

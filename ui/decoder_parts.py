@@ -19,6 +19,7 @@ import streamlit as st
 from PIL import Image
 
 from ui import state
+from ui.errors import describe
 from ui.i18n import _
 from ui.selection import cache_key
 from vae import Checkpoint
@@ -137,7 +138,7 @@ class DecoderPoint:
                 _(
                     "The link's latent point was not used: {reason}. Showing the current point "
                     "instead; the address now holds it."
-                ).format(reason=exc),
+                ).format(reason=describe(exc)),
                 icon=":material/link_off:",
             )
             return

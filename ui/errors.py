@@ -6,21 +6,48 @@ import logging
 
 import streamlit as st
 
-from ui.i18n import _
-from vae.errors import VAEError
+from ui.i18n import DEFAULT, _, language
+from vae.errors import Listing, Message, VAEError
 
 _log = logging.getLogger(__name__)
+
+
+def describe(exc: BaseException | Message) -> str:
+    """The text a person reads for a core error, in this session's language.
+
+    The core keeps its messages as English templates with values (vae.errors): the template
+    is translated through the catalog and filled with the values, and a value that is itself
+    a message (a wrapped error, a fragment) is translated the same way. Any other value, and
+    any error that is not the core's, is shown as its own text. In English: str(exc).
+    """
+    if not isinstance(exc, (VAEError, Message)) or language() == DEFAULT:
+        return str(exc)
+    if isinstance(exc, Listing):
+        return exc.separator.join(str(_value(item)) for item in exc.items)
+    if not exc.params:
+        return _(exc.template)
+    params = {key: _value(value) for key, value in exc.params.items()}
+    try:
+        return _(exc.template).format(**params)
+    except (KeyError, IndexError, ValueError):  # a translation that does not fit: the English
+        _log.warning("translation of %r does not format", exc.template)
+        return str(exc)
+
+
+def _value(value: object) -> object:
+    return describe(value) if isinstance(value, (VAEError, Message)) else value
 
 
 def show_error(exc: BaseException, what: str = "") -> None:
     """Show exc as an st.error a person can act on; the traceback goes to the server log only.
 
     Errors of the core (every vae.errors.VAEError) carry such a message already and are
-    shown as they are; anything else is reported as unexpected and logged.
+    shown as they are, in the session's language (describe); anything else is reported as
+    unexpected and logged.
     """
     prefix = f"{what}: " if what else ""
     if isinstance(exc, VAEError):
-        st.error(f"{prefix}{exc}", icon=":material/error:")
+        st.error(f"{prefix}{describe(exc)}", icon=":material/error:")
         return
     _log.exception("unexpected error", exc_info=exc)
     st.error(

@@ -8,6 +8,7 @@ import numpy as np
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from ui.errors import describe
 from ui.i18n import N_, _
 from vae.analysis.explore import tile
 from vae.web.uploads import (
@@ -142,7 +143,7 @@ def upload_image(
         )
     except UploadError as exc:
         report.error(
-            _("{name} cannot be used: {reason}.").format(name=file.name, reason=exc),
+            _("{name} cannot be used: {reason}.").format(name=file.name, reason=describe(exc)),
             icon=":material/image_not_supported:",
         )
         return None

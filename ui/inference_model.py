@@ -14,7 +14,7 @@ import streamlit as st
 from ui import inference_data as data
 from ui import inference_figures as figs
 from ui import state
-from ui.errors import show_error
+from ui.errors import describe, show_error
 from ui.i18n import N_, _
 from ui.images import show_image, show_tiles
 from ui.inference_image import Chosen, choose_image, open_image
@@ -181,7 +181,7 @@ def show(ckpt: Checkpoint) -> None:
                 require_2d(data.latent_model(ckpt))
             except NeedsTwoDimensions as exc:
                 st.info(
-                    _("**No exact posterior here:** {reason}.").format(reason=exc),
+                    _("**No exact posterior here:** {reason}.").format(reason=describe(exc)),
                     icon=":material/grid_off:",
                 )
         with st.spinner(_("Exact posterior, SVI and the IWAE curve for this image…")):

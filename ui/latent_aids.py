@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ui import state
+from ui.errors import describe
 from ui.i18n import N_, _, bound_labels, class_label, language
 from ui.images import show_image, show_tiles
 from ui.latent_figures import add_density, density_extent, samples_map
@@ -220,7 +221,7 @@ def _formation(
     try:
         frames = snapshot_frames(_ckpt.snapshots, len(_ckpt.preview_x), dims)
     except SnapshotError as exc:
-        return str(exc)
+        return describe(exc)
     labels = _ckpt.preview_y[frames.index]
     classes = tuple(class_label(name) for name in _ckpt.config.classes)  # in `lang`
     curve = loss_curve(_ckpt.history)

@@ -9,7 +9,7 @@ import streamlit as st
 
 import components.live_decoder as live
 from ui import state
-from ui.errors import show_error
+from ui.errors import describe, show_error
 from ui.i18n import _
 from ui.images import show_image
 from ui.plots import PALETTE
@@ -51,7 +51,7 @@ def show_hover(ckpt: Checkpoint, images: Images, mu: np.ndarray) -> None:
             _(
                 "This model's decoder cannot run in the browser ({reason}), so it is decoded on "
                 "the server instead: move the sliders (each move is one round trip)."
-            ).format(reason=exc),
+            ).format(reason=describe(exc)),
             icon=":material/dns:",
         )
         z: list[float] | None = _server_pad(ckpt, mu)

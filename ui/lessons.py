@@ -19,6 +19,7 @@ import streamlit as st
 
 from components.lesson_keys import lesson_keys
 from ui import state
+from ui.errors import describe
 from ui.i18n import _, with_language
 from vae.lessons import LESSON_DIR, Lesson, LessonError, Step, find_step, load_lessons
 
@@ -169,7 +170,7 @@ def _current() -> tuple[Lesson, int] | None:
             _(
                 "This link's lesson step cannot be opened: {reason}. The page is shown "
                 "as it is; the Lessons page lists every lesson and its steps."
-            ).format(reason=_plain(str(exc))),
+            ).format(reason=_plain(describe(exc))),
             icon=":material/link_off:",
         )
         st.page_link(

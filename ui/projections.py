@@ -17,6 +17,7 @@ import numpy as np
 import streamlit as st
 
 from ui import state
+from ui.errors import describe
 from ui.i18n import N_, _
 from ui.selection import cache_key
 from ui.testset import Images
@@ -101,7 +102,7 @@ def _stored(
             _(
                 ":material/warning: The {method} stored with this checkpoint could not be "
                 "used ({reason}); it is computed instead."
-            ).format(method=method, reason=exc)
+            ).format(method=method, reason=describe(exc))
         )
         return None
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import streamlit as st
 
 from ui import state
-from ui.errors import show_error
+from ui.errors import describe, show_error
 from ui.i18n import _
 from ui.streamlit_compat import ensure_app_run
 from vae import Checkpoint, load_checkpoint
@@ -86,7 +86,7 @@ def take_link_run(usable: list[str], fallback: str | None) -> None:
             _(
                 "The link's checkpoint was not opened: {reason}. Showing **{shown}** instead; "
                 "the sidebar lists the checkpoints there are."
-            ).format(reason=exc, shown=shown),
+            ).format(reason=describe(exc), shown=shown),
             icon=":material/link_off:",
         )
 

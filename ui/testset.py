@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
+from ui.errors import describe
 from ui.i18n import N_, _, class_label
 from ui.selection import cache_key
 from vae import Checkpoint, DatasetError
@@ -56,12 +57,13 @@ class Images:
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _test_split(
     name: str, image_size: int, channels: int
-) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]] | str:
-    """The test split as numpy arrays, or the reason it is unavailable (cached as well)."""
+) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]] | Exception:
+    """The test split as numpy arrays, or why it is unavailable (cached as well; shown in the
+    page's language by describe)."""
     try:
         ds = load_dataset(name, image_size=image_size, channels=channels)
     except (DatasetError, OSError) as exc:
-        return str(exc)
+        return exc
     return ds.test_x.numpy(), ds.test_y.numpy(), ds.classes
 
 
@@ -78,11 +80,11 @@ def dataset_images(ckpt: Checkpoint, note: bool = True) -> Images:
     with st.spinner(_("Loading the {dataset} test set…").format(dataset=cfg.dataset)):
         got = _test_split(cfg.dataset, cfg.train.image_size, cfg.train.channels)
     classes = cfg.classes
-    if not isinstance(got, str) and got[0].shape[1:] == cfg.model.image_shape:
+    if not isinstance(got, Exception) and got[0].shape[1:] == cfg.model.image_shape:
         x, y, ds_classes = got
         source, shown = TEST_SET.format(dataset=cfg.dataset), _(TEST_SET)
         return Images(x, y, classes or ds_classes, True, source, shown.format(dataset=cfg.dataset))
-    reason = got if isinstance(got, str) else _("its images have a different shape")
+    reason = describe(got) if isinstance(got, Exception) else _("its images have a different shape")
     if note:
         st.caption(
             _(
@@ -120,7 +122,7 @@ def warm_codes(ckpt: Checkpoint) -> None:
         x, source = ckpt.preview_x, IMPORTED_SOURCE
     else:
         got = _test_split(cfg.dataset, cfg.train.image_size, cfg.train.channels)
-        if not isinstance(got, str) and got[0].shape[1:] == cfg.model.image_shape:
+        if not isinstance(got, Exception) and got[0].shape[1:] == cfg.model.image_shape:
             x, source = got[0], TEST_SET.format(dataset=cfg.dataset)
         else:
             x, source = ckpt.preview_x, PREVIEW_SET.format(dataset=cfg.dataset)

@@ -13,7 +13,7 @@ from pathlib import Path
 import streamlit as st
 
 from ui import state as keys
-from ui.errors import show_error
+from ui.errors import describe, show_error
 from ui.i18n import N_, _
 from vae.data import LOADERS
 from vae.model.config import ARCHS
@@ -52,11 +52,8 @@ def not_writable(root: Path) -> str | None:
 
 
 def refusal(exc: jobs.JobRequestError) -> str:
-    """The refusal with its field's label as the form shows it (the reason stays English)."""
-    text, label = str(exc), L.get(exc.field or "", "")
-    if label and text.startswith(label + ": "):
-        return _(label) + text[len(label) :]
-    return text
+    """The refusal as the form shows it: its field's label and its reason in the page's language."""
+    return describe(exc)
 
 
 def training_form(root: Path, owner: str) -> None:
@@ -175,7 +172,9 @@ def training_form(root: Path, owner: str) -> None:
     except jobs.JobRequestError as exc:
         st.error(refusal(exc), icon=":material/edit_off:")
     except jobs.JobError as exc:
-        st.error(_("Not started: {reason}").format(reason=exc), icon=":material/hourglass_top:")
+        st.error(
+            _("Not started: {reason}").format(reason=describe(exc)), icon=":material/hourglass_top:"
+        )
     except Exception as exc:
         show_error(exc, _("Training could not start"))
     else:

@@ -83,11 +83,18 @@ def _idx(path: Path, ndim: int) -> np.ndarray:
     """One uncompressed IDX file of unsigned bytes (LeCun's MNIST format): (N, ...) uint8."""
     data = path.read_bytes()
     if len(data) < 4 + 4 * ndim or data[:3] != b"\x00\x00\x08" or data[3] != ndim:
-        raise DatasetError(f"{path} is not an IDX file of {ndim}-D unsigned bytes")
+        raise DatasetError(
+            "{path} is not an IDX file of {ndim}-D unsigned bytes", path=path, ndim=ndim
+        )
     shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     body = np.frombuffer(data, np.uint8, offset=4 + 4 * ndim)
     if body.size != int(np.prod(shape)):
-        raise DatasetError(f"{path} holds {body.size} bytes, its header says {shape}")
+        raise DatasetError(
+            "{path} holds {size} bytes, its header says {shape}",
+            path=path,
+            size=body.size,
+            shape=shape,
+        )
     return body.reshape(shape)
 
 
@@ -140,10 +147,15 @@ def _torchvision(cls_name: str, folder: str) -> Callable[[Path], Dataset]:
         except Exception as exc:  # network errors, read-only folders, bad files
             _remove_empty(made)
             raise DatasetError(
-                f"{folder} is not available under {root / folder / 'raw'} and could not be "
-                f"downloaded ({type(exc).__name__}: {exc}). Put the files {', '.join(files)} "
+                "{folder} is not available under {path} and could not be "
+                "downloaded ({kind}: {reason}). Put the files {files} "
                 "(or their .gz versions) there, or set VAE_DATA_ROOT to the folder that holds "
-                f"{folder}/raw."
+                "{folder}/raw.",
+                folder=folder,
+                path=root / folder / "raw",
+                kind=type(exc).__name__,
+                reason=exc,
+                files=", ".join(files),
             ) from exc
         return Dataset(
             folder.lower(),
@@ -169,16 +181,21 @@ def _frey(root: Path) -> Dataset:
         except Exception as exc:
             _remove_empty(made)
             raise DatasetError(
-                f"Frey Face is not available: expected {path} (1965 faces of 28x20 in a MATLAB "
-                f"file) and the download from {FREY_URL} failed ({exc}). Put frey_rawface.mat "
-                "there, or set VAE_DATA_ROOT to the folder that holds frey/."
+                "Frey Face is not available: expected {path} (1965 faces of 28x20 in a MATLAB "
+                "file) and the download from {frey_url} failed ({reason}). Put frey_rawface.mat "
+                "there, or set VAE_DATA_ROOT to the folder that holds frey/.",
+                path=path,
+                frey_url=FREY_URL,
+                reason=exc,
             ) from exc
     from scipy.io import loadmat
 
     try:
         ff = loadmat(str(path))["ff"]
     except Exception as exc:
-        raise DatasetError(f"{path} could not be read as the Frey Face MATLAB file: {exc}") from exc
+        raise DatasetError(
+            "{path} could not be read as the Frey Face MATLAB file: {reason}", path=path, reason=exc
+        ) from exc
     x = np.asarray(ff, dtype=np.uint8).T.reshape(-1, 1, 28, 20)
     return _split("frey", x, np.zeros(len(x), dtype=np.int64), 200, ("face",))
 
@@ -197,11 +214,14 @@ def _folder(path: str, image_size: int, channels: int) -> Dataset:
     base = Path(path).expanduser()
     if not base.is_dir():
         raise DatasetError(
-            f"folder dataset {base} does not exist; give a folder with one subfolder per class"
+            "folder dataset {base} does not exist; give a folder with one subfolder per class",
+            base=base,
         )
     classes = sorted(p.name for p in base.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not classes:
-        raise DatasetError(f"{base} has no class subfolders; put images in {base}/<class>/")
+        raise DatasetError(
+            "{base} has no class subfolders; put images in {base}/<class>/", base=base
+        )
     mode = "L" if channels == 1 else "RGB"
     images: list[np.ndarray] = []
     labels: list[int] = []
@@ -216,11 +236,17 @@ def _folder(path: str, image_size: int, channels: int) -> Dataset:
                     )
                     arr = np.asarray(small, dtype=np.uint8)
             except Exception as exc:
-                raise DatasetError(f"{file} is not a readable image ({exc}); remove it") from exc
+                raise DatasetError(
+                    "{file} is not a readable image ({reason}); remove it", file=file, reason=exc
+                ) from exc
             images.append(arr.reshape(image_size, image_size, channels).transpose(2, 0, 1))
             labels.append(label)
     if len(images) < 2:
-        raise DatasetError(f"{base} holds {len(images)} images; a data set needs at least 2")
+        raise DatasetError(
+            "{base} holds {n_images} images; a data set needs at least 2",
+            base=base,
+            n_images=len(images),
+        )
     n_test = max(1, len(images) // 10)
     return _split(f"folder:{base}", np.stack(images), np.array(labels), n_test, tuple(classes))
 
@@ -243,7 +269,11 @@ def check_name(name: str) -> None:
     """Raise DatasetError for a name that is neither registered nor folder:PATH."""
     if name in LOADERS or (name.startswith("folder:") and len(name) > len("folder:")):
         return
-    raise DatasetError(f"unknown dataset {name!r}; choose one of {', '.join(dataset_names())}")
+    raise DatasetError(
+        "unknown dataset {name!r}; choose one of {dataset_names}",
+        name=name,
+        dataset_names=", ".join(dataset_names()),
+    )
 
 
 def load_dataset(

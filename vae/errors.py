@@ -5,10 +5,59 @@ the run folder, ConfigError in the configs, ...), and every one of them derives 
 `VAEError` as well as from the builtin it always had, so `except ValueError` keeps working
 and the app catches `VAEError` to show the message instead of a trace. Control flow such as
 `vae.training.loop.Cancelled` is not an error for a person and does not derive from it.
+
+A message is an English template with named placeholders and its values, kept apart until
+it is shown, so the app can show it in another language (its message catalog holds the
+templates, extracted from the raise sites):
+
+    raise UploadError("{name} is {size:,} bytes; the limit is {limit:,}", name=n, size=s, limit=m)
+
+`str(exc)` is the English text (the command line and the server's log read it). A value that
+is itself a message (another VAEError, or a `Message` such as a fragment a helper puts into
+its sentence) is translated with it; any other value, such as an OS error's text, is shown as
+it is. A template without values is not formatted, so braces in it are literal.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
+
+def english(template: str, params: Mapping[str, object]) -> str:
+    """A template filled with its values (the template itself when it has none)."""
+    return template.format(**params) if params else template
+
+
+class Message:
+    """Text for a person that is not an error: a fragment of an error's sentence."""
+
+    def __init__(self, template: str, /, **params: object) -> None:
+        self.template = template
+        self.params = params
+
+    def __str__(self) -> str:
+        return english(self.template, self.params)
+
+    def __repr__(self) -> str:
+        return f"Message({str(self)!r})"
+
 
 class VAEError(Exception):
     """A problem a person can act on; the message says what is wrong and what to do."""
+
+    def __init__(self, message: str, /, **params: object) -> None:
+        super().__init__(english(message, params))  # args: the English, as a builtin has it
+        self.template = message
+        self.params = params
+
+    def __str__(self) -> str:
+        return english(self.template, self.params)
+
+
+class Listing(Message):
+    """Messages in a row, such as a list inside a sentence (each translated on its own)."""
+
+    def __init__(self, items: Iterable[object], separator: str = ", ") -> None:
+        self.items = tuple(items)
+        self.separator = separator
+        super().__init__(separator.join(map(str, self.items)))

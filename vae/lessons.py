@@ -83,31 +83,50 @@ class Lesson:
 
 def _text(where: str, value: object, limit: int) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise LessonError(f"{where} must be a non-empty string, got {value!r:.60}")
+        raise LessonError(
+            "{where} must be a non-empty string, got {value!r:.60}", where=where, value=value
+        )
     if len(value) > limit:
-        raise LessonError(f"{where} is {len(value)} characters long; at most {limit}")
+        raise LessonError(
+            "{where} is {length} characters long; at most {limit}",
+            where=where,
+            length=len(value),
+            limit=limit,
+        )
     return " ".join(value.split())
 
 
 def _params(where: str, value: object) -> Mapping[str, str]:
     if not isinstance(value, dict):
-        raise LessonError(f'{where} must be a table such as {{ run = "mnist-2d" }}')
+        raise LessonError('{where} must be a table such as {{ run = "mnist-2d" }}', where=where)
     out: dict[str, str] = {}
     for key, v in value.items():
         if key not in PARAMS:
             raise LessonError(
-                f"{where}.{key} is not a parameter a step can set ({', '.join(PARAMS)})"
+                "{where}.{key} is not a parameter a step can set ({params})",
+                where=where,
+                key=key,
+                params=", ".join(PARAMS),
             )
         if isinstance(v, bool) or not isinstance(v, str | int | float):
-            raise LessonError(f"{where}.{key} must be a string or a number, got {v!r:.60}")
+            raise LessonError(
+                "{where}.{key} must be a string or a number, got {v!r:.60}",
+                where=where,
+                key=key,
+                v=v,
+            )
         text = str(v)
         if not text or len(text) > 200:
-            raise LessonError(f"{where}.{key} must be 1 to 200 characters")
+            raise LessonError("{where}.{key} must be 1 to 200 characters", where=where, key=key)
         out[key] = text
     if "run" not in out:
-        raise LessonError(f"{where}.run is missing: every step names its checkpoint")
+        raise LessonError("{where}.run is missing: every step names its checkpoint", where=where)
     if not RUN_RE.fullmatch(out["run"]):
-        raise LessonError(f"{where}.run {out['run']!r} is not a checkpoint folder name")
+        raise LessonError(
+            "{where}.run {run!r} is not a checkpoint folder name",
+            where=where,
+            run=out["run"],
+        )
     return MappingProxyType(out)
 
 
@@ -115,21 +134,28 @@ def _fields(raw: dict[str, object], allowed: set[str], needed: tuple[str, ...], 
     """Refuse a table with a field it does not know or without one it needs."""
     unknown = set(raw) - allowed
     if unknown:
-        prefix = f"{where} has " if where else ""
-        raise LessonError(f"{prefix}unknown field(s) {', '.join(sorted(unknown))}")
+        names = ", ".join(sorted(unknown))
+        if where:
+            raise LessonError("{where} has unknown field(s) {names}", where=where, names=names)
+        raise LessonError("unknown field(s) {names}", names=names)
     for key in needed:
         if key not in raw:
-            raise LessonError(f"{where + '.' if where else ''}{key} is missing")
+            raise LessonError(
+                "{where}{key} is missing", where=where + "." if where else "", key=key
+            )
 
 
 def _step(where: str, raw: object) -> Step:
     if not isinstance(raw, dict):
-        raise LessonError(f"{where} must be a table ([[steps]])")
+        raise LessonError("{where} must be a table ([[steps]])", where=where)
     _fields(raw, _STEP_FIELDS, ("title", "text", "page"), where)
     page = raw["page"]
     if page not in PAGES:
         raise LessonError(
-            f"{where}.page {page!r:.60} is not a page of the app ({', '.join(PAGES)})"
+            "{where}.page {page!r:.60} is not a page of the app ({pages})",
+            where=where,
+            page=page,
+            pages=", ".join(PAGES),
         )
     return Step(
         title=_text(f"{where}.title", raw["title"], 100),
@@ -145,31 +171,41 @@ def load_lesson(path: Path) -> Lesson:
     name = path.stem
     if not NAME_RE.fullmatch(name):
         raise LessonError(
-            f"{path.name}: a lesson's file name must be lower-case letters, digits and dashes "
-            "(it is the lesson's ?lesson= value)"
+            "{name}: a lesson's file name must be lower-case letters, digits and dashes "
+            "(it is the lesson's ?lesson= value)",
+            name=path.name,
         )
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise LessonError(f"{path.name}: cannot be read ({exc.strerror or exc})") from exc
+        raise LessonError(
+            "{name}: cannot be read ({reason})", name=path.name, reason=exc.strerror or exc
+        ) from exc
     if len(data) > MAX_BYTES:
         raise LessonError(
-            f"{path.name}: {len(data):,} bytes; a lesson file holds at most {MAX_BYTES:,}"
+            "{name}: {size:,} bytes; a lesson file holds at most {limit:,}",
+            name=path.name,
+            size=len(data),
+            limit=MAX_BYTES,
         )
     try:
         raw = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise LessonError(f"{path.name}: not valid TOML ({exc})") from exc
+        raise LessonError("{name}: not valid TOML ({reason})", name=path.name, reason=exc) from exc
     try:
         _fields(raw, _FIELDS, ("title", "summary", "steps"), "")
         order = raw.get("order", 100)
         if isinstance(order, bool) or not isinstance(order, int):
-            raise LessonError(f"order must be a whole number, got {order!r:.60}")
+            raise LessonError("order must be a whole number, got {order!r:.60}", order=order)
         steps = raw["steps"]
         if not isinstance(steps, list) or not steps:
             raise LessonError("steps must be a non-empty array of tables ([[steps]])")
         if len(steps) > MAX_STEPS:
-            raise LessonError(f"steps holds {len(steps)} steps; at most {MAX_STEPS}")
+            raise LessonError(
+                "steps holds {n_steps} steps; at most {max_steps}",
+                n_steps=len(steps),
+                max_steps=MAX_STEPS,
+            )
         return Lesson(
             name=name,
             title=_text("title", raw["title"], 100),
@@ -178,7 +214,7 @@ def load_lesson(path: Path) -> Lesson:
             steps=tuple(_step(f"steps[{i + 1}]", s) for i, s in enumerate(steps)),
         )
     except LessonError as exc:
-        raise LessonError(f"{path.name}: {exc}") from None
+        raise LessonError("{name}: {reason}", name=path.name, reason=exc) from None
 
 
 def load_lessons(folder: Path = LESSON_DIR) -> tuple[Lesson, ...]:
@@ -196,10 +232,17 @@ def find_step(lessons: tuple[Lesson, ...], lesson: str, step: str) -> tuple[Less
     found = next((x for x in lessons if x.name == lesson), None)
     if found is None:
         names = ", ".join(x.name for x in lessons) or "none"
-        raise LessonError(f"there is no lesson named {lesson[:60]!r} (the lessons: {names})")
+        raise LessonError(
+            "there is no lesson named {lesson!r} (the lessons: {names})",
+            lesson=lesson[:60],
+            names=names,
+        )
     n = len(found.steps)
     if not re.fullmatch(r"[0-9]{1,3}", step) or not 1 <= int(step) <= n:
         raise LessonError(
-            f"step {step[:20]!r} is not a step of {found.title!r}: it has steps 1 to {n}"
+            "step {step!r} is not a step of {title!r}: it has steps 1 to {n}",
+            step=step[:20],
+            title=found.title,
+            n=n,
         )
     return found, int(step) - 1

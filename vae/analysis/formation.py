@@ -57,8 +57,11 @@ def snapshot_frames(
     index = np.asarray(snapshots["index"]).astype(np.int64)
     if mu.ndim != 3 or mu.shape[:2] != (len(epochs), len(index)) or len(epochs) == 0:
         raise SnapshotError(
-            f"snapshots hold mu of shape {mu.shape} for {len(epochs)} epochs and "
-            f"{len(index)} points; expected (epochs, points, latent size)"
+            "snapshots hold mu of shape {shape} for {epochs} epochs and "
+            "{points} points; expected (epochs, points, latent size)",
+            shape=mu.shape,
+            epochs=len(epochs),
+            points=len(index),
         )
     if len(index) == 0 or index.min() < 0 or index.max() >= n_preview:
         raise SnapshotError("the snapshot points do not index the checkpoint's preview images")
@@ -72,7 +75,9 @@ def snapshot_frames(
     else:
         a, b = dims if dims is not None else (0, min(1, d - 1))
         if not (0 <= a < d and 0 <= b < d):
-            raise SnapshotError(f"dimensions {dims} are out of range for latent size {d}")
+            raise SnapshotError(
+                "dimensions {dims} are out of range for latent size {d}", dims=dims, d=d
+            )
         if d == 1:
             jitter = np.random.default_rng(0).uniform(-0.5, 0.5, len(index)).astype(np.float32)
             xy = np.stack([mu[:, :, 0], np.broadcast_to(jitter, mu.shape[:2])], axis=-1)

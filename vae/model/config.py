@@ -19,9 +19,10 @@ class ConfigError(VAEError, ValueError):
     """A configuration value is invalid; the message names the field."""
 
 
-def check(ok: bool, message: str) -> None:
+def check(ok: bool, message: str, /, **params: object) -> None:
+    """ConfigError(message, **params) unless ok (the values are formatted only then)."""
     if not ok:
-        raise ConfigError(message)
+        raise ConfigError(message, **params)
 
 
 def is_int(v: Any) -> bool:
@@ -43,43 +44,66 @@ class ModelConfig:
     likelihood: str = "bernoulli"
 
     def __post_init__(self) -> None:
-        check(self.arch in ARCHS, f"arch must be one of {', '.join(ARCHS)}, got {self.arch!r}")
+        check(
+            self.arch in ARCHS,
+            "arch must be one of {archs}, got {arch!r}",
+            archs=", ".join(ARCHS),
+            arch=self.arch,
+        )
         check(
             self.likelihood in LIKELIHOODS,
-            f"likelihood must be one of {', '.join(LIKELIHOODS)}, got {self.likelihood!r}",
+            "likelihood must be one of {likelihoods}, got {likelihood!r}",
+            likelihoods=", ".join(LIKELIHOODS),
+            likelihood=self.likelihood,
         )
         check(
             is_int(self.latent_dim) and 1 <= self.latent_dim <= MAX_LATENT,
-            f"latent_dim must be a whole number from 1 to {MAX_LATENT}, got {self.latent_dim!r}",
+            "latent_dim must be a whole number from 1 to {max_latent}, got {latent_dim!r}",
+            max_latent=MAX_LATENT,
+            latent_dim=self.latent_dim,
         )
         shape = tuple(self.image_shape)
         check(
             len(shape) == 3 and all(is_int(s) and s > 0 for s in shape),
-            f"image_shape must be three positive whole numbers (C, H, W), got {self.image_shape!r}",
+            "image_shape must be three positive whole numbers (C, H, W), got {image_shape!r}",
+            image_shape=self.image_shape,
         )
-        check(shape[0] in (1, 3), f"image_shape channels must be 1 or 3, got {shape[0]}")
+        check(
+            shape[0] in (1, 3),
+            "image_shape channels must be 1 or 3, got {channels}",
+            channels=shape[0],
+        )
         check(
             all(s <= 256 for s in shape[1:]),
-            f"image_shape height and width must be at most 256, got {shape[1]}x{shape[2]}",
+            "image_shape height and width must be at most 256, got {height}x{width}",
+            height=shape[1],
+            width=shape[2],
         )
         dims = tuple(self.hidden_dims)
         check(
             1 <= len(dims) <= 6 and all(is_int(d) and 1 <= d <= 8192 for d in dims),
-            f"hidden_dims must be 1 to 6 whole numbers from 1 to 8192, got {self.hidden_dims!r}",
+            "hidden_dims must be 1 to 6 whole numbers from 1 to 8192, got {hidden_dims!r}",
+            hidden_dims=self.hidden_dims,
         )
         if self.arch == "conv":
             factor = 2 ** len(dims)
             check(
                 shape[1] % factor == 0 and shape[2] % factor == 0,
-                f"the conv architecture with {len(dims)} layers needs height and width "
-                f"divisible by {factor}, got {shape[1]}x{shape[2]}; use --arch mlp or resize",
+                "the conv architecture with {layers} layers needs height and width "
+                "divisible by {factor}, got {height}x{width}; use --arch mlp or resize",
+                layers=len(dims),
+                factor=factor,
+                height=shape[1],
+                width=shape[2],
             )
         object.__setattr__(self, "image_shape", shape)
         object.__setattr__(self, "hidden_dims", dims)
         check(
             self.parameter_count() <= MAX_PARAMETERS,
-            f"this model would have {self.parameter_count():,} parameters, more than the "
-            f"limit of {MAX_PARAMETERS:,}; choose smaller hidden_dims",
+            "this model would have {parameter_count:,} parameters, more than the "
+            "limit of {max_parameters:,}; choose smaller hidden_dims",
+            parameter_count=self.parameter_count(),
+            max_parameters=MAX_PARAMETERS,
         )
 
     @property
@@ -121,9 +145,11 @@ class ModelConfig:
 
 def known(cls: type, d: dict[str, Any], what: str) -> dict[str, Any]:
     if not isinstance(d, dict):
-        raise ConfigError(f"the {what} section must be a JSON object")
+        raise ConfigError("the {what} section must be a JSON object", what=what)
     names = {f.name for f in fields(cls)}
     unknown = sorted(set(d) - names)
     if unknown:
-        raise ConfigError(f"unknown {what} setting(s): {', '.join(unknown)}")
+        raise ConfigError(
+            "unknown {what} setting(s): {unknown}", what=what, unknown=", ".join(unknown)
+        )
     return dict(d)

@@ -41,7 +41,7 @@ class ImportedModelConfig(ModelConfig):
             or len(shape) != 3
             or self.likelihood not in ("bernoulli", "gaussian")
         ):
-            raise ConfigError(f"not an imported model's configuration: {self!r}")
+            raise ConfigError("not an imported model's configuration: {self!r}", self=self)
         object.__setattr__(self, "image_shape", shape)
         object.__setattr__(self, "hidden_dims", tuple(self.hidden_dims))
 
@@ -63,7 +63,9 @@ def make_session(model: onnx.ModelProto) -> ort.InferenceSession:
     except Exception as exc:  # onnxruntime raises its own untyped errors
         first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
         raise OnnxFolderError(
-            f"onnxruntime cannot run the graph {model.graph.name!r} ({first}); export it again"
+            "onnxruntime cannot run the graph {name!r} ({first}); export it again",
+            name=model.graph.name,
+            first=first,
         ) from exc
 
 
@@ -191,22 +193,28 @@ def constant_log_scale(
         if a.ndim == 4:
             if not np.allclose(a, a[:1], atol=1e-6):
                 raise OnnxFolderError(
-                    f"{path}: output log_scale changes with z; only a per-pixel sigma that is "
-                    "the same for every z is supported. Give gaussian_sigma in vae.json instead"
+                    "{path}: output log_scale changes with z; only a per-pixel sigma that is "
+                    "the same for every z is supported. Give gaussian_sigma in vae.json instead",
+                    path=path,
                 )
             a = a[0]
         if not np.allclose(a, first[0] if first.ndim == 4 else first, atol=1e-6):
-            raise OnnxFolderError(f"{path}: output log_scale changes with z; see gaussian_sigma")
+            raise OnnxFolderError(
+                "{path}: output log_scale changes with z; see gaussian_sigma", path=path
+            )
     a = first[0] if first.ndim == 4 else first
     try:
         scale = np.broadcast_to(a.astype(np.float32), shape).copy()
     except ValueError as exc:
         raise OnnxFolderError(
-            f"{path}: output log_scale has shape {_shape_text(a)}, which does not fit the "
-            f"image shape {list(shape)}; give one value per pixel, a scalar, or gaussian_sigma"
+            "{path}: output log_scale has shape {shape_text}, which does not fit the "
+            "image shape {shape}; give one value per pixel, a scalar, or gaussian_sigma",
+            path=path,
+            shape_text=_shape_text(a),
+            shape=list(shape),
         ) from exc
     if not np.isfinite(scale).all():
-        raise OnnxFolderError(f"{path}: output log_scale holds NaN or infinite values")
+        raise OnnxFolderError("{path}: output log_scale holds NaN or infinite values", path=path)
     return scale
 
 

@@ -55,10 +55,16 @@ def _chain(graph: onnx.GraphProto, consts: dict[str, np.ndarray]) -> list[onnx.N
     while name != "z":
         node = producer.get(name)
         if node is None:
-            raise UnsupportedDecoder(f"the decoder output x does not come from z through {name!r}")
+            raise UnsupportedDecoder(
+                "the decoder output x does not come from z through {name!r}", name=name
+            )
         data = [i for i in node.input if i and i not in consts]
         if len(data) != 1 or (node.input[0] != data[0] and node.op_type != "Add"):
-            raise UnsupportedDecoder(f"{node.op_type} node {node.name!r} is not a step of a chain")
+            raise UnsupportedDecoder(
+                "{op_type} node {name!r} is not a step of a chain",
+                op_type=node.op_type,
+                name=node.name,
+            )
         chain.append(node)
         name = data[0]
     return chain[::-1]
@@ -68,7 +74,9 @@ def _linear(w: np.ndarray, b: np.ndarray | None, shape: list[int]) -> tuple[Laye
     """w: (out, in), b: (out,) or None."""
     if len(shape) != 1 or w.ndim != 2 or w.shape[1] != shape[0]:
         raise UnsupportedDecoder(
-            f"a matrix product of {list(w.shape)} receives an input of {shape}"
+            "a matrix product of {weights} receives an input of {shape}",
+            weights=list(w.shape),
+            shape=shape,
         )
     layer = {"type": "linear", "in": int(w.shape[1]), "out": int(w.shape[0]), "w": w, "b": b}
     return layer, [int(w.shape[0])]
@@ -110,13 +118,15 @@ def _reshape(
         raise UnsupportedDecoder("a Reshape whose target shape is computed at run time")
     target = [int(s) for s in consts[node.input[1]].reshape(-1)]
     if not target or (target[0] not in (-1, 0) and target[0] < 1):
-        raise UnsupportedDecoder(f"a Reshape to {target}")
+        raise UnsupportedDecoder("a Reshape to {target}", target=target)
     rest = [shape[i] if s == 0 and i < len(shape) else s for i, s in enumerate(target[1:])]
     if rest.count(-1) == 1 and target[0] != -1:
         known = int(np.prod([s for s in rest if s != -1]))
         rest = [n // known if s == -1 else s for s in rest]
     if any(s < 1 for s in rest) or int(np.prod(rest)) != n:
-        raise UnsupportedDecoder(f"a Reshape to {target} of an input of {shape} (per item)")
+        raise UnsupportedDecoder(
+            "a Reshape to {target} of an input of {shape} (per item)", target=target, shape=shape
+        )
     return ({"type": "flatten"} if len(rest) == 1 else {"type": "unflatten", "shape": rest}), rest
 
 
@@ -128,20 +138,24 @@ def _conv_t(
     if a.get("group", 1) != 1 or a.get("output_shape") or w.ndim != 4:
         raise UnsupportedDecoder("ConvTranspose with groups, output_shape or a non-2-D kernel")
     if a.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
-        raise UnsupportedDecoder(f"ConvTranspose with auto_pad={a['auto_pad']!r}")
+        raise UnsupportedDecoder("ConvTranspose with auto_pad={auto_pad!r}", auto_pad=a["auto_pad"])
     if len(shape) != 3 or shape[0] != w.shape[0]:
-        raise UnsupportedDecoder(f"ConvTranspose of {w.shape[0]} channels receives {shape}")
+        raise UnsupportedDecoder(
+            "ConvTranspose of {channels} channels receives {shape}",
+            channels=w.shape[0],
+            shape=shape,
+        )
     k = [int(v) for v in a.get("kernel_shape", w.shape[2:])]
     s = [int(v) for v in a.get("strides", [1, 1])]
     pads = [int(v) for v in a.get("pads", [0, 0, 0, 0])]
     op = [int(v) for v in a.get("output_padding", [0, 0])]
     d = [int(v) for v in a.get("dilations", [1, 1])]
     if pads[:2] != pads[2:] or k != list(w.shape[2:]):
-        raise UnsupportedDecoder(f"ConvTranspose with uneven pads {pads}")
+        raise UnsupportedDecoder("ConvTranspose with uneven pads {pads}", pads=pads)
     p = pads[:2]
     out_hw = [(shape[1 + i] - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + op[i] + 1 for i in (0, 1)]
     if min(out_hw) < 1:
-        raise UnsupportedDecoder(f"ConvTranspose gives an empty output from {shape}")
+        raise UnsupportedDecoder("ConvTranspose gives an empty output from {shape}", shape=shape)
     out = [int(w.shape[1]), *out_hw]
     bias = consts[node.input[2]] if len(node.input) > 2 and node.input[2] else None
     layer = {
@@ -158,9 +172,13 @@ def _layers(graph: onnx.GraphProto, spec: VaeJson) -> list[Layer]:
     for node in _chain(graph, consts):
         op = node.op_type
         if sigmoid and op not in RESHAPES + NO_OPS:
-            raise UnsupportedDecoder(f"{op} after the Sigmoid (the browser ends with the sigmoid)")
+            raise UnsupportedDecoder(
+                "{op} after the Sigmoid (the browser ends with the sigmoid)", op=op
+            )
         if node.domain not in ("", "ai.onnx"):
-            raise UnsupportedDecoder(f"operator {op} of domain {node.domain!r}")
+            raise UnsupportedDecoder(
+                "operator {op} of domain {domain!r}", op=op, domain=node.domain
+            )
         if op in ("Gemm", "MatMul"):
             if op == "Gemm":
                 layer, shape = _gemm(node, consts, shape)
@@ -182,12 +200,16 @@ def _layers(graph: onnx.GraphProto, spec: VaeJson) -> list[Layer]:
         elif op == "Sigmoid" and spec.decoder_output == "mean":
             sigmoid = True
         elif op not in NO_OPS:
-            raise UnsupportedDecoder(f"the browser decoder does not implement {op}")
+            raise UnsupportedDecoder("the browser decoder does not implement {op}", op=op)
     if spec.decoder_output == "mean" and not sigmoid:
         raise UnsupportedDecoder("a 'mean' decoder that does not end in Sigmoid")
     c, h, w = spec.image_shape
     if int(np.prod(shape)) != c * h * w or (len(shape) == 3 and shape != [c, h, w]):
-        raise UnsupportedDecoder(f"the decoder's output {shape} is not an image of {[c, h, w]}")
+        raise UnsupportedDecoder(
+            "the decoder's output {shape} is not an image of {expected}",
+            shape=shape,
+            expected=[c, h, w],
+        )
     return layers
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
+from vae.errors import Message
 from vae.onnx.adapter import run
 from vae.onnx.spec import OnnxFolderError, VaeJson
 
@@ -33,12 +34,16 @@ def _names(values: list[onnx.ValueInfoProto]) -> list[str]:
     return [v.name for v in values]
 
 
-def _expect(path: Path, what: str, got: list[str], allowed: list[list[str]]) -> None:
+def _expect(path: Path, what: Message, got: list[str], allowed: list[list[str]]) -> None:
     if got not in allowed:
         want = " or ".join(str(a) for a in allowed)
         raise OnnxFolderError(
-            f"{path}: {what} are named {got}, expected {want}; export with "
-            f"input_names=[...] and output_names=[...] set to those names"
+            "{path}: {what} are named {got}, expected {want}; export with "
+            "input_names=[...] and output_names=[...] set to those names",
+            path=path,
+            what=what,
+            got=got,
+            want=want,
         )
 
 
@@ -47,8 +52,10 @@ def _check_declared(path: Path, value: onnx.ValueInfoProto, want: list[list[int]
     t = value.type.tensor_type
     if value.type.HasField("tensor_type") and t.elem_type != onnx.TensorProto.FLOAT:
         raise OnnxFolderError(
-            f"{path}: {value.name!r} is of type {onnx.TensorProto.DataType.Name(t.elem_type)}, "
-            "expected float32; export the model in float32"
+            "{path}: {name!r} is of type {type}, expected float32; export the model in float32",
+            path=path,
+            name=value.name,
+            type=onnx.TensorProto.DataType.Name(t.elem_type),
         )
     if not t.HasField("shape"):
         return  # undeclared: the trial run checks it
@@ -60,8 +67,12 @@ def _check_declared(path: Path, value: onnx.ValueInfoProto, want: list[list[int]
             return
     sizes = " or ".join("(B, " + ", ".join(map(str, s[1:])) + ")" for s in want)
     raise OnnxFolderError(
-        f"{path}: {value.name!r} is declared as {tuple(dims)}, but vae.json implies {sizes}; "
-        "fix image_shape / latent_dim in vae.json or export the model again"
+        "{path}: {name!r} is declared as {dims}, but vae.json implies {sizes}; "
+        "fix image_shape / latent_dim in vae.json or export the model again",
+        path=path,
+        name=value.name,
+        dims=tuple(dims),
+        sizes=sizes,
     )
 
 
@@ -70,11 +81,11 @@ def check_io(folder: Path, spec: VaeJson, enc: onnx.ModelProto, dec: onnx.ModelP
     c, h, w = spec.image_shape
     d = spec.latent_dim
     epath, dpath = folder / "encoder.onnx", folder / "decoder.onnx"
-    _expect(epath, "its inputs", _names(_inputs(enc.graph)), [["x"]])
-    _expect(epath, "its outputs", _names(list(enc.graph.output)), [["mu", "logvar"]])
-    _expect(dpath, "its inputs", _names(_inputs(dec.graph)), [["z"]])
+    _expect(epath, Message("its inputs"), _names(_inputs(enc.graph)), [["x"]])
+    _expect(epath, Message("its outputs"), _names(list(enc.graph.output)), [["mu", "logvar"]])
+    _expect(dpath, Message("its inputs"), _names(_inputs(dec.graph)), [["z"]])
     outs = [["x"], ["x", "log_scale"]] if spec.likelihood == "gaussian" else [["x"]]
-    _expect(dpath, "its outputs", _names(list(dec.graph.output)), outs)
+    _expect(dpath, Message("its outputs"), _names(list(dec.graph.output)), outs)
     _check_declared(epath, _inputs(enc.graph)[0], [[0, c, h, w]])
     for value in enc.graph.output:
         _check_declared(epath, value, [[0, d]])
@@ -86,17 +97,25 @@ def check_io(folder: Path, spec: VaeJson, enc: onnx.ModelProto, dec: onnx.ModelP
 def _finite(path: Path, name: str, a: np.ndarray) -> None:
     if not np.isfinite(a).all():
         raise OnnxFolderError(
-            f"{path}: output {name!r} holds NaN or infinite values on a trial batch of "
-            f"{TRIAL_BATCH} inputs; the model is broken (diverged or badly exported)"
+            "{path}: output {name!r} holds NaN or infinite values on a trial batch of "
+            "{trial_batch} inputs; the model is broken (diverged or badly exported)",
+            path=path,
+            name=name,
+            trial_batch=TRIAL_BATCH,
         )
 
 
 def _shape(path: Path, name: str, a: np.ndarray, want: list[tuple[int, ...]]) -> None:
     if tuple(a.shape) not in want:
         raise OnnxFolderError(
-            f"{path}: on a trial batch of {TRIAL_BATCH}, output {name!r} has shape "
-            f"{tuple(a.shape)}, but vae.json implies {' or '.join(map(str, want))}; fix "
-            "image_shape / latent_dim in vae.json or export the model again"
+            "{path}: on a trial batch of {trial_batch}, output {name!r} has shape "
+            "{shape}, but vae.json implies {expected}; fix "
+            "image_shape / latent_dim in vae.json or export the model again",
+            path=path,
+            trial_batch=TRIAL_BATCH,
+            name=name,
+            shape=tuple(a.shape),
+            expected=" or ".join(map(str, want)),
         )
 
 
@@ -122,9 +141,12 @@ def trial_run(
     except Exception as exc:  # onnxruntime's errors have no common base class
         first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
         raise OnnxFolderError(
-            f"{folder}: the trial run on a batch of {b} failed ({first}); check that "
+            "{folder}: the trial run on a batch of {b} failed ({first}); check that "
             "image_shape and latent_dim in vae.json match the model and that its batch "
-            "size is free (dynamic_axes or dynamic_shapes in torch.onnx.export)"
+            "size is free (dynamic_axes or dynamic_shapes in torch.onnx.export)",
+            folder=folder,
+            b=b,
+            first=first,
         ) from exc
     for o in outs:
         _shape(dpath, "x", o[0], [(b, c, h, w), (b, c * h * w)])
@@ -135,8 +157,11 @@ def trial_run(
             lo, hi = float(o[0].min()), float(o[0].max())
             if lo < -MEAN_TOLERANCE or hi > 1 + MEAN_TOLERANCE:
                 raise OnnxFolderError(
-                    f"{dpath}: decoder_output is 'mean' but the trial output spans "
-                    f"[{lo:.3g}, {hi:.3g}], outside [0, 1]; if the decoder outputs logits "
-                    "set decoder_output to 'logits' in vae.json"
+                    "{dpath}: decoder_output is 'mean' but the trial output spans "
+                    "[{lo:.3g}, {hi:.3g}], outside [0, 1]; if the decoder outputs logits "
+                    "set decoder_output to 'logits' in vae.json",
+                    dpath=dpath,
+                    lo=lo,
+                    hi=hi,
                 )
     return outs

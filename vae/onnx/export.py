@@ -100,11 +100,17 @@ def export_run(run: str | Path, out: str | Path, force: bool = False) -> Path:
     """Write the run folder `run` as an `onnx-vae/1` folder `out`, checked by loading it back."""
     src, dst = Path(run), Path(out)
     if is_onnx_folder(src):
-        raise ExportError(f"{src} is already an imported {VAE_JSON} folder; copy it instead")
+        raise ExportError(
+            "{src} is already an imported {vae_json} folder; copy it instead",
+            src=src,
+            vae_json=VAE_JSON,
+        )
     if dst.exists() and (not dst.is_dir() or any(dst.iterdir())) and not force:
-        raise ExportError(f"{dst} exists and is not empty; choose another folder or pass --force")
+        raise ExportError(
+            "{dst} exists and is not empty; choose another folder or pass --force", dst=dst
+        )
     if dst.is_symlink() or (dst.exists() and not dst.is_dir()):
-        raise ExportError(f"{dst} is a file or a link, not a folder; choose another path")
+        raise ExportError("{dst} is a file or a link, not a folder; choose another path", dst=dst)
     ckpt = load_checkpoint(src)
     cfg = ckpt.config
     model = ckpt.model
@@ -113,7 +119,9 @@ def export_run(run: str | Path, out: str | Path, force: bool = False) -> Path:
         cfg.classes, cfg.dataset,
     )  # fmt: skip
     if len(ckpt.preview_x) == 0:
-        raise ExportError(f"{src} has no preview images to ship; it cannot be exported alone")
+        raise ExportError(
+            "{src} has no preview images to ship; it cannot be exported alone", src=src
+        )
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=dst.parent, prefix=f".{dst.name}.tmp."))
     try:

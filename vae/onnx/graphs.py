@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 import onnx
 from google.protobuf.message import DecodeError
 
+from vae.errors import Message
 from vae.onnx.spec import MAX_EXTERNAL_BYTES, MAX_GRAPH_BYTES, OnnxFolderError, folder_file
 
 STANDARD_DOMAINS = ("", "ai.onnx")
@@ -68,14 +69,20 @@ def _check_location(path: Path, tensor: str, location: str) -> None:
     posix, windows = PurePosixPath(location), PureWindowsPath(location)
     if not location or posix.is_absolute() or windows.is_absolute() or windows.drive:
         raise OnnxFolderError(
-            f"{path}: tensor {tensor!r} keeps its data at the absolute path {location!r}; "
+            "{path}: tensor {tensor!r} keeps its data at the absolute path {location!r}; "
             "external data must be a file beside the .onnx file. Export again with "
-            "external_data=True (torch writes NAME.onnx.data beside NAME.onnx)"
+            "external_data=True (torch writes NAME.onnx.data beside NAME.onnx)",
+            path=path,
+            tensor=tensor,
+            location=location,
         )
     if ".." in posix.parts or ".." in windows.parts:
         raise OnnxFolderError(
-            f"{path}: tensor {tensor!r} keeps its data at {location!r}, outside the folder; "
-            "external data must be a file inside the folder. Export again"
+            "{path}: tensor {tensor!r} keeps its data at {location!r}, outside the folder; "
+            "external data must be a file inside the folder. Export again",
+            path=path,
+            tensor=tensor,
+            location=location,
         )
 
 
@@ -89,23 +96,35 @@ def _load_external(path: Path, folder: Path, model: onnx.ModelProto) -> None:
         info = {e.key: e.value for e in tensor.external_data}
         location = info.get("location", "")
         _check_location(path, tensor.name, location)
-        real = folder_file(folder, location, MAX_EXTERNAL_BYTES, f"the weights of {path.name}")
+        real = folder_file(
+            folder, location, MAX_EXTERNAL_BYTES, Message("the weights of {name}", name=path.name)
+        )
         size = sizes.setdefault(str(real), real.stat().st_size)
         try:
             offset = int(info.get("offset", "0"))
             length = int(info["length"]) if "length" in info else size - offset
         except ValueError as exc:
-            raise OnnxFolderError(f"{path}: tensor {tensor.name!r} has a bad offset") from exc
+            raise OnnxFolderError(
+                "{path}: tensor {name!r} has a bad offset", path=path, name=tensor.name
+            ) from exc
         if offset < 0 or length < 0 or offset + length > size:
             raise OnnxFolderError(
-                f"{path}: tensor {tensor.name!r} wants bytes {offset}..{offset + length} of "
-                f"{location} ({size} bytes); the data file is truncated. Export again"
+                "{path}: tensor {name!r} wants bytes {offset}..{end} of "
+                "{location} ({size} bytes); the data file is truncated. Export again",
+                path=path,
+                name=tensor.name,
+                offset=offset,
+                end=offset + length,
+                location=location,
+                size=size,
             )
         total += length
         if total > MAX_EXTERNAL_BYTES:
             raise OnnxFolderError(
-                f"{path}: its external weights exceed the limit of {MAX_EXTERNAL_BYTES:,} "
-                "bytes; export a smaller model"
+                "{path}: its external weights exceed the limit of {max_external_bytes:,} "
+                "bytes; export a smaller model",
+                path=path,
+                max_external_bytes=MAX_EXTERNAL_BYTES,
             )
         with real.open("rb") as f:
             f.seek(offset)
@@ -121,35 +140,43 @@ def _check_operators(path: Path, model: onnx.ModelProto) -> None:
         if node.domain in STANDARD_DOMAINS or (node.domain, node.op_type) in local:
             continue
         raise OnnxFolderError(
-            f"{path}: {where} uses operator {node.op_type!r} from domain {node.domain!r}, "
+            "{path}: {where} uses operator {op_type!r} from domain {domain!r}, "
             "outside the standard ONNX operators; only those are loaded (custom operators "
-            "would run code that is not part of ONNX). Export with standard operators only"
+            "would run code that is not part of ONNX). Export with standard operators only",
+            path=path,
+            where=where,
+            op_type=node.op_type,
+            domain=node.domain,
         )
     for opset in model.opset_import:
         if opset.domain not in STANDARD_DOMAINS and not any(d == opset.domain for d, _ in local):
             raise OnnxFolderError(
-                f"{path} imports the operator set {opset.domain!r}, outside the standard ONNX "
-                "operators; export with standard operators only"
+                "{path} imports the operator set {domain!r}, outside the standard ONNX "
+                "operators; export with standard operators only",
+                path=path,
+                domain=opset.domain,
             )
 
 
 def read_graph(folder: Path, name: str) -> onnx.ModelProto:
     """Parse, check and fully load folder/name; OnnxFolderError says what is wrong."""
     path = folder / name
-    real = folder_file(folder, name, MAX_GRAPH_BYTES, "an ONNX graph")
+    real = folder_file(folder, name, MAX_GRAPH_BYTES, Message("an ONNX graph"))
     data = real.read_bytes()
     try:
         model = onnx.ModelProto()
         model.ParseFromString(data)
     except (DecodeError, ValueError, RuntimeError) as exc:
         raise OnnxFolderError(
-            f"{path} is not an ONNX model (it could not be parsed: it may be truncated or "
-            "another kind of file); export it again with torch.onnx.export"
+            "{path} is not an ONNX model (it could not be parsed: it may be truncated or "
+            "another kind of file); export it again with torch.onnx.export",
+            path=path,
         ) from exc
     if not model.HasField("graph") or len(model.graph.node) == 0 or model.ir_version < 3:
         raise OnnxFolderError(
-            f"{path} is not an ONNX model (it holds no graph); export it again with "
-            "torch.onnx.export"
+            "{path} is not an ONNX model (it holds no graph); export it again with "
+            "torch.onnx.export",
+            path=path,
         )
     _check_operators(path, model)
     _load_external(path, folder, model)
@@ -158,6 +185,6 @@ def read_graph(folder: Path, name: str) -> onnx.ModelProto:
     except (onnx.checker.ValidationError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise OnnxFolderError(
-            f"{path} is not a valid ONNX model ({first}); export it again"
+            "{path} is not a valid ONNX model ({first}); export it again", path=path, first=first
         ) from exc
     return model

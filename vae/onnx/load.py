@@ -11,6 +11,7 @@ import onnx
 import torch
 
 from vae.data import DatasetError, load_dataset
+from vae.errors import Message
 from vae.onnx.adapter import (
     ImportedModelConfig,
     OnnxVAE,
@@ -46,42 +47,60 @@ IMPORTED_MARK = "imported"
 
 def _read_images(folder: Path, spec: VaeJson) -> tuple[np.ndarray, np.ndarray]:
     """images.npz: uint8 (N, C, H, W) and labels (N,), read without pickle; labels optional."""
-    path = folder_file(folder, IMAGES_FILE, MAX_IMAGES_BYTES, "the images to explore")
+    path = folder_file(folder, IMAGES_FILE, MAX_IMAGES_BYTES, Message("the images to explore"))
     try:
         with zipfile.ZipFile(path) as zf:
             big = [i.filename for i in zf.infolist() if i.file_size > MAX_IMAGES_UNPACKED_BYTES]
         if big:
             raise OnnxFolderError(
-                f"{folder / IMAGES_FILE}: {big[0]} unpacks to more than "
-                f"{MAX_IMAGES_UNPACKED_BYTES:,} bytes; keep fewer images"
+                "{path}: {member} unpacks to more than {limit:,} bytes; keep fewer images",
+                path=folder / IMAGES_FILE,
+                member=big[0],
+                limit=MAX_IMAGES_UNPACKED_BYTES,
             )
         with np.load(path, allow_pickle=False) as z:
             if "images" not in z.files:
-                raise OnnxFolderError(f"{folder / IMAGES_FILE} has no array named 'images'")
+                raise OnnxFolderError(
+                    "{path} has no array named 'images'", path=folder / IMAGES_FILE
+                )
             x = np.asarray(z["images"])
             y = np.asarray(z["labels"]) if "labels" in z.files else np.zeros(len(x), np.int64)
     except OnnxFolderError:
         raise
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
         raise OnnxFolderError(
-            f"{folder / IMAGES_FILE} could not be read ({exc}); write it with "
-            "np.savez(path, images=uint8 (N, C, H, W), labels=int (N,))"
+            "{path} could not be read ({reason}); write it with "
+            "np.savez(path, images=uint8 (N, C, H, W), labels=int (N,))",
+            path=folder / IMAGES_FILE,
+            reason=exc,
         ) from exc
     shape = spec.image_shape
     if x.dtype != np.uint8 or x.ndim != 4 or tuple(x.shape[1:]) != shape or len(x) == 0:
         raise OnnxFolderError(
-            f"{folder / IMAGES_FILE}: images are {x.dtype} {tuple(x.shape)}; expected uint8 "
-            f"(N, {', '.join(map(str, shape))}) with N >= 1, pixel values 0..255"
+            "{path}: images are {dtype} {shape}; expected uint8 "
+            "(N, {expected}) with N >= 1, pixel values 0..255",
+            path=folder / IMAGES_FILE,
+            dtype=x.dtype,
+            shape=tuple(x.shape),
+            expected=", ".join(map(str, shape)),
         )
     if y.ndim != 1 or len(y) != len(x) or not np.issubdtype(y.dtype, np.integer):
         raise OnnxFolderError(
-            f"{folder / IMAGES_FILE}: labels are {y.dtype} {tuple(y.shape)}; expected "
-            f"integers of shape ({len(x)},), one per image"
+            "{path}: labels are {dtype} {shape}; expected integers of shape ({n},), one per image",
+            path=folder / IMAGES_FILE,
+            dtype=y.dtype,
+            shape=tuple(y.shape),
+            n=len(x),
         )
     if spec.classes and (y.min() < 0 or y.max() >= len(spec.classes)):
         raise OnnxFolderError(
-            f"{folder / IMAGES_FILE}: labels run from {y.min()} to {y.max()}, but vae.json "
-            f"names {len(spec.classes)} classes; labels must be 0..{len(spec.classes) - 1}"
+            "{path}: labels run from {min} to {max}, but vae.json "
+            "names {n} classes; labels must be 0..{last}",
+            path=folder / IMAGES_FILE,
+            min=y.min(),
+            max=y.max(),
+            n=len(spec.classes),
+            last=len(spec.classes) - 1,
         )
     return np.ascontiguousarray(x), y.astype(np.int64)
 
@@ -92,19 +111,25 @@ def explored_images(folder: Path, spec: VaeJson, limit: int = 0) -> tuple[np.nda
         x, y = _read_images(folder, spec)
     elif spec.dataset is None:
         raise OnnxFolderError(
-            f"{folder} has no {IMAGES_FILE} and vae.json names no dataset; add one of them "
-            "so the pages have images to explore"
+            "{folder} has no {images_file} and vae.json names no dataset; add one of them "
+            "so the pages have images to explore",
+            folder=folder,
+            images_file=IMAGES_FILE,
         )
     else:
         c, h, _ = spec.image_shape
         try:
             data = load_dataset(spec.dataset, image_size=h, channels=c)
         except DatasetError as exc:
-            raise OnnxFolderError(f"{folder}: {exc}") from exc
+            raise OnnxFolderError("{folder}: {reason}", folder=folder, reason=exc) from exc
         if data.image_shape != spec.image_shape:
             raise OnnxFolderError(
-                f"{folder}: {spec.dataset} images are {data.image_shape}, vae.json says "
-                f"{spec.image_shape}; fix image_shape or dataset"
+                "{folder}: {dataset} images are {image_shape}, vae.json says "
+                "{expected}; fix image_shape or dataset",
+                folder=folder,
+                dataset=spec.dataset,
+                image_shape=data.image_shape,
+                expected=spec.image_shape,
             )
         x, y = data.test_x.numpy(), data.test_y.numpy()
     return (x[:limit], y[:limit]) if limit else (x, y)
@@ -114,7 +139,9 @@ def load_model(path: str | Path) -> OnnxVAE:
     """Check everything in the folder and return the model; OnnxFolderError if anything is off."""
     folder = Path(path)
     if not folder.is_dir():
-        raise OnnxFolderError(f"{folder} is not an imported-model folder (it does not exist)")
+        raise OnnxFolderError(
+            "{folder} is not an imported-model folder (it does not exist)", folder=folder
+        )
     spec = read_vae_json(folder)
     enc_graph = read_graph(folder, ENCODER_FILE)
     dec_graph = read_graph(folder, DECODER_FILE)

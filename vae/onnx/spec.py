@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vae.errors import Message
 from vae.model.config import LIKELIHOODS, MAX_LATENT
 from vae.runfolder.checkpoint import CheckpointError
 
@@ -69,43 +70,83 @@ def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def _field_error(path: Path, name: str, problem: str) -> OnnxFolderError:
-    return OnnxFolderError(f"{path}: field {name!r} {problem}. Fix vae.json (format {FORMAT}).")
+def _field_error(path: Path, name: str, problem: Message) -> OnnxFolderError:
+    return OnnxFolderError(
+        "{path}: field {name!r} {problem}. Fix vae.json (format {format}).",
+        path=path,
+        name=name,
+        problem=problem,
+        format=FORMAT,
+    )
 
 
 def parse_vae_json(raw: Any, path: Path) -> VaeJson:
     """Validate a decoded vae.json object; OnnxFolderError names the first bad field."""
     if not isinstance(raw, dict):
-        raise OnnxFolderError(f"{path} must hold a JSON object with the fields of {FORMAT}")
+        raise OnnxFolderError(
+            "{path} must hold a JSON object with the fields of {format}", path=path, format=FORMAT
+        )
     if raw.get("format") != FORMAT:
-        raise _field_error(path, "format", f"must be {FORMAT!r}, got {raw.get('format')!r}")
+        raise _field_error(
+            path,
+            "format",
+            Message("must be {format!r}, got {got!r}", format=FORMAT, got=raw.get("format")),
+        )
     for name in ("image_shape", "latent_dim", "likelihood", "decoder_output"):
         if name not in raw:
-            raise _field_error(path, name, "is missing")
+            raise _field_error(path, name, Message("is missing"))
     shape = raw["image_shape"]
     if not (
         isinstance(shape, list) and len(shape) == 3 and all(_is_int(s) and s > 0 for s in shape)
     ):
-        raise _field_error(path, "image_shape", f"must be [C, H, W] positive integers: {shape!r}")
+        raise _field_error(
+            path,
+            "image_shape",
+            Message("must be [C, H, W] positive integers: {shape!r}", shape=shape),
+        )
     if shape[0] not in (1, 3) or max(shape[1:]) > 256:
-        raise _field_error(path, "image_shape", f"needs 1 or 3 channels, H, W <= 256: {shape}")
+        raise _field_error(
+            path, "image_shape", Message("needs 1 or 3 channels, H, W <= 256: {shape}", shape=shape)
+        )
     d = raw["latent_dim"]
     if not (_is_int(d) and 1 <= d <= MAX_LATENT):
-        raise _field_error(path, "latent_dim", f"must be an integer from 1 to {MAX_LATENT}: {d!r}")
+        raise _field_error(
+            path,
+            "latent_dim",
+            Message("must be an integer from 1 to {max_latent}: {d!r}", max_latent=MAX_LATENT, d=d),
+        )
     lik = raw["likelihood"]
     if lik not in LIKELIHOODS:
-        raise _field_error(path, "likelihood", f"must be one of {list(LIKELIHOODS)}: {lik!r}")
+        raise _field_error(
+            path,
+            "likelihood",
+            Message(
+                "must be one of {choices}: {likelihood!r}",
+                choices=list(LIKELIHOODS),
+                likelihood=lik,
+            ),
+        )
     out = raw["decoder_output"]
     if out not in DECODER_OUTPUTS:
         raise _field_error(
-            path, "decoder_output", f"must be one of {list(DECODER_OUTPUTS)}: {out!r}"
+            path,
+            "decoder_output",
+            Message(
+                "must be one of {choices}: {output!r}",
+                choices=list(DECODER_OUTPUTS),
+                output=out,
+            ),
         )
     classes = raw.get("classes", [])
     if not (isinstance(classes, list) and all(isinstance(c, str) for c in classes)):
-        raise _field_error(path, "classes", "must be a list of strings")
+        raise _field_error(path, "classes", Message("must be a list of strings"))
     dataset = raw.get("dataset")
     if dataset is not None and not (isinstance(dataset, str) and dataset):
-        raise _field_error(path, "dataset", f"must be a data set name such as 'mnist': {dataset!r}")
+        raise _field_error(
+            path,
+            "dataset",
+            Message("must be a data set name such as 'mnist': {dataset!r}", dataset=dataset),
+        )
     sigma = raw.get("gaussian_sigma")
     if sigma is not None:
         ok = isinstance(sigma, (int, float)) and not isinstance(sigma, bool)
@@ -113,32 +154,40 @@ def parse_vae_json(raw: Any, path: Path) -> VaeJson:
             raise _field_error(
                 path,
                 "gaussian_sigma",
-                f"must be a positive number, and only for gaussian: {sigma!r}",
+                Message("must be a positive number, and only for gaussian: {sigma!r}", sigma=sigma),
             )
         sigma = float(sigma)
     return VaeJson((shape[0], shape[1], shape[2]), d, lik, out, tuple(classes), dataset, sigma)
 
 
-def folder_file(folder: Path, name: str, cap: int, what: str) -> Path:
+def folder_file(folder: Path, name: str, cap: int, what: Message) -> Path:
     """folder/name as a regular file inside the folder (no symlink out), at most cap bytes."""
     path = folder / name
     root = folder.resolve()
     real = path.resolve()
     if real != root and root not in real.parents:
         raise OnnxFolderError(
-            f"{path} points outside the folder (to {real}); copy the file into the folder "
-            "instead of linking to it"
+            "{path} points outside the folder (to {real}); copy the file into the folder "
+            "instead of linking to it",
+            path=path,
+            real=real,
         )
     try:
         st = real.stat()
     except OSError as exc:
-        raise OnnxFolderError(f"{path} is missing: {what}. Add it to the folder.") from exc
+        raise OnnxFolderError(
+            "{path} is missing: {what}. Add it to the folder.", path=path, what=what
+        ) from exc
     if not stat.S_ISREG(st.st_mode):
-        raise OnnxFolderError(f"{path} is not a regular file: {what}")
+        raise OnnxFolderError("{path} is not a regular file: {what}", path=path, what=what)
     if st.st_size > cap:
         raise OnnxFolderError(
-            f"{path} is {st.st_size:,} bytes, above the limit of {cap:,} for {what}; "
-            "export a smaller model"
+            "{path} is {size:,} bytes, above the limit of {cap:,} for {what}; "
+            "export a smaller model",
+            path=path,
+            size=st.st_size,
+            cap=cap,
+            what=what,
         )
     return real
 
@@ -146,11 +195,13 @@ def folder_file(folder: Path, name: str, cap: int, what: str) -> Path:
 def read_vae_json(folder: str | Path) -> VaeJson:
     """Read and validate folder/vae.json."""
     folder = Path(folder)
-    path = folder_file(folder, VAE_JSON, MAX_VAE_JSON_BYTES, "the model description")
+    path = folder_file(folder, VAE_JSON, MAX_VAE_JSON_BYTES, Message("the model description"))
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise OnnxFolderError(f"{folder / VAE_JSON} is not valid JSON ({exc}); fix it") from exc
+        raise OnnxFolderError(
+            "{path} is not valid JSON ({reason}); fix it", path=folder / VAE_JSON, reason=exc
+        ) from exc
     return parse_vae_json(raw, folder / VAE_JSON)
 
 

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from safetensors import SafetensorError, safe_open
 
+from vae.errors import Message
 from vae.model.config import ConfigError, ModelConfig
 from vae.model.networks import VAE
 from vae.runfolder.files import (
@@ -81,26 +82,37 @@ def save_model(folder: Path, model: VAE, epoch: int) -> None:
 
 def read_config(folder: Path) -> RunConfig:
     """Parse and validate config.json."""
-    raw = read_json_object(folder / CONFIG_FILE, "the run's configuration")
+    raw = read_json_object(folder / CONFIG_FILE, Message("the run's configuration"))
     version = raw.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool):
-        raise CheckpointError(f"{folder / CONFIG_FILE} has no valid format_version")
+        raise CheckpointError("{path} has no valid format_version", path=folder / CONFIG_FILE)
     if version > FORMAT_VERSION:
         raise CheckpointError(
-            f"{folder.name} was written in checkpoint format {version}, newer than this version "
-            f"understands ({FORMAT_VERSION}); upgrade the app to open it"
+            "{name} was written in checkpoint format {version}, newer than this version "
+            "understands ({format_version}); upgrade the app to open it",
+            name=folder.name,
+            version=version,
+            format_version=FORMAT_VERSION,
         )
     if version < 1:
-        raise CheckpointError(f"{folder / CONFIG_FILE} has an invalid format_version {version}")
+        raise CheckpointError(
+            "{path} has an invalid format_version {version}",
+            path=folder / CONFIG_FILE,
+            version=version,
+        )
     try:
         model = ModelConfig.from_dict(raw.get("model"))  # type: ignore[arg-type]
         train = TrainConfig.from_dict(raw.get("train", {}))
     except (ConfigError, TypeError) as exc:
-        raise CheckpointError(f"{folder / CONFIG_FILE} is invalid: {exc}") from exc
+        raise CheckpointError(
+            "{path} is invalid: {reason}", path=folder / CONFIG_FILE, reason=exc
+        ) from exc
     dataset = raw.get("dataset", train.dataset)
     classes = raw.get("classes", [])
     if not isinstance(dataset, str) or not isinstance(classes, list):
-        raise CheckpointError(f"{folder / CONFIG_FILE}: dataset must be a string, classes a list")
+        raise CheckpointError(
+            "{path}: dataset must be a string, classes a list", path=folder / CONFIG_FILE
+        )
     return RunConfig(model, train, dataset, tuple(str(c) for c in classes))
 
 
@@ -112,19 +124,22 @@ def read_history(folder: Path) -> list[dict[str, Any]]:
 def read_metrics(folder: Path) -> dict[str, Any]:
     """metrics.json as a dict; a missing file is no metrics yet."""
     path = folder / METRICS_FILE
-    return read_json_object(path, "final metrics") if path.exists() else {}
+    return read_json_object(path, Message("final metrics")) if path.exists() else {}
 
 
 def read_weights(path: Path, model: VAE) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
     """Read safetensors weights that must match the model's names and shapes exactly."""
     if not path.is_file():
-        raise CheckpointError(f"{path} is missing: the model weights. Re-train or restore it.")
+        raise CheckpointError(
+            "{path} is missing: the model weights. Re-train or restore it.", path=path
+        )
     with path.open("rb") as f:
         head = f.read(9)
     if weights_kind(head, path.stat().st_size) == "pickle":
         raise CheckpointError(
-            f"{path} is a pickle (a torch.save file), not safetensors; pickles can run code and "
-            "are never loaded. Convert it with safetensors.torch.save_file(state_dict, ...)"
+            "{path} is a pickle (a torch.save file), not safetensors; pickles can run code and "
+            "are never loaded. Convert it with safetensors.torch.save_file(state_dict, ...)",
+            path=path,
         )
     expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     tensors: dict[str, torch.Tensor] = {}
@@ -136,15 +151,22 @@ def read_weights(path: Path, model: VAE) -> tuple[dict[str, torch.Tensor], dict[
                 missing = sorted(set(expected) - keys)[:3]
                 extra = sorted(keys - set(expected))[:3]
                 raise CheckpointError(
-                    f"{path} does not match config.json: missing {missing}, unexpected {extra}. "
-                    "The weights and the config come from different runs; re-train."
+                    "{path} does not match config.json: missing {missing}, unexpected {extra}. "
+                    "The weights and the config come from different runs; re-train.",
+                    path=path,
+                    missing=missing,
+                    extra=extra,
                 )
             for k in sorted(keys):
                 shape = tuple(f.get_slice(k).get_shape())
                 if shape != expected[k]:
                     raise CheckpointError(
-                        f"{path}: tensor {k} has shape {shape} but config.json implies "
-                        f"{expected[k]}; the weights and the config do not belong together"
+                        "{path}: tensor {k} has shape {shape} but config.json implies "
+                        "{expected}; the weights and the config do not belong together",
+                        path=path,
+                        k=k,
+                        shape=shape,
+                        expected=expected[k],
                     )
             for k in sorted(keys):
                 tensors[k] = f.get_tensor(k)
@@ -152,16 +174,25 @@ def read_weights(path: Path, model: VAE) -> tuple[dict[str, torch.Tensor], dict[
         raise
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
         raise CheckpointError(
-            f"{path} is not a readable safetensors file ({exc}); it may be truncated. "
-            "Restore it or re-train."
+            "{path} is not a readable safetensors file ({reason}); it may be truncated. "
+            "Restore it or re-train.",
+            path=path,
+            reason=exc,
         ) from exc
     for k, v in tensors.items():
         if not v.is_floating_point():
-            raise CheckpointError(f"{path}: tensor {k} has dtype {v.dtype}; expected floats")
+            raise CheckpointError(
+                "{path}: tensor {k} has dtype {dtype}; expected floats",
+                path=path,
+                k=k,
+                dtype=v.dtype,
+            )
         if not torch.isfinite(v).all():
             raise CheckpointError(
-                f"{path}: tensor {k} holds NaN or infinite values; the run diverged. "
-                "Re-train with a smaller learning rate."
+                "{path}: tensor {k} holds NaN or infinite values; the run diverged. "
+                "Re-train with a smaller learning rate.",
+                path=path,
+                k=k,
             )
     return tensors, dict(meta)
 
@@ -173,7 +204,9 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     """
     folder = Path(path)
     if not folder.is_dir():
-        raise CheckpointError(f"{folder} is not a checkpoint folder (it does not exist)")
+        raise CheckpointError(
+            "{folder} is not a checkpoint folder (it does not exist)", folder=folder
+        )
     from vae.onnx import is_onnx_folder
 
     if is_onnx_folder(folder):
@@ -198,9 +231,13 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
             or len(preview_y) != len(preview_x)
         ):
             raise CheckpointError(
-                f"{folder / PREVIEW_FILE} holds images of shape {preview_x.shape} "
-                f"({preview_x.dtype}); "
-                f"expected uint8 (N, {', '.join(map(str, shape))}) with one label each"
+                "{path} holds images of shape {shape} "
+                "({dtype}); "
+                "expected uint8 (N, {expected}) with one label each",
+                path=folder / PREVIEW_FILE,
+                shape=preview_x.shape,
+                dtype=preview_x.dtype,
+                expected=", ".join(map(str, shape)),
             )
     snapshots: dict[str, np.ndarray] = {}
     if (folder / SNAPSHOTS_FILE).is_file():

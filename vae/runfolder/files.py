@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from safetensors.torch import save as st_save
 
-from vae.errors import VAEError
+from vae.errors import Message, VAEError
 
 FORMAT_VERSION = 1  # config.json's format_version
 MODEL_FILE = "model.safetensors"  # weights only (safetensors: loading never runs code)
@@ -87,30 +87,39 @@ def write_tensors(path: Path, tensors: dict[str, torch.Tensor], meta: dict[str, 
 # --- reading ------------------------------------------------------------------------------
 
 
-def read_json(path: Path, what: str) -> Any:
+def read_json(path: Path, what: Message) -> Any:
     """The JSON in path (at most MAX_JSON_BYTES); CheckpointError naming `what` otherwise."""
     if not path.is_file():
-        raise CheckpointError(f"{path} is missing: {what}. Re-train or restore the folder.")
+        raise CheckpointError(
+            "{path} is missing: {what}. Re-train or restore the folder.", path=path, what=what
+        )
     if path.stat().st_size > MAX_JSON_BYTES:
-        raise CheckpointError(f"{path} is larger than {MAX_JSON_BYTES} bytes; it is not a {what}")
+        raise CheckpointError(
+            "{path} is larger than {max_json_bytes} bytes; it is not a {what}",
+            path=path,
+            max_json_bytes=MAX_JSON_BYTES,
+            what=what,
+        )
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise CheckpointError(f"{path} is not valid JSON ({exc}); restore it or re-train") from exc
+        raise CheckpointError(
+            "{path} is not valid JSON ({reason}); restore it or re-train", path=path, reason=exc
+        ) from exc
 
 
-def read_json_object(path: Path, what: str) -> dict[str, Any]:
+def read_json_object(path: Path, what: Message) -> dict[str, Any]:
     """read_json for a file that must hold one JSON object."""
     raw = read_json(path, what)
     if not isinstance(raw, dict):
-        raise CheckpointError(f"{path} must hold a JSON object")
+        raise CheckpointError("{path} must hold a JSON object", path=path)
     return raw
 
 
 def read_record(path: Path) -> dict[str, Any]:
     """A bookkeeping JSON object (status.json, a job record); {} when missing or unreadable."""
     try:
-        return read_json_object(path, "record")
+        return read_json_object(path, Message("record"))
     except (CheckpointError, OSError):
         return {}
 
@@ -126,9 +135,11 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
         try:
             row = json.loads(line)
         except ValueError as exc:
-            raise CheckpointError(f"{path} line {n} is not valid JSON ({exc})") from exc
+            raise CheckpointError(
+                "{path} line {n} is not valid JSON ({reason})", path=path, n=n, reason=exc
+            ) from exc
         if not isinstance(row, dict):
-            raise CheckpointError(f"{path} line {n} is not a JSON object")
+            raise CheckpointError("{path} line {n} is not a JSON object", path=path, n=n)
         rows.append(row)
     return rows
 
@@ -136,12 +147,16 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 def read_npz(path: Path, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
     """The named arrays of an .npz (at most MAX_NPZ_BYTES, never unpickled)."""
     if path.stat().st_size > MAX_NPZ_BYTES:
-        raise CheckpointError(f"{path} is larger than {MAX_NPZ_BYTES} bytes")
+        raise CheckpointError(
+            "{path} is larger than {max_npz_bytes} bytes", path=path, max_npz_bytes=MAX_NPZ_BYTES
+        )
     try:
         with np.load(path, allow_pickle=False) as z:
             return {k: np.asarray(z[k]) for k in keys}
     except Exception as exc:
-        raise CheckpointError(f"{path} could not be read ({exc}); restore it or re-train") from exc
+        raise CheckpointError(
+            "{path} could not be read ({reason}); restore it or re-train", path=path, reason=exc
+        ) from exc
 
 
 def write_projections(
@@ -163,36 +178,50 @@ def read_projections(
     if not path.is_file():
         return None
     if path.stat().st_size > MAX_PROJECTION_BYTES:
-        raise CheckpointError(f"{path.name} is larger than {MAX_PROJECTION_BYTES} bytes")
+        raise CheckpointError(
+            "{name} is larger than {max_projection_bytes} bytes",
+            name=path.name,
+            max_projection_bytes=MAX_PROJECTION_BYTES,
+        )
     try:
         with zipfile.ZipFile(path) as z:
             unpacked = sum(i.file_size for i in z.infolist())
     except (zipfile.BadZipFile, OSError) as exc:
-        raise CheckpointError(f"{path.name} is not an .npz file ({exc})") from exc
+        raise CheckpointError(
+            "{name} is not an .npz file ({reason})", name=path.name, reason=exc
+        ) from exc
     if unpacked > MAX_PROJECTION_BYTES:
-        raise CheckpointError(f"{path.name} unpacks to {unpacked} bytes, above the cap")
+        raise CheckpointError(
+            "{name} unpacks to {unpacked} bytes, above the cap", name=path.name, unpacked=unpacked
+        )
     try:
         with np.load(path, allow_pickle=False) as z:
             names = set(z.files)
             raw = {k: np.asarray(z[k]) for k in ("meta", "rows", *keys) if k in names}
     except Exception as exc:
-        raise CheckpointError(f"{path.name} could not be read ({exc})") from exc
+        raise CheckpointError(
+            "{name} could not be read ({reason})", name=path.name, reason=exc
+        ) from exc
     meta_arr, rows = raw.get("meta"), raw.get("rows")
     if meta_arr is None or meta_arr.shape != () or meta_arr.dtype.kind != "U":
-        raise CheckpointError(f"{path.name} has no text 'meta' entry")
+        raise CheckpointError("{name} has no text 'meta' entry", name=path.name)
     try:
         meta = json.loads(str(meta_arr))
     except ValueError as exc:
-        raise CheckpointError(f"{path.name}'s meta is not JSON ({exc})") from exc
+        raise CheckpointError(
+            "{name}'s meta is not JSON ({reason})", name=path.name, reason=exc
+        ) from exc
     if not isinstance(meta, dict):
-        raise CheckpointError(f"{path.name}'s meta is not a JSON object")
+        raise CheckpointError("{name}'s meta is not a JSON object", name=path.name)
     if rows is None or rows.ndim != 1 or rows.dtype.kind not in "iu":
-        raise CheckpointError(f"{path.name}: rows must be a 1-D array of integers")
+        raise CheckpointError("{name}: rows must be a 1-D array of integers", name=path.name)
     if len(rows) > MAX_PROJECTION_ROWS or (
         len(rows) and (rows[0] < 0 or np.any(np.diff(rows) <= 0))
     ):
         raise CheckpointError(
-            f"{path.name}: rows must be at most {MAX_PROJECTION_ROWS:,} increasing indices"
+            "{name}: rows must be at most {max_projection_rows:,} increasing indices",
+            name=path.name,
+            max_projection_rows=MAX_PROJECTION_ROWS,
         )
     out: dict[str, np.ndarray] = {}
     for key in keys:
@@ -201,11 +230,18 @@ def read_projections(
             continue
         if xy.shape != (len(rows), 2) or xy.dtype not in (np.float16, np.float32):
             raise CheckpointError(
-                f"{path.name}: {key} must be float16 or float32 of shape ({len(rows)}, 2), "
-                f"not {xy.dtype} {xy.shape}"
+                "{name}: {key} must be float16 or float32 of shape ({n_rows}, 2), "
+                "not {dtype} {shape}",
+                name=path.name,
+                key=key,
+                n_rows=len(rows),
+                dtype=xy.dtype,
+                shape=xy.shape,
             )
         if not np.all(np.isfinite(xy)):
-            raise CheckpointError(f"{path.name}: {key} holds NaN or infinite values")
+            raise CheckpointError(
+                "{name}: {key} holds NaN or infinite values", name=path.name, key=key
+            )
         out[key] = xy.astype(np.float32)
     return meta, rows.astype(np.int64), out
 
@@ -233,8 +269,9 @@ def check_weights_header(path: Path) -> None:
     """
     if not path.is_file():
         raise CheckpointError(
-            f"{path.name} is missing: the run is still training, was interrupted before its "
-            "first epoch, or was copied without its weights"
+            "{name} is missing: the run is still training, was interrupted before its "
+            "first epoch, or was copied without its weights",
+            name=path.name,
         )
     size = path.stat().st_size
     with path.open("rb") as f:
@@ -242,21 +279,23 @@ def check_weights_header(path: Path) -> None:
         kind = weights_kind(head, size)
         if kind == "pickle":
             raise CheckpointError(
-                f"{path.name} is a pickle, not safetensors; pickles are never loaded"
+                "{name} is a pickle, not safetensors; pickles are never loaded", name=path.name
             )
         if kind == "other":
-            raise CheckpointError(f"{path.name} is empty, truncated or not safetensors")
+            raise CheckpointError("{name} is empty, truncated or not safetensors", name=path.name)
         n = int.from_bytes(head[:8], "little")
         try:
             header = json.loads(b"{" + f.read(n - 1))
         except ValueError as exc:
-            raise CheckpointError(f"{path.name} has an unreadable header ({exc})") from exc
+            raise CheckpointError(
+                "{name} has an unreadable header ({reason})", name=path.name, reason=exc
+            ) from exc
     if not isinstance(header, dict):
-        raise CheckpointError(f"{path.name} has an invalid header")
+        raise CheckpointError("{name} has an invalid header", name=path.name)
     ends = [
         int(v["data_offsets"][1])
         for k, v in header.items()
         if k != "__metadata__" and isinstance(v, dict) and "data_offsets" in v
     ]
     if ends and max(ends) > size - 8 - n:
-        raise CheckpointError(f"{path.name} is truncated (shorter than its header says)")
+        raise CheckpointError("{name} is truncated (shorter than its header says)", name=path.name)

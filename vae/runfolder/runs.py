@@ -80,16 +80,21 @@ def check_name(name: object) -> str:
         raise RunNameError("a checkpoint name must be a non-empty folder name")
     shown = ascii(name) if len(name) <= 80 else ascii(name[:80] + "…")
     if len(name) > MAX_NAME_LENGTH:
-        raise RunNameError(f"the checkpoint name {shown} is too long")
+        raise RunNameError("the checkpoint name {shown} is too long", shown=shown)
     if name in (".", "..") or any(s in name for s in _FORBIDDEN) or os.sep in name:
         raise RunNameError(
-            f"{shown} is not a checkpoint name: only a plain folder name is accepted, "
-            "never a path, '..' or a separator"
+            "{shown} is not a checkpoint name: only a plain folder name is accepted, "
+            "never a path, '..' or a separator",
+            shown=shown,
         )
     if name.startswith("."):
-        raise RunNameError(f"{shown} is a hidden name; hidden folders are not checkpoints")
+        raise RunNameError(
+            "{shown} is a hidden name; hidden folders are not checkpoints", shown=shown
+        )
     if any(not ch.isprintable() for ch in name):
-        raise RunNameError(f"{shown} holds control characters; it is not a checkpoint name")
+        raise RunNameError(
+            "{shown} holds control characters; it is not a checkpoint name", shown=shown
+        )
     return name
 
 
@@ -103,12 +108,16 @@ def resolve_run(name: object, base: Path | None = None) -> Path:
     root = (base if base is not None else checkpoint_dir()).resolve()
     path = root / plain
     if not path.exists() and not path.is_symlink():
-        raise RunNameError(f"there is no checkpoint named {plain!r} in {root}")
+        raise RunNameError(
+            "there is no checkpoint named {plain!r} in {root}", plain=plain, root=root
+        )
     target = path.resolve()
     if target == root or not target.is_relative_to(root):
-        raise RunNameError(f"{plain!r} links outside the checkpoint folder {root}; refused")
+        raise RunNameError(
+            "{plain!r} links outside the checkpoint folder {root}; refused", plain=plain, root=root
+        )
     if not target.is_dir():
-        raise RunNameError(f"{plain!r} in {root} is not a folder")
+        raise RunNameError("{plain!r} in {root} is not a folder", plain=plain, root=root)
     return path
 
 
@@ -180,7 +189,7 @@ def _summarize_imported(path: Path) -> RunSummary:
         spec = read_vae_json(path)
         for file in (ENCODER_FILE, DECODER_FILE):
             if not (path / file).is_file():
-                raise CheckpointError(f"{path / file} is missing; add it to the folder")
+                raise CheckpointError("{path} is missing; add it to the folder", path=path / file)
     except (CheckpointError, OSError) as exc:
         message = str(exc).replace(str(path) + os.sep, "").replace(str(path), name)
         return RunSummary(name, path, error=message, imported=True)

@@ -28,7 +28,7 @@ def _dims(text: str) -> tuple[int, ...]:
         return tuple(int(t) for t in text.split(",") if t.strip())
     except ValueError as exc:
         raise ConfigError(
-            f"--hidden-dims must be whole numbers separated by commas, got {text!r}"
+            "--hidden-dims must be whole numbers separated by commas, got {text!r}", text=text
         ) from exc
 
 
@@ -108,11 +108,15 @@ def parse_train_args(
     args.lr_given = args.lr is not None
     args.lr = args.lr if args.lr is not None else default("lr")
     if args.iwae_samples < 0:
-        raise ConfigError(f"--iwae-samples must be 0 or more, got {args.iwae_samples}")
+        raise ConfigError(
+            "--iwae-samples must be 0 or more, got {iwae_samples}", iwae_samples=args.iwae_samples
+        )
     if not math.isfinite(args.time_limit) or args.time_limit < 0:
-        raise ConfigError(f"--time-limit must be 0 or more seconds, got {args.time_limit}")
+        raise ConfigError(
+            "--time-limit must be 0 or more seconds, got {time_limit}", time_limit=args.time_limit
+        )
     if not math.isfinite(args.lr) or args.lr <= 0:
-        raise ConfigError(f"--lr must be a finite number above 0, got {args.lr}")
+        raise ConfigError("--lr must be a finite number above 0, got {lr}", lr=args.lr)
     likelihood = args.likelihood or ("gaussian" if args.dataset == "frey" else "bernoulli")
     hidden = args.hidden_dims or DEFAULT_HIDDEN.get(args.arch, "512,256")
     try:
@@ -142,7 +146,7 @@ def parse_train_args(
     except ConfigError as exc:
         if str(exc).startswith("--"):  # already names its flag
             raise
-        raise ConfigError(f"--{_flag(str(exc))}: {exc}") from exc
+        raise ConfigError("--{flag}: {reason}", flag=_flag(str(exc)), reason=exc) from exc
     return model, train, args
 
 

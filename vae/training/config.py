@@ -41,46 +41,62 @@ class TrainConfig:
         )
         check(
             is_int(self.epochs) and 0 <= self.epochs <= 100_000,
-            f"epochs must be a whole number from 0 to 100000, got {self.epochs!r}",
+            "epochs must be a whole number from 0 to 100000, got {epochs!r}",
+            epochs=self.epochs,
         )
         check(
             is_int(self.batch_size) and 1 <= self.batch_size <= 65_536,
-            f"batch_size must be a whole number from 1 to 65536, got {self.batch_size!r}",
+            "batch_size must be a whole number from 1 to 65536, got {batch_size!r}",
+            batch_size=self.batch_size,
         )
         check(
             is_number(self.lr) and 0 < self.lr <= 10,
-            f"lr (learning rate) must be a finite number above 0 and at most 10, got {self.lr!r}",
+            "lr (learning rate) must be a finite number above 0 and at most 10, got {lr!r}",
+            lr=self.lr,
         )
         check(
             is_number(self.beta) and 0 <= self.beta <= 1000,
-            f"beta must be a finite number from 0 to 1000, got {self.beta!r}",
+            "beta must be a finite number from 0 to 1000, got {beta!r}",
+            beta=self.beta,
         )
         check(
             is_int(self.warmup_epochs) and self.warmup_epochs >= 0,
-            f"warmup_epochs must be a whole number of at least 0, got {self.warmup_epochs!r}",
+            "warmup_epochs must be a whole number of at least 0, got {warmup_epochs!r}",
+            warmup_epochs=self.warmup_epochs,
         )
         check(
             is_int(self.lr_anneal_epochs) and 0 <= self.lr_anneal_epochs <= self.epochs,
-            f"lr_anneal_epochs must be a whole number from 0 to epochs ({self.epochs!r}), "
-            f"got {self.lr_anneal_epochs!r}",
+            "lr_anneal_epochs must be a whole number from 0 to epochs ({epochs!r}), "
+            "got {lr_anneal_epochs!r}",
+            epochs=self.epochs,
+            lr_anneal_epochs=self.lr_anneal_epochs,
         )
         check(isinstance(self.binarize, bool), "binarize must be true or false")
         check(
             is_int(self.seed) and self.seed >= 0,
-            f"seed must be a whole number >= 0, got {self.seed!r}",
+            "seed must be a whole number >= 0, got {seed!r}",
+            seed=self.seed,
         )
         check(
             self.device in DEVICES,
-            f"device must be one of {', '.join(DEVICES)}, got {self.device!r}",
+            "device must be one of {devices}, got {device!r}",
+            devices=", ".join(DEVICES),
+            device=self.device,
         )
         check(
             is_int(self.image_size) and 4 <= self.image_size <= 256,
-            f"image_size must be a whole number from 4 to 256, got {self.image_size!r}",
+            "image_size must be a whole number from 4 to 256, got {image_size!r}",
+            image_size=self.image_size,
         )
-        check(self.channels in (1, 3), f"channels must be 1 or 3, got {self.channels!r}")
+        check(
+            self.channels in (1, 3),
+            "channels must be 1 or 3, got {channels!r}",
+            channels=self.channels,
+        )
         check(
             is_int(self.snapshot_points) and 0 <= self.snapshot_points <= 10_000,
-            f"snapshot_points must be a whole number from 0 to 10000, got {self.snapshot_points!r}",
+            "snapshot_points must be a whole number from 0 to 10000, got {snapshot_points!r}",
+            snapshot_points=self.snapshot_points,
         )
 
     def beta_at(self, epoch: int) -> float:

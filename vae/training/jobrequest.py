@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from vae.data import LOADERS, DatasetError, data_root, load_dataset
-from vae.errors import VAEError
+from vae.errors import Message, VAEError
 from vae.model.config import ConfigError
 from vae.training.cli import parse_train_args
 from vae.training.config import default
@@ -43,10 +43,27 @@ FIELD_LABELS = {
 class JobRequestError(VAEError, ValueError):
     """A training form value is invalid; `field` names it (a JobRequest attribute)."""
 
-    def __init__(self, field: str | None, detail: str) -> None:
+    def __init__(self, field: str | None, detail: str, /, **params: object) -> None:
         self.field = field
         label = FIELD_LABELS.get(field or "", "")
-        super().__init__(f"{label}: {detail}" if label else detail)
+        if label:  # the field's label is in the catalog: the pages show the same words
+            super().__init__(
+                "{label}: {detail}", label=Message(label), detail=Message(detail, **params)
+            )
+        else:
+            super().__init__(detail, **params)
+
+
+class _Detail(Message):
+    """A core error's message shortened in English to what follows its field's name; a
+    translation shows the whole message (its words, not the English, are cut)."""
+
+    def __init__(self, exc: VAEError, english: str) -> None:
+        super().__init__(exc.template, **exc.params)
+        self.english = english
+
+    def __str__(self) -> str:
+        return self.english
 
 
 @dataclass(frozen=True)
@@ -84,8 +101,9 @@ def check_run_name(name: str) -> str:
     if not isinstance(name, str) or NAME_PATTERN.fullmatch(name) is None:
         raise JobRequestError(
             "name",
-            f"{name!r} is not allowed; use 1 to 64 letters, digits, '-' or '_' "
+            "{name!r} is not allowed; use 1 to 64 letters, digits, '-' or '_' "
             "(starting with a letter or digit), or leave it empty for a generated name",
+            name=name,
         )
     return name
 
@@ -94,7 +112,7 @@ def _whole(field: str, value: Any) -> int:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if not isinstance(value, int) or isinstance(value, bool):
-        raise JobRequestError(field, f"must be a whole number, got {value!r}")
+        raise JobRequestError(field, "must be a whole number, got {value!r}", value=value)
     return value
 
 
@@ -121,11 +139,16 @@ def validate_request(req: JobRequest, root: Path) -> tuple[str, list[str]]:
     """Check every form value before any work; -> (run name, argv). Raises JobRequestError."""
     if req.dataset not in LOADERS:
         raise JobRequestError(
-            "dataset", f"unknown data set {req.dataset!r}; choose one of {', '.join(LOADERS)}"
+            "dataset",
+            "unknown data set {dataset!r}; choose one of {loaders}",
+            dataset=req.dataset,
+            loaders=", ".join(LOADERS),
         )
     name = check_run_name(req.name) if req.name else new_run_name(req, root)
     if (root / name).exists():
-        raise JobRequestError("name", f"a run named {name!r} exists already; choose another name")
+        raise JobRequestError(
+            "name", "a run named {name!r} exists already; choose another name", name=name
+        )
     for field in (
         "latent_dim",
         "epochs",
@@ -139,18 +162,24 @@ def validate_request(req: JobRequest, root: Path) -> tuple[str, list[str]]:
     try:
         parse_train_args(argv)
     except (ConfigError, DatasetError) as exc:
-        raise JobRequestError(*_field_and_detail(str(exc))) from exc
+        about, detail = _field_and_detail(str(exc))
+        raise JobRequestError(about, "{reason}", reason=_Detail(exc, detail)) from exc
     except SystemExit as exc:  # argparse refused a value's type
-        raise JobRequestError(None, f"a value has the wrong type: {argv}") from exc
+        raise JobRequestError(None, "a value has the wrong type: {argv}", argv=argv) from exc
     try:
         size = _train_size(req.dataset, str(data_root().resolve()))
     except DatasetError as exc:
-        raise JobRequestError("dataset", f"{req.dataset} is not on disk: {exc}") from exc
+        raise JobRequestError(
+            "dataset", "{dataset} is not on disk: {reason}", dataset=req.dataset, reason=exc
+        ) from exc
     if req.batch_size > size:
         raise JobRequestError(
             "batch_size",
-            f"{req.batch_size} is larger than the {size} training images of {req.dataset}; "
-            f"choose at most {size}",
+            "{batch_size} is larger than the {size} training images of {dataset}; "
+            "choose at most {size}",
+            batch_size=req.batch_size,
+            size=size,
+            dataset=req.dataset,
         )
     return name, argv
 

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from vae.data import data_root
-from vae.errors import VAEError
+from vae.errors import Listing, Message, VAEError
 from vae.runfolder.checkpoint import read_config
 from vae.runfolder.files import read_record, write_json
 from vae.training.jobrequest import FIELD_LABELS as FIELD_LABELS
@@ -64,7 +64,7 @@ class JobError(VAEError, RuntimeError):
 # --- locks --------------------------------------------------------------------------------
 
 
-def _flock(fd: int, seconds: float, message: str) -> None:
+def _flock(fd: int, seconds: float, message: str, /, **params: object) -> None:
     """Take an exclusive flock on fd, retrying for a few seconds; JobError(message) if not."""
     deadline = time.monotonic() + seconds
     while True:
@@ -73,7 +73,7 @@ def _flock(fd: int, seconds: float, message: str) -> None:
             return
         except OSError as exc:
             if time.monotonic() > deadline:
-                raise JobError(message) from exc
+                raise JobError(message, **params) from exc
             time.sleep(0.01)
 
 
@@ -94,8 +94,9 @@ def _launch_lock(root: Path) -> Iterator[None]:
 def _refuse_if_read_only() -> None:
     if read_only():
         raise JobError(
-            f"this server is read-only ({READ_ONLY_ENV}=1): training, resuming and cancelling "
-            "are turned off, and nothing is written. Run the app without it to train."
+            "this server is read-only ({read_only_env}=1): training, resuming and cancelling "
+            "are turned off, and nothing is written. Run the app without it to train.",
+            read_only_env=READ_ONLY_ENV,
         )
 
 
@@ -103,13 +104,27 @@ def _refuse_if_busy(root: Path) -> None:
     busy = running_jobs(root)
     limit = max_jobs()
     if len(busy) >= limit:
-        what = ", ".join(f"{b.name}, epoch {b.epoch} of {b.epochs}" for b in busy)
-        one = "one runs" if limit == 1 else f"{limit} run"
+        what = Listing(
+            Message(
+                "{name}, epoch {epoch} of {epochs}", name=b.name, epoch=b.epoch, epochs=b.epochs
+            )
+            for b in busy
+        )
+        one = Message("one runs") if limit == 1 else Message("{limit} run", limit=limit)
         waiting = len(queued_jobs(root))
-        full = f" and the queue is full ({waiting} waiting)" if waiting else ""
+        full = Message(" and the queue is full ({waiting} waiting)", waiting=waiting)
+        # TRANSLATORS: {busy} is "a training job is" or "{n} jobs are"; {what} lists the
+        # running jobs; {one} is "one runs" or "{limit} run"; {full} is empty or says the
+        # queue is full.
         raise JobError(
-            f"{'a training job is' if len(busy) == 1 else f'{len(busy)} jobs are'} already "
-            f"running ({what}); on this server {one} at a time{full}. Wait for it to finish."
+            "{busy} already "
+            "running ({what}); on this server {one} at a time{full}. Wait for it to finish.",
+            busy=Message("a training job is")
+            if len(busy) == 1
+            else Message("{n} jobs are", n=len(busy)),
+            what=what,
+            one=one,
+            full=full if waiting else "",
         )
 
 
@@ -158,7 +173,7 @@ def _spawn(root: Path, name: str, argv: list[str], epochs: int, owner: str) -> J
     fd = os.open(jobs / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
     try:
         # A status probe may hold the lock for a moment; a live child holds it for good.
-        _flock(fd, 0.2, f"a process for {name} is still running; wait for it")
+        _flock(fd, 0.2, "a process for {name} is still running; wait for it", name=name)
         env = dict(os.environ, VAE_DATA_ROOT=str(data_root().resolve()))
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_PROJECT), env.get("PYTHONPATH")]))
         started = time.time()
@@ -193,7 +208,7 @@ def start_job(req: JobRequest, root: Path, owner: str = "") -> JobStatus:
         with _launch_lock(root):
             waiting = queued_jobs(root)
             if (root / name).exists() or name in {q["name"] for q in waiting}:
-                raise JobRequestError("name", f"a run named {name!r} exists already")
+                raise JobRequestError("name", "a run named {name!r} exists already", name=name)
             if len(running_jobs(root)) >= max_jobs() and len(waiting) < queue_length():
                 _queue(root).mkdir(exist_ok=True)
                 rec = {"name": name, "argv": argv, "epochs": req.epochs, "owner": owner}
@@ -203,7 +218,9 @@ def start_job(req: JobRequest, root: Path, owner: str = "") -> JobStatus:
             _refuse_if_busy(root)
             return _spawn(root, name, argv, req.epochs, owner)
     except OSError as exc:
-        raise JobError(f"could not start training in {root}: {exc}") from exc
+        raise JobError(
+            "could not start training in {root}: {reason}", root=root, reason=exc
+        ) from exc
 
 
 def resume_job(root: Path, name: str, epochs: int | None = None, owner: str = "") -> JobStatus:
@@ -215,12 +232,17 @@ def resume_job(root: Path, name: str, epochs: int | None = None, owner: str = ""
             _refuse_if_busy(root)
             status = job_status(root, name)
             if not status.resumable:
-                raise JobError(f"{name} cannot be resumed: it is {status.state}. {status.message}")
+                raise JobError(
+                    "{name} cannot be resumed: it is {state}. {message}",
+                    name=name,
+                    state=status.state,
+                    message=status.message,
+                )
             planned = epochs if epochs is not None else read_config(root / name).train.epochs
             argv = [f"--out={(root / name).resolve()}", "--resume", f"--epochs={planned}"]
             return _spawn(root, name, argv, planned, owner)
     except OSError as exc:
-        raise JobError(f"could not resume {name}: {exc}") from exc
+        raise JobError("could not resume {name}: {reason}", name=name, reason=exc) from exc
 
 
 def cancel_job(root: Path, name: str, owner: str | None = None) -> JobStatus:
@@ -234,15 +256,21 @@ def cancel_job(root: Path, name: str, owner: str | None = None) -> JobStatus:
         if q["name"] == name:
             if owner is not None and str(q.get("owner")) != owner:
                 raise JobError(
-                    f"{name} was queued from another browser session; only it can cancel"
+                    "{name} was queued from another browser session; only it can cancel", name=name
                 )
             (_queue(root) / q["file"]).unlink(missing_ok=True)
             return JobStatus(name, "cancelled", message="taken out of the queue before it started")
     status = job_status(root, name)
     if not status.active or status.pid is None:
-        raise JobError(f"{name} is not running (it is {status.state}); nothing to cancel")
+        raise JobError(
+            "{name} is not running (it is {state}); nothing to cancel",
+            name=name,
+            state=status.state,
+        )
     if owner is not None and job_owner(root, name) != owner:
-        raise JobError(f"{name} was started from another browser session; only it can cancel")
+        raise JobError(
+            "{name} was started from another browser session; only it can cancel", name=name
+        )
     path = _jobs(root) / f"{name}.json"
     write_json(path, {**read_record(path), "cancel_requested": True})
     with contextlib.suppress(ProcessLookupError):

@@ -113,7 +113,8 @@ def prepare(
         start_epoch, history = resume_and_repair(out, model, opt)
     elif (out / MODEL_FILE).exists() or (out / RESUME_FILE).exists():
         raise TrainingError(
-            f"{out} already holds a run; pass --resume to continue it or choose another --out"
+            "{out} already holds a run; pass --resume to continue it or choose another --out",
+            out=out,
         )
     write_json(out / CONFIG_FILE, RunConfig(model_cfg, cfg, data.name, data.classes).to_dict())
     n_prev = min(PREVIEW_COUNT, len(data.test_x))
@@ -176,8 +177,11 @@ def run_epoch(run: Run, epoch: int, progress: Progress | None) -> dict[str, Any]
     for step, (size, loss) in enumerate(batches):
         if not math.isfinite(loss):
             raise TrainingError(
-                f"the loss became {loss} at epoch {epoch + 1}, step {step + 1}; "
-                "training stopped and the last good checkpoint was kept. Lower --lr."
+                "the loss became {loss} at epoch {epoch}, step {step}; "
+                "training stopped and the last good checkpoint was kept. Lower --lr.",
+                loss=loss,
+                epoch=epoch + 1,
+                step=step + 1,
             )
         total += loss * size
         if progress:
@@ -266,7 +270,9 @@ def train(
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError as exc:
-        raise TrainingError(f"{out} is being written by another training job; wait for it") from exc
+        raise TrainingError(
+            "{out} is being written by another training job; wait for it", out=out
+        ) from exc
     try:
         run = prepare(data, model_cfg, train_cfg, out, resume)
         metrics: dict[str, Any] = {}
@@ -280,10 +286,16 @@ def train(
 def _check_fits(data: Dataset, model_cfg: ModelConfig, cfg: TrainConfig) -> None:
     if data.image_shape != model_cfg.image_shape:
         raise TrainingError(
-            f"{data.name} images are {data.image_shape}, model expects {model_cfg.image_shape}"
+            "{name} images are {image_shape}, model expects {expected}",
+            name=data.name,
+            image_shape=data.image_shape,
+            expected=model_cfg.image_shape,
         )
     if cfg.batch_size > len(data.train_x):
         raise TrainingError(
-            f"batch_size {cfg.batch_size} is larger than the {len(data.train_x)} "
-            f"training images of {data.name}; choose at most {len(data.train_x)}"
+            "batch_size {batch_size} is larger than the {n} "
+            "training images of {name}; choose at most {n}",
+            batch_size=cfg.batch_size,
+            n=len(data.train_x),
+            name=data.name,
         )

@@ -42,7 +42,11 @@ def load_resume(
 
     path = out / RESUME_FILE
     if not path.is_file():
-        raise TrainingError(f"{out} has no {RESUME_FILE} to resume from; start a new run")
+        raise TrainingError(
+            "{out} has no {resume_file} to resume from; start a new run",
+            out=out,
+            resume_file=RESUME_FILE,
+        )
     with safe_open(str(path), framework="pt") as f:
         meta = f.metadata() or {}
     epoch = int(meta.get("epoch", "0"))

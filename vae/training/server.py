@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import os
 
-from vae.errors import VAEError
+from vae.errors import Message, VAEError
 
 READ_ONLY_ENV = "VAE_READ_ONLY"
 MAX_JOBS_ENV = "VAE_MAX_JOBS"
@@ -34,7 +34,7 @@ def read_only() -> bool:
     return os.environ.get(READ_ONLY_ENV, "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def _env_number(name: str, kind: type[int] | type[float], what: str) -> float | None:
+def _env_number(name: str, kind: type[int] | type[float], what: Message) -> float | None:
     """The number in environment variable `name`, None when unset or empty."""
     text = os.environ.get(name, "").strip()
     if not text:
@@ -42,33 +42,43 @@ def _env_number(name: str, kind: type[int] | type[float], what: str) -> float | 
     try:
         value = kind(text)
     except ValueError:
-        raise ServerSettingError(f"{name}={text!r} is not {what}") from None
+        raise ServerSettingError(
+            "{name}={text!r} is not {what}", name=name, text=text, what=what
+        ) from None
     if not math.isfinite(value):
-        raise ServerSettingError(f"{name}={text!r} is not {what}")
+        raise ServerSettingError("{name}={text!r} is not {what}", name=name, text=text, what=what)
     return value
 
 
 def max_jobs() -> int:
     """VAE_MAX_JOBS: jobs that may run at once, at least 1 (default 1)."""
-    value = _env_number(MAX_JOBS_ENV, int, "a whole number; set it to 1 or more")
+    value = _env_number(MAX_JOBS_ENV, int, Message("a whole number; set it to 1 or more"))
     if value is None:
         return DEFAULT_MAX_JOBS
     if value < 1:
-        raise ServerSettingError(f"{MAX_JOBS_ENV}={value:g} must be 1 or more")
+        raise ServerSettingError(
+            "{max_jobs_env}={value:g} must be 1 or more", max_jobs_env=MAX_JOBS_ENV, value=value
+        )
     return int(value)
 
 
 def job_time_limit() -> float | None:
     """VAE_JOB_TIME_LIMIT in seconds, or None for no limit (unset or 0)."""
-    value = _env_number(TIME_LIMIT_ENV, float, "a number of seconds")
+    value = _env_number(TIME_LIMIT_ENV, float, Message("a number of seconds"))
     if value is not None and value < 0:
-        raise ServerSettingError(f"{TIME_LIMIT_ENV}={value:g} must be 0 (no limit) or more seconds")
+        raise ServerSettingError(
+            "{time_limit_env}={value:g} must be 0 (no limit) or more seconds",
+            time_limit_env=TIME_LIMIT_ENV,
+            value=value,
+        )
     return value or None
 
 
 def queue_length() -> int:
     """VAE_JOB_QUEUE: requests that may wait for a slot (default 0: none, refuse instead)."""
-    value = _env_number(QUEUE_ENV, int, "a whole number; set it to 0 or more")
+    value = _env_number(QUEUE_ENV, int, Message("a whole number; set it to 0 or more"))
     if value is not None and value < 0:
-        raise ServerSettingError(f"{QUEUE_ENV}={value:g} must be 0 or more")
+        raise ServerSettingError(
+            "{queue_env}={value:g} must be 0 or more", queue_env=QUEUE_ENV, value=value
+        )
     return int(value or 0)

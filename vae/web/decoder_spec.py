@@ -119,7 +119,11 @@ def _numel(shape: list[int]) -> int:
 
 def _linear(layer: nn.Linear, shape: list[int], dtype: str) -> tuple[LinearSpec, list[int]]:
     if len(shape) != 1 or shape[0] != layer.in_features:
-        raise UnsupportedDecoder(f"Linear({layer.in_features}) receives an input of {shape}")
+        raise UnsupportedDecoder(
+            "Linear({in_features}) receives an input of {shape}",
+            in_features=layer.in_features,
+            shape=shape,
+        )
     spec: LinearSpec = {
         "type": "linear",
         "in": layer.in_features,
@@ -133,15 +137,23 @@ def _linear(layer: nn.Linear, shape: list[int], dtype: str) -> tuple[LinearSpec,
 def _unflatten(layer: nn.Unflatten, shape: list[int]) -> tuple[UnflattenSpec, list[int]]:
     sizes = [int(s) for s in layer.unflattened_size]
     if layer.dim not in (1, -1) or len(shape) != 1:
-        raise UnsupportedDecoder(f"Unflatten(dim={layer.dim}) on an input of {shape}")
+        raise UnsupportedDecoder(
+            "Unflatten(dim={dim}) on an input of {shape}", dim=layer.dim, shape=shape
+        )
     if _numel(sizes) != shape[0] or any(s < 1 for s in sizes):
-        raise UnsupportedDecoder(f"Unflatten to {sizes} does not fit an input of {shape}")
+        raise UnsupportedDecoder(
+            "Unflatten to {sizes} does not fit an input of {shape}", sizes=sizes, shape=shape
+        )
     return {"type": "unflatten", "shape": sizes}, sizes
 
 
 def _flatten(layer: nn.Flatten, shape: list[int]) -> tuple[FlattenSpec, list[int]]:
     if layer.start_dim != 1 or layer.end_dim != -1:
-        raise UnsupportedDecoder(f"Flatten({layer.start_dim}, {layer.end_dim}) is not supported")
+        raise UnsupportedDecoder(
+            "Flatten({start_dim}, {end_dim}) is not supported",
+            start_dim=layer.start_dim,
+            end_dim=layer.end_dim,
+        )
     return {"type": "flatten"}, [_numel(shape)]
 
 
@@ -151,14 +163,18 @@ def _conv_t(
     if layer.groups != 1 or layer.padding_mode != "zeros":
         raise UnsupportedDecoder("ConvTranspose2d with groups or a non-zero padding mode")
     if len(shape) != 3 or shape[0] != layer.in_channels:
-        raise UnsupportedDecoder(f"ConvTranspose2d({layer.in_channels}, ...) receives {shape}")
+        raise UnsupportedDecoder(
+            "ConvTranspose2d({in_channels}, ...) receives {shape}",
+            in_channels=layer.in_channels,
+            shape=shape,
+        )
     if isinstance(layer.padding, str):
-        raise UnsupportedDecoder(f"ConvTranspose2d with padding={layer.padding!r}")
+        raise UnsupportedDecoder("ConvTranspose2d with padding={padding!r}", padding=layer.padding)
     k, s, p = _pair(layer.kernel_size), _pair(layer.stride), _pair(layer.padding)
     op, d = _pair(layer.output_padding), _pair(layer.dilation)
     out_hw = [(shape[1 + i] - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + op[i] + 1 for i in (0, 1)]
     if min(out_hw) < 1:
-        raise UnsupportedDecoder(f"ConvTranspose2d gives an empty output from {shape}")
+        raise UnsupportedDecoder("ConvTranspose2d gives an empty output from {shape}", shape=shape)
     out = [layer.out_channels, *out_hw]
     spec: ConvTransposeSpec = {
         "type": "conv_transpose2d",
@@ -187,7 +203,7 @@ def decoder_spec(model: VAE, weight_dtype: WeightDtype = "auto") -> DecoderSpec:
     if weight_dtype not in ("auto", "float32", "float16"):
         raise ValueError(f"weight_dtype must be auto, float32 or float16, got {weight_dtype!r}")
     if type(model).decode is not VAE.decode:
-        raise UnsupportedDecoder(f"{type(model).__name__} overrides decode()")
+        raise UnsupportedDecoder("{kind} overrides decode()", kind=type(model).__name__)
     cfg = model.config
     dtype = _pick_dtype(model, weight_dtype)
     shape = [cfg.latent_dim]
@@ -208,13 +224,17 @@ def decoder_spec(model: VAE, weight_dtype: WeightDtype = "auto") -> DecoderSpec:
             spec, shape = _conv_t(layer, shape, dtype)
         else:
             raise UnsupportedDecoder(
-                f"the browser decoder does not implement {type(layer).__name__}"
+                "the browser decoder does not implement {kind}", kind=type(layer).__name__
             )
         weight_bytes += sum(p.numel() * itemsize for p in layer.parameters(recurse=False))
         layers.append(spec)
     image_shape = list(cfg.image_shape)
     if _numel(shape) != _numel(image_shape) or (len(shape) == 3 and shape != image_shape):
-        raise UnsupportedDecoder(f"the decoder's output {shape} is not an image of {image_shape}")
+        raise UnsupportedDecoder(
+            "the decoder's output {shape} is not an image of {image_shape}",
+            shape=shape,
+            image_shape=image_shape,
+        )
     body = {
         "format": SPEC_FORMAT,
         "latent_dim": cfg.latent_dim,

@@ -15,7 +15,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import numpy as np
 
-from vae.errors import VAEError
+from vae.errors import Message, VAEError
 from vae.runfolder.runs import RunNameError, check_name
 
 MAX_Z_TEXT = 4096  # characters: 64 dimensions of generous decimals, far below any abuse
@@ -36,9 +36,9 @@ def parse_run(value: object, known: Collection[str]) -> str:
     try:
         name = check_name(value)
     except RunNameError as exc:
-        raise ShareError(str(exc)) from exc
+        raise ShareError("{reason}", reason=exc) from exc
     if name not in known:
-        raise ShareError(f"there is no checkpoint named {_shown(name)} here")
+        raise ShareError("there is no checkpoint named {name} here", name=_shown(name))
     return name
 
 
@@ -52,22 +52,30 @@ def parse_z(value: object, latent_dim: int, span: float = 3.0) -> tuple[np.ndarr
     if not isinstance(value, str):
         raise ShareError("the latent point must be text such as z=0.12,-1.30")
     if len(value) > MAX_Z_TEXT:
-        raise ShareError(f"the latent point is too long ({len(value):,} characters)")
+        raise ShareError("the latent point is too long ({length:,} characters)", length=len(value))
     parts = [p.strip() for p in value.split(",")]
     if len(parts) != latent_dim:
+        # TRANSLATORS: {values} is "1 value" or "{n} values", {dimensions} the same.
         raise ShareError(
-            f"the latent point has {len(parts)} value{'s' * (len(parts) != 1)}, "
-            f"this model has {latent_dim} dimension{'s' * (latent_dim != 1)}"
+            "the latent point has {values}, this model has {dimensions}",
+            values=Message("{n} value", n=1)
+            if len(parts) == 1
+            else Message("{n} values", n=len(parts)),
+            dimensions=Message("{n} dimension", n=1)
+            if latent_dim == 1
+            else Message("{n} dimensions", n=latent_dim),
         )
     values = []
     for part in parts:
         if part.lower().lstrip("+-") in ("nan", "inf", "infinity"):
-            raise ShareError(f"{_shown(part)} in the latent point is not a finite number")
+            raise ShareError("{part} in the latent point is not a finite number", part=_shown(part))
         if not _NUMBER.fullmatch(part):
-            raise ShareError(f"{_shown(part)} in the latent point is not a decimal number")
+            raise ShareError(
+                "{part} in the latent point is not a decimal number", part=_shown(part)
+            )
         v = float(part)
         if not math.isfinite(v):
-            raise ShareError(f"{_shown(part)} in the latent point is not a finite number")
+            raise ShareError("{part} in the latent point is not a finite number", part=_shown(part))
         values.append(v)
     z = np.asarray(values, np.float64)
     clipped = bool((np.abs(z) > span).any())

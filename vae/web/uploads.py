@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageOps
 
-from vae.errors import VAEError
+from vae.errors import Message, VAEError
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 25_000_000  # e.g. 5000 x 5000; checked from the header before decoding
@@ -62,8 +62,10 @@ def _open(data: bytes) -> Image.Image:
         raise UploadError("the file is empty (0 bytes); choose a PNG or JPEG image")
     if size > MAX_BYTES:
         raise UploadError(
-            f"the file is {size / 2**20:.1f} MB; the limit is {MAX_BYTES // 2**20} MB. "
-            "Save a smaller image (a digit needs only a few hundred pixels a side)"
+            "the file is {size_mb:.1f} MB; the limit is {limit_mb} MB. "
+            "Save a smaller image (a digit needs only a few hundred pixels a side)",
+            size_mb=size / 2**20,
+            limit_mb=MAX_BYTES // 2**20,
         )
     try:
         with warnings.catch_warnings():
@@ -74,7 +76,8 @@ def _open(data: bytes) -> Image.Image:
     except Exception as exc:  # UnidentifiedImageError, or a header a plugin cannot parse
         raise UploadError(
             "the file is not an image this app can read; upload a PNG or JPEG "
-            f"(GIF, BMP and WebP work too). ({type(exc).__name__})"
+            "(GIF, BMP and WebP work too). ({kind})",
+            kind=type(exc).__name__,
         ) from exc
     w, h = im.size
     if w < 1 or h < 1 or w * h > MAX_PIXELS:
@@ -83,10 +86,13 @@ def _open(data: bytes) -> Image.Image:
 
 
 def _bomb(w: int = 0, h: int = 0) -> UploadError:
-    dims = f" claims {w} x {h} pixels and" if w else ""
+    dims = Message(" claims {w} x {h} pixels and", w=w, h=h)
+    # TRANSLATORS: {dims} is empty or " claims {w} x {h} pixels and".
     return UploadError(
-        f"the image{dims} is larger than the {MAX_PIXELS:,}-pixel limit (a possible "
-        "decompression bomb); resize it to a few hundred pixels a side and upload it again"
+        "the image{dims} is larger than the {max_pixels:,}-pixel limit (a possible "
+        "decompression bomb); resize it to a few hundred pixels a side and upload it again",
+        dims=dims if w else "",
+        max_pixels=MAX_PIXELS,
     )
 
 
@@ -104,8 +110,9 @@ def _decode(im: Image.Image, shape: tuple[int, int, int], notes: list[str]) -> I
         out = ImageOps.exif_transpose(im) if im.format == "JPEG" else im
     except Exception as exc:  # truncated or corrupt data: OSError, SyntaxError, ValueError...
         raise UploadError(
-            f"the image data is damaged or incomplete ({exc}); the file may be truncated. "
-            "Save it again and re-upload"
+            "the image data is damaged or incomplete ({reason}); the file may be truncated. "
+            "Save it again and re-upload",
+            reason=exc,
         ) from exc
     return out if out is not None else im
 
