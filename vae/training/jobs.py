@@ -11,7 +11,8 @@ Bookkeeping lives in CHECKPOINT_DIR/.jobs/ (hidden, so run pickers skip it):
   active.json  the run this server launched last; at most VAE_MAX_JOBS run at once per folder.
   launch.lock  held only while checking and spawning, so two requests never both start.
   queue/       requests waiting for a free slot (VAE_JOB_QUEUE), one <time>-<run>.json each;
-               advance_queue starts them in order (the Training page calls it as it polls).
+               advance_queue starts them in order (the Training page as it polls, and
+               ui/job_queue.py's thread when no page is open).
 The run's own state comes from the status.json that vae.train writes; a run whose process
 is gone while its status still says running was interrupted and resumes with --resume.
 The server's settings (vae.training.server): VAE_READ_ONLY=1 refuses every action here
