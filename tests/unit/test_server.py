@@ -6,6 +6,7 @@ Real `python -m vae.train` children on tiny digits runs, as in test_jobs.py.
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from vae.training import jobs
 from vae.training.jobs import JobError, JobRequest, JobRequestError
 from vae.training.server import (
     ServerSettingError,
+    job_nice,
     job_time_limit,
     max_jobs,
     queue_length,
@@ -50,8 +52,8 @@ def wait_running(root: Path, name: str, epochs_done: int = 0) -> jobs.JobStatus:
 
 @pytest.fixture
 def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for env in ("VAE_READ_ONLY", "VAE_MAX_JOBS", "VAE_JOB_TIME_LIMIT", "VAE_JOB_QUEUE"):
-        monkeypatch.delenv(env, raising=False)
+    for env in ("READ_ONLY", "MAX_JOBS", "JOB_TIME_LIMIT", "JOB_QUEUE", "JOB_NICE"):
+        monkeypatch.delenv(f"VAE_{env}", raising=False)
     jobs._children.clear()
     out = tmp_path / "checkpoints"
     yield out
@@ -88,6 +90,43 @@ def test_job_settings_parse_and_refuse_bad_values(monkeypatch: pytest.MonkeyPatc
         with pytest.raises(ServerSettingError, match=env):
             max_jobs() if env == "VAE_MAX_JOBS" else job_time_limit()
         monkeypatch.delenv(env)
+
+
+def test_job_nice_parses_and_refuses_bad_values(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("VAE_JOB_NICE", raising=False)
+    assert job_nice() == 10
+    monkeypatch.setenv("VAE_JOB_NICE", "0")
+    assert job_nice() == 0
+    for bad in ("20", "-1", "low"):
+        monkeypatch.setenv("VAE_JOB_NICE", bad)
+        with pytest.raises(ServerSettingError, match="VAE_JOB_NICE"):
+            job_nice()
+    from vae.training.cli import main
+
+    assert main(["--dataset", "digits", "--out", "unused", "--nice", "20"]) == 2
+    assert "--nice must be from 0 to 19, got 20" in capsys.readouterr().err
+
+
+def test_a_job_runs_below_the_servers_cpu_priority(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mine = os.getpriority(os.PRIO_PROCESS, 0)
+    for setting, lower in ((None, 10), ("0", 0)):
+        if setting is not None:
+            monkeypatch.setenv("VAE_JOB_NICE", setting)
+        name = f"nice-{lower}"
+        start = jobs.start_job(request(epochs=500, name=name), root)
+        argv = json.loads((root / ".jobs" / f"{name}.json").read_text())["argv"]
+        assert ("--nice=10" in argv) is (lower == 10) and not any(
+            a.startswith("--nice=0") for a in argv
+        )
+        wait_running(root, name)
+        assert start.pid is not None
+        assert os.getpriority(os.PRIO_PROCESS, start.pid) == min(19, mine + lower)
+        jobs.cancel_job(root, name)
+        assert jobs.wait(root, name, timeout=60).state == "cancelled"
 
 
 # --- read-only ------------------------------------------------------------------------------

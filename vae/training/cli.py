@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import signal
 import sys
 from dataclasses import replace
@@ -90,6 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
         "epoch (0: no limit)",
     )
     a(
+        "--nice",
+        type=int,
+        default=0,
+        help="lower this process's CPU priority by N, 0 to 19, as the nice command does "
+        "(a server's jobs use it to leave its pages responsive)",
+    )
+    a(
         "--resume",
         action="store_true",
         help="continue the run in --out from its last epoch; --epochs, --lr, --lr-anneal-epochs "
@@ -115,6 +123,8 @@ def parse_train_args(
         raise ConfigError(
             "--time-limit must be 0 or more seconds, got {time_limit}", time_limit=args.time_limit
         )
+    if not 0 <= args.nice <= 19:
+        raise ConfigError("--nice must be from 0 to 19, got {nice}", nice=args.nice)
     if not math.isfinite(args.lr) or args.lr <= 0:
         raise ConfigError("--lr must be a finite number above 0, got {lr}", lr=args.lr)
     likelihood = args.likelihood or ("gaussian" if args.dataset == "frey" else "bernoulli")
@@ -172,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     out = Path(args.out)
+    if args.nice:
+        os.nice(args.nice)
     signal.signal(signal.SIGTERM, _on_signal)
     if args.time_limit > 0:  # wall-clock time from here; the epoch being trained is dropped
         signal.signal(signal.SIGALRM, _on_time_limit)

@@ -53,7 +53,14 @@ from vae.training.jobstate import job_status as job_status
 from vae.training.jobstate import log_tail as log_tail
 from vae.training.jobstate import running_jobs as running_jobs
 from vae.training.jobstate import unfinished_runs as unfinished_runs
-from vae.training.server import READ_ONLY_ENV, job_time_limit, max_jobs, queue_length, read_only
+from vae.training.server import (
+    READ_ONLY_ENV,
+    job_nice,
+    job_time_limit,
+    max_jobs,
+    queue_length,
+    read_only,
+)
 
 _PROJECT = Path(__file__).resolve().parents[2]
 
@@ -168,9 +175,11 @@ def advance_queue(root: Path) -> list[JobStatus]:
 
 def _spawn(root: Path, name: str, argv: list[str], epochs: int, owner: str) -> JobStatus:
     jobs = _jobs(root)
-    limit = job_time_limit()
+    limit, nice = job_time_limit(), job_nice()
     if limit is not None:
         argv = [*argv, f"--time-limit={limit:g}"]
+    if nice:
+        argv = [*argv, f"--nice={nice}"]
     fd = os.open(jobs / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
     try:
         # A status probe may hold the lock for a moment; a live child holds it for good.

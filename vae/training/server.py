@@ -9,6 +9,8 @@ restart of the process that reads them:
                           last complete epoch (0 or unset: no limit)
   VAE_JOB_QUEUE=N         up to N requests wait for a free slot, first come first served;
                           0 (default): a request beyond VAE_MAX_JOBS is refused
+  VAE_JOB_NICE=N          jobs run N steps below the server's CPU priority, 0 to 19 (10),
+                          so the pages stay responsive while a job trains
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ READ_ONLY_ENV = "VAE_READ_ONLY"
 MAX_JOBS_ENV = "VAE_MAX_JOBS"
 TIME_LIMIT_ENV = "VAE_JOB_TIME_LIMIT"
 QUEUE_ENV = "VAE_JOB_QUEUE"
+NICE_ENV = "VAE_JOB_NICE"
 DEFAULT_MAX_JOBS = 1
+DEFAULT_NICE = 10
 
 
 class ServerSettingError(VAEError, ValueError):
@@ -82,3 +86,17 @@ def queue_length() -> int:
             "{queue_env}={value:g} must be 0 or more", queue_env=QUEUE_ENV, value=value
         )
     return int(value or 0)
+
+
+def job_nice() -> int:
+    """VAE_JOB_NICE: how far below the server's CPU priority a job runs, 0 to 19 (default 10)."""
+    value = _env_number(NICE_ENV, int, Message("a whole number from 0 to 19"))
+    if value is None:
+        return DEFAULT_NICE
+    if not 0 <= value <= 19:
+        raise ServerSettingError(
+            "{nice_env}={value:g} must be from 0 (the server's own priority) to 19 (the lowest)",
+            nice_env=NICE_ENV,
+            value=value,
+        )
+    return int(value)
