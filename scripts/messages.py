@@ -10,13 +10,20 @@
 
 `update` and `merge` compile as well, so the app shows the change at once. The message ids
 are the English text marked with _() / N_() / ngettext() in app.py, pages/, ui/ and
-components/, and the titles, summaries and step texts of lessons/*.toml. Babel is a
-development tool (requirements-dev.txt); the app reads the .mo files with Python's gettext.
+components/, the titles, summaries and step texts of lessons/*.toml, and the core's message
+templates in vae/: the message of every error class (vae.errors.VAEError and its subclasses,
+vae.errors.Message) and of every function that passes its argument on as one (see
+core_keywords). Babel is a development tool (requirements-dev.txt); the app reads the .mo
+files with Python's gettext.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import importlib
+import inspect
+import pkgutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,13 +37,80 @@ from babel.messages.pofile import read_po, write_po
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import vae  # noqa: E402
+from vae.errors import Message, VAEError  # noqa: E402
 from vae.lessons import load_lesson  # noqa: E402
 
 LOCALE_DIR = ROOT / "locale"
 DOMAIN = "messages"
 LOCALES = ("ko",)
 KEYWORDS: dict[str, Any] = {"_": None, "N_": None, "ngettext": (1, 2)}
-SOURCES = ("app.py", "pages", "ui", "components", "lessons")
+SOURCES = ("app.py", "pages", "ui", "components", "lessons", "vae")
+
+
+def _subclasses(cls: type) -> Iterator[type]:
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+def _message_position(function: Any) -> int | None:
+    """The 1-based position of the template among a call's arguments: the last positional
+    parameter before **params (None when the signature has no **params)."""
+    try:
+        params = list(inspect.signature(function).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    if not params or params[-1].kind is not inspect.Parameter.VAR_KEYWORD:
+        return None
+    positional = [p for p in params if p.kind is inspect.Parameter.POSITIONAL_ONLY]
+    return len(positional) or None
+
+
+def message_classes() -> dict[str, int]:
+    """Every class of the core whose calls take a message template: name -> its position."""
+    for module in pkgutil.walk_packages(vae.__path__, "vae."):
+        importlib.import_module(module.name)
+    found = {}
+    for cls in [Message, VAEError, *_subclasses(Message), *_subclasses(VAEError)]:
+        position = _message_position(cls)
+        if position is not None:
+            found[cls.__name__] = position
+    return found
+
+
+def _called(node: ast.Call) -> str | None:
+    func = node.func
+    return func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+
+
+def message_helpers(known: dict[str, int]) -> dict[str, int]:
+    """Functions of vae/ that pass a parameter on as the template of a known call (such as
+    check(ok, message, **params) raising ConfigError(message, **params)): name -> position."""
+    trees = [ast.parse(p.read_text(encoding="utf-8")) for p in sorted((ROOT / "vae").rglob("*.py"))]
+    functions = [n for tree in trees for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]
+    helpers: dict[str, int] = {}
+    while True:
+        calls = {**known, **helpers}
+        new = dict(helpers)
+        for fn in functions:
+            names = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
+            for node in ast.walk(fn):
+                if not isinstance(node, ast.Call) or _called(node) not in calls:
+                    continue
+                at = calls[_called(node) or ""] - 1
+                arg = node.args[at] if len(node.args) > at else None
+                if isinstance(arg, ast.Name) and arg.id in names and fn.name != "__init__":
+                    new[fn.name] = names.index(arg.id) + 1 - (names[:1] == ["self"])
+        if new == helpers:
+            return helpers
+        helpers = new
+
+
+def core_keywords() -> dict[str, Any]:
+    """Babel keywords for the core's templates: each class and helper, its template only."""
+    classes = message_classes()
+    return {name: (at,) for name, at in {**classes, **message_helpers(classes)}.items()}
 
 
 def extract_lesson(
@@ -61,11 +135,12 @@ def template() -> Catalog:
     # Babel takes a function as an extraction method, as well as a method's name.
     method_map: list[tuple[str, Any]] = [("**.py", "python"), ("*.toml", extract_lesson)]
     found: list[tuple[str, int, Any, list[str], str | None]] = []
+    keywords = {**KEYWORDS, **core_keywords()}
     for source in SOURCES:
         path = ROOT / source
         if path.is_file():
             for lineno, message, comments, context in extract_from_file(
-                "python", str(path), keywords=KEYWORDS, comment_tags=("TRANSLATORS:",),
+                "python", str(path), keywords=keywords, comment_tags=("TRANSLATORS:",),
                 strip_comment_tags=True,
             ):  # fmt: skip
                 found.append((source, lineno, message, comments, context))
@@ -73,7 +148,7 @@ def template() -> Catalog:
         for filename, lineno, message, comments, context in extract_from_dir(
             str(path),
             method_map=method_map,  # type: ignore[arg-type]
-            keywords=KEYWORDS,
+            keywords=keywords,
             comment_tags=("TRANSLATORS:",),
             strip_comment_tags=True,
             directory_filter=lambda d: "__pycache__" not in d,

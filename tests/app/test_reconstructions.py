@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import struct
 import zlib
 from pathlib import Path
@@ -122,3 +123,19 @@ def test_a_hostile_upload_shows_an_error_and_the_page_lives(
     assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 16  # the rest still works
     at.file_uploader(key="recon_upload").set_value(("one.png", drawn_one(), "image/png")).run()
     assert not at.exception and not at.error  # and a good file after a bad one works
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "words"),
+    [("empty.png", b"", "파일이 비어 있어요(0바이트)"), ("bomb.png", bomb(), "압축 폭탄")],
+)
+def test_a_refused_upload_reads_korean_in_a_korean_session(
+    ckpt_dir: Path, name: str, data: bytes, words: str
+) -> None:
+    """The core's refusal is translated with the page's sentence around it: no English left."""
+    at = app(PAGE, checkpoint="digits-2d", language="ko").run()
+    at.file_uploader(key="recon_upload").set_value((name, data, "image/png")).run()
+    assert not at.exception
+    message = texts(at.error)
+    assert message.startswith(f"{name}") and words in message, message
+    assert not re.search(r"[A-Za-z]{3,} [A-Za-z]{3,}", message), message  # no English sentence
