@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from bench.priority import kept_nice
 from bench.report import Section, Stat, cell, num, ratios, stat
 from testkit.browser import APP_IDLE_JS, APP_LIMIT_MS, Server, launch_chromium, start_server
 
@@ -81,10 +82,11 @@ def checkpoint_dir() -> Path:
 
 
 @contextlib.contextmanager
-def chromium() -> Iterator[Any]:
+def chromium(nice: int = 0) -> Iterator[Any]:
+    """A headless Chromium; nice > 0 keeps its every thread that far down in CPU priority."""
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as pw:
+    with sync_playwright() as pw, kept_nice("chrom", nice):
         browser = launch_chromium(pw)
         try:
             yield browser

@@ -2,9 +2,9 @@
 
 Server time per rerun is measured inside the server (VAE_RUN_TIMES, ui/run_times.py: the
 wall time of each page's run in app.py), not in the browsers, which share this machine's
-cores with it. The same walk by one session, in the same run on the same server, is the
-reference. Memory is the server's process group, sampled through the crowd's walk and again
-after its sessions closed.
+cores with it (at the lowest CPU priority, as if on the visitors' own machines). The same
+walk by one session, in the same run on the same server, is the reference. Memory is the
+server's process group, sampled through the crowd's walk and again after its sessions closed.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from ui.run_times import ENV, RunTime, read_runs
 from vae.training import jobs
 
 LIMIT_MS = 600_000  # a page of 20 sessions at once on 2 busy cores may take minutes
+BROWSER_NICE = 19  # the browsers stand in for the visitors' machines: the lowest CPU priority
 BACK_MB = 200.0  # "memory back near its level": within this of the level before the crowd
 
 
@@ -151,7 +152,7 @@ def classroom(
         )
         server = start_server(root, env={ENV: str(times)})
         pgid = server.process.pid
-        with chromium() as browser:
+        with chromium(nice=BROWSER_NICE) as browser:
             cold = walk(browser, server.url, 1, 1)  # first visits fill the caches: not counted
             lone = walk(browser, server.url, 1, walks)
             time.sleep(settle_s)
@@ -229,12 +230,15 @@ def report(
 ) -> None:
     names = ", ".join(p.title for p in PAGES)
     sec.add(
-        f"One Chromium, one browser context per session. Each session walks every page of "
+        f"One Chromium, one browser context per session, run at nice {BROWSER_NICE}: in a "
+        "classroom the browsers are the visitors' own machines, so here they take only the "
+        "CPU the server leaves. Each session walks every page of "
         f"the navigation ({names}; the Inference page in its first part) {how_often(walks)} "
         "through the sidebar links, session i starting on page i; at each step every session "
         "clicks its next link, then all are waited for until the script has finished and the "
         "page is drawn. Meanwhile a digits job (MLP, hidden 32) trains on the server, started "
-        f"through vae.training.jobs; at the end of the crowd's walk it was {training.state} at "
+        "through vae.training.jobs (at the default VAE_JOB_NICE); at the end of the crowd's "
+        f"walk it was {training.state} at "
         f"epoch {training.epoch}. Server time per rerun is the wall time of the page's run in "
         "app.py (`navigation.run()`, recorded with VAE_RUN_TIMES; the sidebar, drawn before "
         "it, and fragment reruns are not in it); runs interrupted by a newer rerun are left out "
