@@ -222,6 +222,8 @@ def checkpoint_picker() -> None:
     for run in runs:
         if not run.ok:
             st.sidebar.error(
-                _("**{name}** cannot be used: {reason}").format(name=run.name, reason=run.error),
+                _("**{name}** cannot be used: {reason}").format(
+                    name=run.name, reason=describe(run.problem) if run.problem else run.error
+                ),
                 icon=":material/broken_image:",
             )

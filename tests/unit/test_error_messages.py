@@ -177,3 +177,18 @@ def test_fragments_and_lists_are_translated(korean):
 def test_an_error_that_is_not_the_core_s_is_shown_as_it_is(korean):
     assert describe(ValueError("plain")) == "plain"
     assert describe(VAEError("{braces} stay")) == "{braces} stay"
+
+
+def test_a_broken_checkpoint_in_the_list_reads_korean(tmp_path, korean):
+    """The sidebar's reason for a broken folder: translated, files named inside the folder."""
+    from vae.runfolder.runs import list_runs
+
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "config.json").write_text('{"format_version": 1, "model": {"arch": "nope"}}')
+    (run,) = list_runs(tmp_path)
+    assert run.problem is not None and str(run.problem) == run.error
+    assert "arch must be one of" in run.error and str(tmp_path) not in run.error
+    shown = describe(run.problem)
+    assert "arch는" in shown and "중 하나여야 해요" in shown and "must be" not in shown, shown
+    assert str(tmp_path) not in shown and "config.json" in shown

@@ -8,13 +8,14 @@ which accepts only a plain folder name directly under the checkpoint directory.
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vae.errors import VAEError
+from vae.errors import Message, VAEError
 from vae.onnx import is_onnx_folder, read_vae_json
 from vae.onnx.spec import DECODER_FILE, ENCODER_FILE, IMAGES_FILE, VAE_JSON
 from vae.runfolder.checkpoint import read_config, read_metrics
@@ -48,6 +49,7 @@ class RunSummary:
     test_kl: float | None = None
     error: str | None = None
     imported: bool = False  # an onnx-vae/1 folder: trained elsewhere
+    problem: VAEError | Message | None = None  # `error` as a message the app translates
 
     @property
     def ok(self) -> bool:
@@ -155,6 +157,24 @@ def _number(v: Any) -> float | None:
     return float(v) if ok else None
 
 
+def _relative(exc: BaseException, path: Path) -> VAEError | Message:
+    """exc naming files relative to the run folder (the folder by its name)."""
+
+    def short(value: object) -> object:
+        if isinstance(value, VAEError):
+            return _relative(value, path)
+        if isinstance(value, (str, Path)):
+            return str(value).replace(str(path) + os.sep, "").replace(str(path), path.name)
+        return value
+
+    if isinstance(exc, VAEError):
+        out = copy.copy(exc)
+        out.params = {k: short(v) for k, v in exc.params.items()}
+        if str(out) == short(str(exc)):
+            return out
+    return Message("{reason}", reason=short(str(exc)))  # text from outside (an OSError)
+
+
 def summarize_run(path: Path) -> RunSummary:
     """Summarise one run folder; any problem becomes `error`, never an exception."""
     name = path.name
@@ -165,8 +185,8 @@ def summarize_run(path: Path) -> RunSummary:
         check_weights_header(path / MODEL_FILE)
         metrics = read_metrics(path)
     except (CheckpointError, OSError) as exc:
-        message = str(exc).replace(str(path) + os.sep, "").replace(str(path), name)
-        return RunSummary(name, path, error=message)
+        message = _relative(exc, path)
+        return RunSummary(name, path, error=str(message), problem=message)
     return RunSummary(
         name=name,
         path=path,
@@ -191,8 +211,8 @@ def _summarize_imported(path: Path) -> RunSummary:
             if not (path / file).is_file():
                 raise CheckpointError("{path} is missing; add it to the folder", path=path / file)
     except (CheckpointError, OSError) as exc:
-        message = str(exc).replace(str(path) + os.sep, "").replace(str(path), name)
-        return RunSummary(name, path, error=message, imported=True)
+        message = _relative(exc, path)
+        return RunSummary(name, path, error=str(message), imported=True, problem=message)
     return RunSummary(
         name=name,
         path=path,
@@ -218,7 +238,7 @@ def list_runs(base: Path | None = None) -> list[RunSummary]:
         try:
             path = resolve_run(entry.name, root)
         except RunNameError as exc:
-            runs.append(RunSummary(entry.name, entry, error=str(exc)))
+            runs.append(RunSummary(entry.name, entry, error=str(exc), problem=exc))
             continue
         runs.append(summarize_run(path))
     return runs
