@@ -113,6 +113,14 @@ def test_a_20d_model_says_why_there_is_no_exact_value_and_keeps_a_ledger(shipped
     )
 
 
+def test_in_korean_the_reason_for_no_exact_value_is_korean(shipped: Path) -> None:
+    at = inference({"run": "mnist-20d", "part": MODEL, "image": "3", "lang": "ko"})
+    assert not at.exception, at.exception
+    shown = texts(at.info)
+    assert "정확한 사후분포" in shown and "20차원" in shown and "10^40" in shown
+    assert "need a 2-D latent space" not in shown
+
+
 def test_a_bad_upload_gets_a_clear_error_and_the_page_keeps_working(shipped: Path) -> None:
     at = inference({"run": "mnist-2d", "part": MODEL})
     at.segmented_control(key="inference_source").set_value("Upload").run()

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from vae.errors import VAEError
 from vae.inference._deps import VAE
 from vae.inference.model import LatentModel, as_latent_model, log_prior
 from vae.inference.modes import laplace_factor, newton_modes, search_starts
@@ -53,7 +54,7 @@ LATTICE = (-BOX, 2 * BOX / COARSE, COARSE)  # the coarse grid's cell centres, fo
 _GRIDS: dict[tuple[int, float, torch.dtype], torch.Tensor] = {}
 
 
-class NeedsTwoDimensions(ValueError):
+class NeedsTwoDimensions(VAEError, ValueError):
     """The exact posterior was asked of a model whose latent space is not 2-D."""
 
 
@@ -62,10 +63,12 @@ def require_2d(model: LatentModel) -> None:
     d = model.latent_dim
     if d != 2:
         raise NeedsTwoDimensions(
-            f"the exact posterior and log p(x) need a 2-D latent space, and this model's has "
-            f"{d} dimensions: a grid with n points a side over a D-dimensional space needs "
-            f"n^D decoder calls (100 a side: 10^{2 * d} calls here), so above 2-D the exact "
-            "value is replaced by the importance-weighted (IWAE) lower bound"
+            "the exact posterior and log p(x) need a 2-D latent space, and this model's has "
+            "{d} dimensions: a grid with n points a side over a D-dimensional space needs "
+            "n^D decoder calls (100 a side: 10^{power} calls here), so above 2-D the exact "
+            "value is replaced by the importance-weighted (IWAE) lower bound",
+            d=d,
+            power=2 * d,
         )
 
 

@@ -124,7 +124,7 @@ def read_history(folder: Path) -> list[dict[str, Any]]:
 def read_metrics(folder: Path) -> dict[str, Any]:
     """metrics.json as a dict; a missing file is no metrics yet."""
     path = folder / METRICS_FILE
-    return read_json_object(path, Message("final metrics")) if path.exists() else {}
+    return read_json_object(path, Message("the final metrics")) if path.exists() else {}
 
 
 def read_weights(path: Path, model: VAE) -> tuple[dict[str, torch.Tensor], dict[str, str]]:

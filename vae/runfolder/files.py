@@ -95,7 +95,7 @@ def read_json(path: Path, what: Message) -> Any:
         )
     if path.stat().st_size > MAX_JSON_BYTES:
         raise CheckpointError(
-            "{path} is larger than {max_json_bytes} bytes; it is not a {what}",
+            "{path} is larger than {max_json_bytes} bytes, too large for {what}",
             path=path,
             max_json_bytes=MAX_JSON_BYTES,
             what=what,
@@ -119,7 +119,7 @@ def read_json_object(path: Path, what: Message) -> dict[str, Any]:
 def read_record(path: Path) -> dict[str, Any]:
     """A bookkeeping JSON object (status.json, a job record); {} when missing or unreadable."""
     try:
-        return read_json_object(path, Message("record"))
+        return read_json_object(path, Message("a bookkeeping record"))
     except (CheckpointError, OSError):
         return {}
 
