@@ -18,6 +18,7 @@ from ui.selection import selected_run
 from ui.training_form import training_form
 from vae import CheckpointError, load_checkpoint
 from vae.analysis.explore import decode, tile
+from vae.errors import Message
 from vae.onnx import FORMAT as ONNX_FORMAT
 from vae.onnx import is_onnx_folder
 from vae.runfolder.checkpoint import read_history
@@ -122,10 +123,10 @@ def resume(name: str) -> None:
         )
 
 
-def stopped(name: str, state: str, message: str) -> str:
-    """A stopped run's notice (its state translated; the core's reason stays English)."""
+def stopped(name: str, state: str, message: Message) -> str:
+    """A stopped run's notice, in the session's language."""
     return _("{name} was {state}: {reason}.").format(
-        name=name, state=shown_state(state), reason=message
+        name=name, state=shown_state(state), reason=describe(message)
     )
 
 
@@ -173,7 +174,7 @@ def show_job(status: jobs.JobStatus) -> None:
                 icon=":material/open_in_new:",
             )
     elif state == "failed":
-        reason = status.message or jobs.log_tail(ROOT, name, 3)
+        reason = describe(status.message) if str(status.message) else jobs.log_tail(ROOT, name, 3)
         st.error(_("{name} failed: {reason}").format(name=name, reason=reason))
     else:  # cancelled or interrupted
         st.warning(stopped(name, state, status.message), icon=":material/pause_circle:")

@@ -240,7 +240,9 @@ def show(ckpt: Checkpoint) -> None:
             )
         else:
             st.warning(
-                _("The MCMC samples are not shown: {reason}.").format(reason=chain.message),
+                _("The MCMC samples are not shown: {reason}.").format(
+                    reason=describe(chain.message)
+                ),
                 icon=":material/warning:",
             )
     show_ledger(led)

@@ -181,7 +181,9 @@ def training_form(root: Path, owner: str) -> None:
         st.session_state.setdefault(keys.TRAINING_SEEN_ACTIVE, set()).add(status.name)
         if status.state == "queued":
             st.toast(
-                _("{name} is {message}.").format(name=status.name, message=status.message),
+                _("{name} is {message}.").format(
+                    name=status.name, message=describe(status.message)
+                ),
                 icon=":material/hourglass_top:",
             )
         else:

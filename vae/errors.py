@@ -41,6 +41,50 @@ class Message:
     def __repr__(self) -> str:
         return f"Message({str(self)!r})"
 
+    @classmethod
+    def verbatim(cls, text: str) -> Message:
+        """Text from outside the catalog (a log line, an old record), shown as it is."""
+        return cls("{text}", text=text)
+
+    @classmethod
+    def of(cls, value: object) -> Message:
+        """A message for a value: itself, an error of the core's template, else its text."""
+        if isinstance(value, Message):
+            return value
+        if isinstance(value, VAEError):
+            return cls(value.template, **value.params)
+        return cls.verbatim(str(value))
+
+    def record(self) -> dict[str, object]:
+        """The message as JSON data, for a file another process reads (`from_record`).
+
+        Values that are messages (or the core's errors) stay messages; numbers, text, True,
+        False and None stay as they are; anything else becomes its text.
+        """
+        return {
+            "template": self.template,
+            "params": {k: _recorded(v) for k, v in self.params.items()},
+        }
+
+    @classmethod
+    def from_record(cls, data: object) -> Message | None:
+        """The message `record()` wrote; None when `data` is not one."""
+        if not isinstance(data, dict) or not isinstance(data.get("template"), str):
+            return None
+        params = data.get("params", {})
+        if not isinstance(params, dict):
+            return None
+        values = {str(k): cls.from_record(v) or v for k, v in params.items()}
+        return cls(data["template"], **values)
+
+
+def _recorded(value: object) -> object:
+    if isinstance(value, (Message, VAEError)):
+        return Message.of(value).record()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
 
 class VAEError(Exception):
     """A problem a person can act on; the message says what is wrong and what to do."""

@@ -120,3 +120,25 @@ def test_an_interrupted_run_is_shown_as_such_and_resumes(no_jobs_left: Path) -> 
     assert jobs.job_status(root, "halted").state in ("starting", "running", "finished")
     rerun_until(at, lambda at: any("finished" in s.value for s in at.success))
     assert json.loads((root / "halted" / "status.json").read_text())["state"] == "finished"
+
+
+def test_in_korean_a_timed_out_runs_notice_is_korean(no_jobs_left: Path) -> None:
+    """status.json keeps the message as a template and values, so the page can translate it."""
+    from vae.errors import Message
+
+    root = no_jobs_left
+    interrupted_run(root)
+    limit = Message("stopped at the time limit of {limit:g} s", limit=20.0)
+    status = json.loads((root / "halted" / "status.json").read_text())
+    status |= {"state": "timed-out", "message": str(limit), "note": limit.record()}
+    (root / "halted" / "status.json").write_text(json.dumps(status))
+    assert str(jobs.job_status(root, "halted").message) == (
+        "stopped at the time limit of 20 s after 2 of 5 epochs; resume continues from there"
+    )
+    at = app()
+    at.query_params["lang"] = "ko"
+    at.switch_page("pages/training.py").run()
+    assert not at.exception, at.exception
+    shown = texts(at.warning)
+    assert "20초" in shown and "5 에폭 중 2" in shown, shown
+    assert "time limit" not in shown and "resume continues" not in shown

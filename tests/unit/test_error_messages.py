@@ -192,3 +192,24 @@ def test_a_broken_checkpoint_in_the_list_reads_korean(tmp_path, korean):
     shown = describe(run.problem)
     assert "arch는" in shown and "중 하나여야 해요" in shown and "must be" not in shown, shown
     assert str(tmp_path) not in shown and "config.json" in shown
+
+
+def test_a_message_written_to_a_file_reads_back_whole(korean):
+    """Message.record / from_record: what a training process writes, the app reads in Korean."""
+    import json
+    from pathlib import Path
+
+    from vae.runfolder.files import CheckpointError
+
+    inner = CheckpointError("{path} is missing", path=Path("/tmp/run/config.json"))
+    note = Message("{why} after {epoch} of {epochs} epochs", why=inner, epoch=2, epochs=5)
+    back = Message.from_record(json.loads(json.dumps(note.record())))
+    assert back is not None and str(back) == str(note)
+    assert back.params["epoch"] == 2 and isinstance(back.params["why"], Message)
+    assert back.params["why"].params == {"path": "/tmp/run/config.json"}  # a path as its text
+    assert Message.from_record({"template": 3}) is None and Message.from_record("text") is None
+    assert Message.from_record({"template": "x", "params": []}) is None
+    assert str(Message.of(ValueError("disk full"))) == "disk full"
+    assert describe(Message.verbatim("a log line {not a field}")) == "a log line {not a field}"
+    limit = Message("stopped at the time limit of {limit:g} s", limit=20.0)
+    assert describe(Message.from_record(limit.record())) == "시간 제한 20초에 걸려 멈춤"

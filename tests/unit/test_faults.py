@@ -67,4 +67,4 @@ def test_a_full_disk_mid_checkpoint_keeps_the_previous_epoch_and_says_why(tmp_pa
     assert not list(run.glob(".*.tmp"))  # the half-written file is gone
     status = jobs.job_status(root, "full")
     assert status.state == "failed", status
-    assert "No space left on device" in status.message and "intact" in status.message
+    assert "No space left on device" in str(status.message) and "intact" in str(status.message)

@@ -187,7 +187,7 @@ def test_time_limit_stops_the_job_keeping_its_last_complete_epoch(
     # No one watches it (the session is gone): the child stops itself at the limit.
     status = jobs.wait(root, start.name, timeout=START_TIMEOUT)
     assert status.state == "timed out", status
-    assert "time limit of 20 s" in status.message and status.resumable
+    assert "time limit of 20 s" in str(status.message) and status.resumable
     assert 1 <= status.epoch < 100_000
     ckpt = load_checkpoint(root / "limited")
     lines = (root / "limited" / "history.jsonl").read_text().splitlines()
@@ -203,8 +203,8 @@ def test_requests_beyond_the_limit_wait_in_a_queue_and_start_in_order(
     assert first.state == "starting"
     second = jobs.start_job(request(epochs=500, name="q-second"), root, owner="bob")
     third = jobs.start_job(request(epochs=1, name="q-third"), root, owner="carol")
-    assert (second.state, second.message) == ("queued", "number 1 in the queue")
-    assert (third.state, third.message) == ("queued", "number 2 in the queue")
+    assert (second.state, str(second.message)) == ("queued", "number 1 in the queue")
+    assert (third.state, str(third.message)) == ("queued", "number 2 in the queue")
     with pytest.raises(JobError, match=r"queue is full \(2 waiting\)"):
         jobs.start_job(request(epochs=1, name="q-fourth"), root)
     with pytest.raises(JobRequestError, match="exists already"):  # a waiting name is taken

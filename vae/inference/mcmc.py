@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from vae.errors import Message
 from vae.inference._deps import VAE
 from vae.inference.model import LatentModel, as_latent_model, log_joint, log_prior
 
@@ -32,7 +33,7 @@ class ChainResult:
     step_size: float  # in units of the encoder's sd
     divergences: int  # non-finite or blown-up proposals after warm-up
     status: str  # "ok" or "diverged"
-    message: str
+    message: Message  # str(): the English
 
 
 def _value_grad(
@@ -111,10 +112,20 @@ def mala(
     finite = bool(torch.isfinite(z).all() and torch.isfinite(v).all())
     diverged = divergent > 0.01 * n or not finite
     message = (
-        f"the chain diverged: {divergent} of {n} proposals after warm-up had a log density that "
-        f"was not finite or fell by more than {BLOW_UP:.0f} nats; try a smaller step size"
+        Message(
+            "the chain diverged: {divergent} of {n} proposals after warm-up had a log density "
+            "that was not finite or fell by more than {blow_up:.0f} nats; try a smaller step size",
+            divergent=divergent,
+            n=n,
+            blow_up=BLOW_UP,
+        )
         if diverged
-        else f"{n} transitions, acceptance {accepted / n:.2f}, {divergent} divergent"
+        else Message(
+            "{n} transitions, acceptance {rate:.2f}, {divergent} divergent",
+            n=n,
+            rate=accepted / n,
+            divergent=divergent,
+        )
     )
     return ChainResult(
         samples=out.double().numpy(),

@@ -15,6 +15,7 @@ from pathlib import Path
 from types import FrameType
 
 from vae.data import DatasetError, dataset_names, image_shape_of, load_dataset
+from vae.errors import Message
 from vae.model.config import ARCHS, LIKELIHOODS, ConfigError, ModelConfig
 from vae.runfolder.checkpoint import read_config
 from vae.training.config import DEVICES, TrainConfig, default
@@ -224,22 +225,18 @@ def main(argv: list[str] | None = None) -> int:
             bar.close()
     except (DatasetError, TrainingError, ValueError) as exc:
         if out.is_dir():
-            write_status(out, state="failed", message=str(exc))
+            write_status(out, state="failed", message=str(exc), note=Message.of(exc).record())
         print(f"error: {exc}", file=sys.stderr)
         return 1 if isinstance(exc, TrainingError) else 2
     except TimeLimit:
         if out.is_dir():
-            write_status(
-                out,
-                state="timed-out",
-                message=f"stopped at the time limit of {args.time_limit:g} s",
-            )
+            limit = Message("stopped at the time limit of {limit:g} s", limit=args.time_limit)
+            write_status(out, state="timed-out", message=str(limit), note=limit.record())
         print(f"stopped at the time limit of {args.time_limit:g} s", file=sys.stderr)
         return 124
     except (Cancelled, KeyboardInterrupt):
-        write_status(
-            out, state="cancelled", message="cancelled; --resume continues from the last epoch"
-        )
+        done = Message("cancelled; --resume continues from the last epoch")
+        write_status(out, state="cancelled", message=str(done), note=done.record())
         print("cancelled; the last complete epoch is kept (--resume continues)", file=sys.stderr)
         return 130
     except OSError as exc:

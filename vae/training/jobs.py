@@ -204,7 +204,7 @@ def _spawn(root: Path, name: str, argv: list[str], epochs: int, owner: str) -> J
     rec = {"pid": proc.pid, "started": started, "epochs": epochs, "argv": argv, "owner": owner}
     write_json(jobs / f"{name}.json", {**rec, "cancel_requested": False})
     write_json(jobs / "active.json", {"run": name})
-    return JobStatus(name, "starting", epochs=epochs, pid=proc.pid, message="starting")
+    return JobStatus(name, "starting", epochs=epochs, pid=proc.pid, message=Message("starting"))
 
 
 def start_job(req: JobRequest, root: Path, owner: str = "") -> JobStatus:
@@ -223,7 +223,7 @@ def start_job(req: JobRequest, root: Path, owner: str = "") -> JobStatus:
                 _queue(root).mkdir(exist_ok=True)
                 rec = {"name": name, "argv": argv, "epochs": req.epochs, "owner": owner}
                 write_json(_queue(root) / f"{time.time_ns():020d}-{name}.json", rec)
-                where = f"number {len(waiting) + 1} in the queue"
+                where = Message("number {place} in the queue", place=len(waiting) + 1)
                 return JobStatus(name, "queued", epochs=req.epochs, message=where)
             _refuse_if_busy(root)
             return _spawn(root, name, argv, req.epochs, owner)
@@ -269,7 +269,8 @@ def cancel_job(root: Path, name: str, owner: str | None = None) -> JobStatus:
                     "{name} was queued from another browser session; only it can cancel", name=name
                 )
             (_queue(root) / q["file"]).unlink(missing_ok=True)
-            return JobStatus(name, "cancelled", message="taken out of the queue before it started")
+            gone = Message("taken out of the queue before it started")
+            return JobStatus(name, "cancelled", message=gone)
     status = job_status(root, name)
     if not status.active or status.pid is None:
         raise JobError(

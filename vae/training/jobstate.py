@@ -8,10 +8,11 @@ from __future__ import annotations
 import fcntl
 import os
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vae.errors import Message
 from vae.runfolder.files import HISTORY_FILE, RESUME_FILE, STATUS_FILE, read_record
 from vae.training.jobrequest import JOBS_DIR
 
@@ -32,7 +33,7 @@ class JobStatus:
     epochs: int = 0
     step: int = 0
     steps: int = 0
-    message: str = ""
+    message: Message = field(default_factory=lambda: Message.verbatim(""))  # str(): the English
     resumable: bool = False
     pid: int | None = None
 
@@ -113,17 +114,19 @@ def job_status(root: Path, name: str) -> JobStatus:
                 name, "running", **{**common, "epoch": int(st.get("epoch", done))},
                 step=int(st.get("step", 0)), steps=int(st.get("steps", 0)),
             )  # fmt: skip
-        return JobStatus(name, "starting", **common, message="starting the training process")
+        return JobStatus(
+            name, "starting", **common, message=Message("starting the training process")
+        )
     if not rec and state == "running" and not _pid_is_training(st.get("pid")):
         state = None  # a command-line run whose process is gone
     elif not rec and state == "running":
-        return JobStatus(name, "running", **common, message="started outside the app")
+        return JobStatus(name, "running", **common, message=Message("started outside the app"))
     if state == "finished":
         return JobStatus(name, "finished", **common)
     if state == "failed":
-        return JobStatus(name, "failed", **common, message=str(st.get("message", "")))
+        return JobStatus(name, "failed", **common, message=_written(st) or Message.verbatim(""))
     if state == "timed-out":
-        limit = str(st.get("message") or "stopped at the server's time limit")
+        limit = _written(st) or Message("stopped at the server's time limit")
         return _stopped(run, name, "timed out", common, limit)
     if state == "cancelled" or rec.get("cancel_requested"):
         return _stopped(run, name, "cancelled", common)
@@ -131,18 +134,33 @@ def job_status(root: Path, name: str) -> JobStatus:
     # not even the status could be written) failed if its log ends with an error.
     error = _log_error(root, name) if rec and state in (None, "running") else ""
     if error:
-        return JobStatus(name, "failed", **common, message=error)
+        return JobStatus(name, "failed", **common, message=Message.verbatim(error))
     return _stopped(run, name, "interrupted", common)
 
 
+def _written(status: dict[str, Any]) -> Message | None:
+    """The message a run's process wrote into status.json (`note`, else its English text)."""
+    note = Message.from_record(status.get("note"))
+    text = str(status.get("message") or "")
+    return note if note is not None else Message.verbatim(text) if text else None
+
+
 def _stopped(
-    run: Path, name: str, state: str, common: dict[str, Any], why: str = "stopped"
+    run: Path, name: str, state: str, common: dict[str, Any], why: Message | None = None
 ) -> JobStatus:
     ok = (run / RESUME_FILE).is_file()
+    why = why or Message("stopped")
     message = (
-        f"{why} after {common['epoch']} of {common['epochs']} epochs; resume continues from there"
+        Message(
+            "{why} after {epoch} of {epochs} epochs; resume continues from there",
+            why=why,
+            epoch=common["epoch"],
+            epochs=common["epochs"],
+        )
         if ok
-        else f"{why} before its first epoch finished, so there is nothing to resume"
+        else Message(
+            "{why} before its first epoch finished, so there is nothing to resume", why=why
+        )
     )
     return JobStatus(name, state, **common, message=message, resumable=ok)
 
