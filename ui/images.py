@@ -4,12 +4,14 @@ Reconstructions and Interpolation pages share."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from ui.errors import describe
-from ui.i18n import N_, _
+from ui.i18n import DEFAULT, N_, _, language
 from vae.analysis.explore import tile
 from vae.web.uploads import (
     FIT_CHOICES,
@@ -109,6 +111,7 @@ def upload_image(
     `empty` is shown there as an st.info while there is no file. -> the prepared image, or
     None when there is none to use.
     """
+    uploader_words()
     file = box.file_uploader(
         label, type=UPLOAD_TYPES, max_upload_size=MAX_BYTES // 2**20, key=key, help=help
     )
@@ -150,3 +153,24 @@ def upload_image(
     for note in prepared.notes:
         report.caption(f":material/info: {note}")
     return prepared
+
+
+UPLOADER_CSS = """<style>
+[data-testid="stFileUploaderDropzone"] [data-testid="stBaseButton-secondary"] p { font-size: 0; }
+[data-testid="stFileUploaderDropzone"] [data-testid="stBaseButton-secondary"] p::after {
+  content: %s; font-size: 0.875rem; }
+[data-testid="stFileUploaderDropzoneInstructions"] span { font-size: 0; }
+[data-testid="stFileUploaderDropzoneInstructions"] span::after {
+  content: %s; font-size: 0.875rem; }
+</style>"""
+
+
+def uploader_words() -> None:
+    """Streamlit writes its file uploader's own words (the button, the size and types line) in
+    English only; in another language, CSS shows their translation in their place."""
+    if language() == DEFAULT:
+        return
+    types = ", ".join(t.upper() for t in UPLOAD_TYPES if t != "jpeg")  # as Streamlit lists them
+    line = _("{size} MB per file • {types}").format(size=MAX_BYTES // 2**20, types=types)
+    words = [json.dumps(w, ensure_ascii=False) for w in (_("Upload"), line)]
+    st.html(UPLOADER_CSS % tuple(words))

@@ -139,3 +139,16 @@ def test_a_refused_upload_reads_korean_in_a_korean_session(
     message = texts(at.error)
     assert message.startswith(f"{name}") and words in message, message
     assert not re.search(r"[A-Za-z]{3,} [A-Za-z]{3,}", message), message  # no English sentence
+
+
+def test_the_uploaders_own_words_are_korean_in_a_korean_session(ckpt_dir: Path) -> None:
+    """Streamlit draws "Upload" and "10MB per file • ..." itself: CSS puts Korean there."""
+    css = [
+        h.proto.body
+        for h in app(PAGE, checkpoint="digits-2d", language="ko").run().get("html")
+        if "stFileUploaderDropzone" in h.proto.body
+    ]
+    assert len(css) == 1
+    assert '"업로드"' in css[0] and '"파일당 10MB • PNG, JPG, GIF, WEBP"' in css[0]
+    english = app(PAGE, checkpoint="digits-2d").run().get("html")
+    assert not [h for h in english if "stFileUploaderDropzone" in h.proto.body]
