@@ -163,8 +163,8 @@ def views(ckpt: Checkpoint, z: np.ndarray) -> None:
         st.subheader(_("Traversals"))
         rows = traversals(ckpt.model, z, steps=9, span=SPAN)  # (D, 9, C, H, W)
         active = dim_stats()[0].active
-        # Drawn into the picture with PIL's default font, which has no Hangul: kept English.
-        labels = [f"z{i + 1}" if active[i] else f"z{i + 1} · collapsed" for i in range(d)]
+        collapsed = _("{z} · collapsed")
+        labels = [f"z{i + 1}" if active[i] else collapsed.format(z=f"z{i + 1}") for i in range(d)]
         show_tiles(rows.reshape(-1, *rows.shape[2:]), nrow=9, target=420, row_labels=labels)
         st.caption(
             _(

@@ -9,7 +9,8 @@ from streamlit.delta_generator import DeltaGenerator
 
 from ui import state
 from ui.errors import show_error
-from ui.i18n import N_, _
+from ui.fonts import font_file
+from ui.i18n import N_, _, language
 from ui.images import show_image, show_tiles, upload_image
 from ui.interpolation_parts import COLOURS, DASHES, NAMES, norm_chart
 from ui.lessons import fit_figure
@@ -249,10 +250,12 @@ endpoints'. In 2-D the shell is thick and the paths differ little; the gap grows
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _animation(images: tuple[np.ndarray, ...], names: tuple[str, ...]) -> tuple[bytes, int, int]:
+def _animation(
+    images: tuple[np.ndarray, ...], names: tuple[str, ...], font: str | None
+) -> tuple[bytes, int, int]:
     """(GIF bytes, frames, width) for the decoded paths: keyed by the pictures themselves,
     so a rerun that changes nothing on the paths does not quantise every frame again."""
-    frames = animation_frames(list(images), list(names))
+    frames = animation_frames(list(images), list(names), font_file=font)
     return gif_bytes(frames), len(frames), int(frames[0].shape[1])
 
 
@@ -270,10 +273,10 @@ def gif_section(paths: dict[str, LatentPath]) -> None:
         )
         kinds = ANIMATE[what or "Both paths"]
         with st.spinner(_("Making the GIF…")):
-            # The names are drawn with PIL's default font, which has no Hangul: kept English.
             data, count, width = _animation(
                 tuple(paths[k].images for k in kinds),
-                tuple(NAMES[k] for k in kinds) if len(kinds) > 1 else (),
+                tuple(_(NAMES[k]) for k in kinds) if len(kinds) > 1 else (),
+                font_file(language()),
             )
         st.download_button(
             _("Download the GIF"),

@@ -11,6 +11,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from ui.errors import describe
+from ui.fonts import label_font
 from ui.i18n import DEFAULT, N_, _, language
 from vae.analysis.explore import tile
 from vae.web.uploads import (
@@ -53,9 +54,9 @@ def label_rows(pic: np.ndarray, labels: list[str], font_px: int = 14) -> np.ndar
 
     pic: uint8 (H, W, 3) whose rows of tiles have equal height, e.g. from `tile`.
     """
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import Image, ImageDraw
 
-    font = ImageFont.load_default(size=font_px)
+    font = label_font(font_px)
     margin = 8 + max(int(font.getlength(text)) for text in labels) if labels else 0
     canvas = Image.new("RGB", (pic.shape[1] + margin, pic.shape[0]), "white")
     canvas.paste(Image.fromarray(pic), (margin, 0))

@@ -135,11 +135,13 @@ def animation_frames(
     side: int = GIF_SIDE,
     gap: int = 6,
     bar: int = 4,
+    font_file: str | None = None,
 ) -> list[np.ndarray]:
     """Frame k shows image k of every strip (each (S, C, H, W) in [0, 1]) side by side.
 
     Pixels are repeated (nearest neighbour) so each panel is about `side` px. A bar along
-    the bottom marks the position t along the path; `names` adds a title above each panel.
+    the bottom marks the position t along the path; `names` adds a title above each panel,
+    drawn with the TrueType font `font_file` (PIL's default font when None: Latin only).
     -> S frames, uint8 (H', W', 3).
     """
     if not strips or any(len(s) != len(strips[0]) for s in strips):
@@ -147,7 +149,7 @@ def animation_frames(
     steps, _, h, w = strips[0].shape
     scale = scale_for((h, w), side)
     ph, pw = h * scale, w * scale
-    font = ImageFont.load_default(size=13)
+    font = ImageFont.truetype(font_file, 13) if font_file else ImageFont.load_default(size=13)
     head = 20 if names else 0
     width = len(strips) * pw + (len(strips) + 1) * gap
     height = head + ph + 2 * gap + bar
