@@ -9,11 +9,26 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
+def _descendants(proc: Path, root: int) -> list[int]:
+    """Processes started (at any depth) by process `root`."""
+    parent: dict[int, int] = {}
+    for stat in proc.glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            parent[int(stat.parent.name)] = int(fields[1])
+    found, todo = [], [root]
+    while todo:
+        kids = [pid for pid, ppid in parent.items() if ppid == todo.pop()]
+        found += kids
+        todo += kids
+    return found
+
+
 @contextlib.contextmanager
-def kept_nice(prefix: str, nice: int, every_s: float = 0.25) -> Iterator[None]:
-    """While it runs, every thread of the processes whose name starts with `prefix` is set to
-    `nice` again and again (Linux; elsewhere nothing). Chromium sets its threads' priorities
-    itself, some of them up, so one `nice` at launch does not hold."""
+def kept_nice(prefix: str, nice: int, every_s: float = 0.5) -> Iterator[None]:
+    """While it runs, every thread of this process's descendants whose name starts with
+    `prefix` is set to `nice` again and again (Linux; elsewhere nothing). Chromium sets its
+    threads' priorities itself, some of them up, so one `nice` at launch does not hold."""
     proc = Path("/proc")
     if not nice or not proc.is_dir():
         yield
@@ -22,14 +37,13 @@ def kept_nice(prefix: str, nice: int, every_s: float = 0.25) -> Iterator[None]:
 
     def renice() -> None:
         while not stop.wait(every_s):
-            for task in proc.glob("[0-9]*/task/[0-9]*"):
+            for pid in _descendants(proc, os.getpid()):
                 with contextlib.suppress(OSError, ValueError):
-                    comm = (task.parent.parent / "comm").read_text().strip()
-                    if (
-                        comm.startswith(prefix)
-                        and os.getpriority(os.PRIO_PROCESS, int(task.name)) != nice
-                    ):
-                        os.setpriority(os.PRIO_PROCESS, int(task.name), nice)
+                    if not (proc / str(pid) / "comm").read_text().startswith(prefix):
+                        continue
+                    for task in (proc / str(pid) / "task").iterdir():
+                        if os.getpriority(os.PRIO_PROCESS, int(task.name)) != nice:
+                            os.setpriority(os.PRIO_PROCESS, int(task.name), nice)
 
     thread = threading.Thread(target=renice, name="renice", daemon=True)
     thread.start()

@@ -31,7 +31,10 @@ def describe(exc: BaseException | Message) -> str:
         return _(exc.template).format(**params)
     except (KeyError, IndexError, ValueError):  # a translation that does not fit: the English
         _log.warning("translation of %r does not format", exc.template)
+    try:
         return str(exc)
+    except (KeyError, IndexError, ValueError):  # nor does the English: the template as it is
+        return exc.template
 
 
 def _value(value: object) -> object:

@@ -152,7 +152,7 @@ def upload_image(
         )
         return None
     for note in prepared.notes:
-        report.caption(f":material/info: {note}")
+        report.caption(f":material/info: {describe(note)}")
     return prepared
 
 

@@ -23,6 +23,8 @@ POLL_SECONDS = 3.0
 _lock = threading.Lock()
 _roots: set[Path] = set()
 _thread: threading.Thread | None = None
+_logged: dict[Path, float] = {}  # a folder whose queue failed: when that was last logged
+LOG_EVERY_S = 300.0
 
 
 def advance_all() -> int:
@@ -35,7 +37,9 @@ def advance_all() -> int:
             if jobs.queued_jobs(root):
                 started += len(jobs.advance_queue(root))
         except Exception:  # the next look tries again; the Training page shows the problem
-            log.warning("the training queue of %s could not be advanced", root, exc_info=True)
+            if time.monotonic() - _logged.get(root, -LOG_EVERY_S) >= LOG_EVERY_S:
+                _logged[root] = time.monotonic()
+                log.warning("the training queue of %s could not be advanced", root, exc_info=True)
     return started
 
 

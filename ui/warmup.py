@@ -30,6 +30,7 @@ IMPORTS = ("pandas", "pyarrow")
 _gate = threading.Condition()
 _running = 0  # page runs under way, in every session
 _importing = False
+_wanting = False  # the imports wait for the page runs under way to end
 _imported = False
 _busy = False  # a warm-up thread is alive
 _closing = False  # the process is exiting: stop before the next step
@@ -50,27 +51,31 @@ def libraries_ready() -> bool:
 
 @contextlib.contextmanager
 def page_run() -> Iterator[None]:
-    """Around a page's run: waits while the background imports run, holds them off while on,
-    and takes its turn with other page runs while the libraries are not imported yet."""
+    """Around a page's run: waits while the background imports run or wait to run, holds
+    them off while on, and takes its turn with other page runs while the libraries are not
+    imported yet (a run waiting for its turn does not hold the imports off)."""
     global _running
-    with _gate:
-        _gate.wait_for(lambda: not _importing)
-        _running += 1
-    turn = contextlib.nullcontext() if libraries_ready() else _turns
-    try:
-        with turn:
-            yield
-    finally:
+    turn = contextlib.nullcontext() if _imported or libraries_ready() else _turns
+    with turn:
         with _gate:
-            _running -= 1
-            _gate.notify_all()
+            _gate.wait_for(lambda: not (_importing or _wanting))
+            _running += 1
+        try:
+            yield
+        finally:
+            with _gate:
+                _running -= 1
+                _gate.notify_all()
 
 
 def _import_all() -> None:
-    global _importing, _imported
+    global _importing, _imported, _wanting
     with _gate:
+        _wanting = True  # page runs from now on wait, so the ones under way can drain
         _gate.wait_for(lambda: _running == 0 or _closing)
+        _wanting = False
         if _closing:
+            _gate.notify_all()
             return
         _importing = True
     try:

@@ -20,6 +20,7 @@ it is. A template without values is not formatted, so braces in it are literal.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable, Mapping
 
 
@@ -75,14 +76,23 @@ class Message:
         if not isinstance(params, dict):
             return None
         values = {str(k): cls.from_record(v) or v for k, v in params.items()}
-        return cls(data["template"], **values)
+        message = cls(data["template"], **values)
+        try:
+            str(message)
+        except (KeyError, IndexError, ValueError, TypeError, AttributeError):
+            return None  # its values do not fill its template
+        return message
 
 
 def _recorded(value: object) -> object:
     if isinstance(value, (Message, VAEError)):
         return Message.of(value).record()
-    if value is None or isinstance(value, (bool, int, float, str)):
+    if value is None or isinstance(value, (bool, str)):
         return value
+    if isinstance(value, numbers.Integral):  # numpy's too: a format spec such as {n:,} needs one
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
     return str(value)
 
 

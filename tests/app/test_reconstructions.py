@@ -152,3 +152,15 @@ def test_the_uploaders_own_words_are_korean_in_a_korean_session(ckpt_dir: Path) 
     assert '"업로드"' in css[0] and '"파일당 10MB • PNG, JPG, GIF, WEBP"' in css[0]
     english = app(PAGE, checkpoint="digits-2d").run().get("html")
     assert not [h for h in english if "stFileUploaderDropzone" in h.proto.body]
+
+
+def test_an_uploads_notes_read_korean_in_a_korean_session(ckpt_dir: Path) -> None:
+    import io
+
+    buf = io.BytesIO()
+    Image.new("CMYK", (28, 28), (0, 0, 0, 255)).save(buf, format="JPEG")
+    at = app(PAGE, checkpoint="digits-2d", language="ko").run()
+    at.file_uploader(key="recon_upload").set_value(("ink.jpg", buf.getvalue(), "image/jpeg")).run()
+    assert not at.exception and not at.error, texts(at.error)
+    shown = texts(at.caption)
+    assert "CMYK 이미지를 RGB로 바꿨어요." in shown and "was converted" not in shown

@@ -100,3 +100,36 @@ def test_libraries_ready_sees_a_module_still_initialising(monkeypatch):
     assert warmup.libraries_ready()
     monkeypatch.setattr(warmup, "IMPORTS", ("json", "not_imported_anywhere"))
     assert not warmup.libraries_ready()
+
+
+def test_a_page_run_starting_while_the_imports_wait_goes_after_them(monkeypatch):
+    """Under a steady crowd the imports still get their turn: new page runs queue behind."""
+    from ui import warmup
+
+    monkeypatch.setattr(warmup, "_imported", False)
+    monkeypatch.setattr(warmup, "libraries_ready", lambda: True)  # no taking turns here
+    events: list[str] = []
+    real = warmup.importlib.import_module
+    monkeypatch.setattr(warmup.importlib, "import_module", lambda n: events.append(n) or real(n))
+    monkeypatch.setattr(warmup, "IMPORTS", ("json",))
+    first_in = threading.Event()
+
+    def page(name: str, seconds: float) -> None:
+        with warmup.page_run():
+            events.append(f"{name} in")
+            first_in.set()
+            time.sleep(seconds)
+
+    first = threading.Thread(target=page, args=("first", 0.4))
+    first.start()
+    first_in.wait(5)
+    importer = threading.Thread(target=warmup._import_all)
+    importer.start()
+    deadline = time.monotonic() + 5
+    while not warmup._wanting and time.monotonic() < deadline:
+        time.sleep(0.01)
+    second = threading.Thread(target=page, args=("second", 0.0))
+    second.start()
+    for t in (first, importer, second):
+        t.join(5)
+    assert events == ["first in", "json", "second in"]

@@ -209,6 +209,13 @@ def test_a_message_written_to_a_file_reads_back_whole(korean):
     assert back.params["why"].params == {"path": "/tmp/run/config.json"}  # a path as its text
     assert Message.from_record({"template": 3}) is None and Message.from_record("text") is None
     assert Message.from_record({"template": "x", "params": []}) is None
+    # values that do not fill the template (a hand-edited or older file) are not a message
+    assert Message.from_record({"template": "{limit:g} s", "params": {"limit": "20"}}) is None
+    assert Message.from_record({"template": "{a} and {b}", "params": {"a": 1}}) is None
+    import numpy as np
+
+    counted = Message("{n:,} images", n=np.int64(12345))
+    assert str(Message.from_record(json.loads(json.dumps(counted.record())))) == "12,345 images"
     assert str(Message.of(ValueError("disk full"))) == "disk full"
     assert describe(Message.verbatim("a log line {not a field}")) == "a log line {not a field}"
     limit = Message("stopped at the time limit of {limit:g} s", limit=20.0)

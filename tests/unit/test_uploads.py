@@ -116,7 +116,7 @@ def test_16_bit_png_is_scaled_not_clipped() -> None:
     assert out.pixels.dtype == np.uint8 and out.pixels.shape == MNIST
     row = out.pixels[0, 14]
     assert row[3] == 0 and abs(int(row[17]) - 128) <= 1 and row[25] == 255
-    assert any("16-bit" in n for n in out.notes)
+    assert any("16-bit" in n for n in map(str, out.notes))
 
 
 def test_cmyk_jpeg_is_converted() -> None:
@@ -125,7 +125,7 @@ def test_cmyk_jpeg_is_converted() -> None:
     out = prepare_upload(encode(im, "JPEG", quality=95), MNIST, invert="no")
     assert out.file_format == "JPEG" and out.pixels.shape == MNIST
     assert out.pixels[0, 0, 0] > 230 and out.pixels[0, 14, 14] < 30
-    assert any("CMYK" in n for n in out.notes)
+    assert any("CMYK" in n for n in map(str, out.notes))
 
 
 def test_animated_gif_uses_the_first_frame_and_says_so() -> None:
@@ -135,7 +135,7 @@ def test_animated_gif_uses_the_first_frame_and_says_so() -> None:
     first.save(buf, "GIF", save_all=True, append_images=[second, first], duration=100)
     out = prepare_upload(buf.getvalue(), MNIST, invert="no")
     assert out.pixels.max() < 10  # the black first frame, not the white second one
-    assert any("3 frames" in n and "first frame" in n for n in out.notes)
+    assert any("3 frames" in n and "first frame" in n for n in map(str, out.notes))
 
 
 def test_transparent_png_gets_a_contrasting_ground() -> None:
@@ -143,7 +143,7 @@ def test_transparent_png_gets_a_contrasting_ground() -> None:
     a[5:35, 18:22] = (0, 0, 0, 255)  # ... except a black stroke
     out = prepare_upload(encode(Image.fromarray(a, "RGBA")), MNIST, invert="no")
     assert out.pixels[0, 0, 0] == 255 and out.pixels[0, 14, 14] < 60  # filled with white
-    assert any("white" in n for n in out.notes)
+    assert any("white" in n for n in map(str, out.notes))
     a[5:35, 18:22] = (255, 255, 255, 255)  # a white stroke gets a black ground
     out = prepare_upload(encode(Image.fromarray(a, "RGBA")), MNIST, invert="no")
     assert out.pixels[0, 0, 0] == 0 and out.pixels[0, 14, 14] > 200

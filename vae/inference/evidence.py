@@ -2,14 +2,16 @@
 
 A whole test set takes minutes in one process. Its batches are independent, so with
 workers > 1 they are shared out among forked worker processes, each with one torch thread
-and its own cache of decoded codes; each batch is computed exactly as one process would, and
-the figures come back in the images' order.
+and its own cache of decoded codes; each batch is the one a single process would compute
+(to the rounding of its thread count), and the figures come back in the images' order.
+One such call runs at a time in a process (the workers read what it shares under a lock).
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from contextlib import ExitStack
 
 import numpy as np
@@ -23,6 +25,7 @@ from vae.inference.model import LatentModel, as_latent_model
 BATCH = 256
 _WORK: tuple[LatentModel, torch.Tensor, int, float] | None = None  # what forked workers read
 _KEEP = ExitStack()  # a worker's code cache, for the worker's life
+_ONE_AT_A_TIME = threading.Lock()
 
 
 def cores() -> int:
@@ -72,12 +75,13 @@ def exact_log_px(
     if workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
         with sharing(lm):
             return np.concatenate([_log_px(lm, xs[s : s + batch_size], tol) for s in starts])
-    _WORK = (lm, xs, batch_size, tol)
-    try:
-        with multiprocessing.get_context("fork").Pool(workers, _start_worker) as pool:
-            return np.concatenate(pool.map(_batch, starts, chunksize=1))
-    finally:
-        _WORK = None
+    with _ONE_AT_A_TIME:
+        _WORK = (lm, xs, batch_size, tol)
+        try:
+            with multiprocessing.get_context("fork").Pool(workers, _start_worker) as pool:
+                return np.concatenate(pool.map(_batch, starts, chunksize=1))
+        finally:
+            _WORK = None
 
 
 def exact_nll(

@@ -28,14 +28,23 @@ class TimeLimit(Cancelled):
 def stops_held() -> Iterator[None]:
     """Hold a cancel or the time limit until the block ends, so an epoch's files agree.
 
-    A stop that arrives meanwhile is delivered (and raised) as soon as the block ends. Only
-    the main thread receives Python's signal handlers, so elsewhere this does nothing.
+    A stop that arrives meanwhile is only noted, and sent again (to the handler there was
+    before) as soon as the block ends. The kernel hands a process's signal to any of its
+    threads, torch's included, but Python runs its handlers in the main thread, so the
+    handlers are swapped rather than the signal mask. Only the main thread can do that, so
+    elsewhere this does nothing.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    arrived: list[int] = []
+    before = {s: signal.getsignal(s) for s in STOP_SIGNALS}
     try:
+        for s in STOP_SIGNALS:
+            signal.signal(s, lambda signum, frame: arrived.append(signum))
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        for s, handler in before.items():
+            signal.signal(s, handler if handler is not None else signal.SIG_DFL)
+        for signum in dict.fromkeys(arrived):
+            signal.raise_signal(signum)

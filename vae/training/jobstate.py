@@ -88,7 +88,7 @@ def _log_error(root: Path, name: str) -> str:
 def _reap() -> None:
     for pid, proc in list(_children.items()):
         if proc.poll() is not None:
-            del _children[pid]
+            _children.pop(pid, None)
 
 
 # --- status -------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ class PreparedImage:
     inverted: bool
     original_size: tuple[int, int]  # (width, height) of the file's image
     file_format: str
-    notes: tuple[str, ...]  # one sentence per adjustment worth telling the user
+    notes: tuple[Message, ...]  # one sentence per adjustment worth telling the user
 
 
 def border_mean(images: np.ndarray) -> float:
@@ -96,12 +96,16 @@ def _bomb(w: int = 0, h: int = 0) -> UploadError:
     )
 
 
-def _decode(im: Image.Image, shape: tuple[int, int, int], notes: list[str]) -> Image.Image:
+def _decode(im: Image.Image, shape: tuple[int, int, int], notes: list[Message]) -> Image.Image:
     """Decode the first frame fully, catching damaged data."""
     frames = int(getattr(im, "n_frames", 1) or 1)
     if frames > 1:
         im.seek(0)
-        notes.append(f"The file is animated ({frames} frames); the first frame is used.")
+        notes.append(
+            Message(
+                "The file is animated ({frames} frames); the first frame is used.", frames=frames
+            )
+        )
     if im.format == "JPEG":  # decode at a reduced scale straight away: faster, less memory
         side = 4 * max(shape[1:])
         im.draft("RGB" if im.mode in ("RGB", "YCbCr") else im.mode, (side, side))
@@ -117,18 +121,18 @@ def _decode(im: Image.Image, shape: tuple[int, int, int], notes: list[str]) -> I
     return out if out is not None else im
 
 
-def _flatten(im: Image.Image, notes: list[str]) -> np.ndarray:
+def _flatten(im: Image.Image, notes: list[Message]) -> np.ndarray:
     """Any mode -> float RGB (H, W, 3) in [0, 255], transparency composited."""
     if im.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
         a = np.clip(np.asarray(im, dtype=np.float64), 0, 65535)
         if im.mode == "I" and a.max() <= 255:
             return np.repeat(a[..., None], 3, axis=2)  # an 8-bit image stored as 32-bit
-        notes.append("The 16-bit image was scaled to 8 bits.")
+        notes.append(Message("The 16-bit image was scaled to 8 bits."))
         return np.repeat((a / 257.0)[..., None], 3, axis=2)
     if im.mode == "F":
         raise UploadError("floating-point images are not supported; save as an 8-bit PNG")
     if im.mode == "CMYK":
-        notes.append("The CMYK image was converted to RGB.")
+        notes.append(Message("The CMYK image was converted to RGB."))
     has_alpha = im.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in im.info
     rgba = np.asarray(im.convert("RGBA"), dtype=np.float64)
     rgb, alpha = rgba[..., :3], rgba[..., 3:] / 255.0
@@ -138,8 +142,9 @@ def _flatten(im: Image.Image, notes: list[str]) -> np.ndarray:
     ink = float(((rgb @ LUMA)[..., None] * alpha).sum() / weight) if weight else 0.0
     ground = 255.0 if ink < 128 else 0.0  # contrast with what was drawn
     notes.append(
-        f"Transparent areas were filled with {'white' if ground else 'black'} "
-        "to contrast with the drawing."
+        Message("Transparent areas were filled with white to contrast with the drawing.")
+        if ground
+        else Message("Transparent areas were filled with black to contrast with the drawing.")
     )
     return rgb * alpha + ground * (1.0 - alpha)
 
@@ -185,7 +190,7 @@ def prepare_upload(
     c, h, w = shape
     if invert not in INVERT_CHOICES or fit not in FIT_CHOICES or c not in (1, 3):
         raise ValueError(f"invalid options: invert={invert!r}, fit={fit!r}, channels={c}")
-    notes: list[str] = []
+    notes: list[Message] = []
     with _open(data) as im:
         fmt = str(im.format or "image")
         size = im.size
@@ -199,5 +204,5 @@ def prepare_upload(
     if flip:
         pixels = 255 - pixels
         if invert == "auto":
-            notes.append("Inverted (light and dark swapped) to match the training images.")
+            notes.append(Message("Inverted (light and dark swapped) to match the training images."))
     return PreparedImage(np.ascontiguousarray(pixels), flip, size, fmt, tuple(notes))
