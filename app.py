@@ -12,12 +12,14 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.i18n import _, choose_language, language_selector
+from ui.job_queue import keep_queue_moving
 from ui.lessons import lesson_frame
 from ui.run_times import timed_run
 from ui.selection import checkpoint_picker
 from ui.state import CHECKPOINT
 from ui.streamlit_compat import app_run
 from ui.warmup import after_page, page_run
+from vae.runfolder.runs import checkpoint_dir
 
 choose_language()  # ?lang=, the session's choice or the browser's; before any text
 st.set_page_config(
@@ -102,3 +104,4 @@ st.sidebar.caption(
 with app_run(), timed_run(navigation.url_path), page_run():  # timed with $VAE_RUN_TIMES
     navigation.run()
 after_page(st.session_state.get(CHECKPOINT))  # the next first visit's imports and codes
+keep_queue_moving(checkpoint_dir())  # queued training starts when a slot frees (once a process)

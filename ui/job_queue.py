@@ -1,8 +1,9 @@
 """Queued training requests start when a slot frees, whether or not a Training page is open.
 
 The Training page starts the next request as it polls; when no one has it open (the
-requester closed the tab, the class moved on), one daemon thread per server process looks
-at each checkpoint folder's queue every few seconds and starts what fits
+requester closed the tab, the class moved on, the server restarted), one daemon thread per
+server process, started by the first page run, looks at each checkpoint folder's queue
+every few seconds and starts what fits
 (vae.training.jobs.advance_queue, under the folder's launch lock, so several processes
 sharing a folder start each request once). Looking is a directory listing; in read-only
 mode it starts nothing.
