@@ -61,6 +61,7 @@ def _overlap(monkeypatch: pytest.MonkeyPatch, ready: bool) -> bool:
     from ui import warmup
 
     monkeypatch.setattr(warmup, "libraries_ready", lambda: ready)
+    monkeypatch.setattr(warmup, "_imported", False)  # whatever an earlier test's warm-up did
     inside, most, lock = [0], [0], threading.Lock()
 
     def page() -> None:
