@@ -33,16 +33,6 @@ from vae.runfolder.runs import RunSummary, list_runs, resolve_run
 SIDES = ("left", "right")
 SIDE_LABELS = {"left": N_("Left model"), "right": N_("Right model")}
 ALL = N_("All classes")  # an option value: shown translated, stored in English
-# vae.analysis.compare.FIGURES' labels and help texts, marked here for the catalog:
-_FIGURE_TEXTS = (
-    N_("Nats per test image: distortion + rate. Lower is better."),
-    N_("Distortion"),
-    N_("The reconstruction term −E_q[log p(x|z)], nats per test image."),
-    N_("Rate (KL)"),
-    N_("KL(q(z|x) ‖ p(z)), the nats the code carries about x per image."),
-    N_("Active units"),
-    N_("Latent dimensions whose mean code varies across the data."),
-)
 LOSSES = {"test_elbo", "test_recon", "test_kl"}
 
 st.title(_(":material/compare_arrows: Compare two models"))

@@ -14,28 +14,12 @@ import streamlit as st
 
 from ui import state as keys
 from ui.errors import describe, show_error
-from ui.i18n import N_, _
+from ui.i18n import _
 from vae.data import LOADERS
 from vae.model.config import ARCHS
 from vae.training import jobs
 
-L = jobs.FIELD_LABELS  # English: the refusals of vae.training.jobs start with them
-# The labels of jobs.FIELD_LABELS, marked here for the catalog (the form shows _(L[field])):
-_LABELS = (
-    N_("Data set"),
-    N_("Architecture"),
-    N_("Hidden layers"),
-    N_("Latent size"),
-    N_("Likelihood"),
-    N_("β (KL weight)"),
-    N_("Epochs"),
-    N_("Batch size"),
-    N_("Learning rate"),
-    N_("KL warm-up epochs"),
-    N_("Learning-rate anneal epochs"),
-    N_("Seed"),
-    N_("Run name"),
-)
+L = jobs.FIELD_LABELS  # English (marked for the catalog in the core); shown with _(L[field])
 FORM = jobs.JobRequest()  # the form's defaults: TrainConfig's, as on the command line
 
 

@@ -24,6 +24,14 @@ import numbers
 from collections.abc import Iterable, Mapping
 
 
+def N_(text: str) -> str:
+    """Mark a label of the core for the app's message catalog; returns it unchanged.
+
+    The core keeps English; the app shows such a label translated, with _(label).
+    """
+    return text
+
+
 def english(template: str, params: Mapping[str, object]) -> str:
     """A template filled with its values (the template itself when it has none)."""
     return template.format(**params) if params else template

@@ -117,8 +117,8 @@ def test_translations_use_the_glossary_terms(korean):
 
 
 def test_the_core_s_labels_the_pages_translate_are_in_the_catalog(template):
-    """Labels defined in vae/ and shown through _() (the pages mark copies of them with N_):
-    a change of the core's wording must reach the catalog, or the page falls back to English."""
+    """Labels defined in vae/ and shown through _() (marked there with vae.errors.N_): a
+    change of the core's wording must reach the catalog, or the page falls back to English."""
     from vae.analysis.compare import FIGURES
     from vae.training.jobrequest import FIELD_LABELS
 

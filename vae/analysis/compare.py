@@ -15,15 +15,28 @@ from typing import Any
 
 import numpy as np
 
+from vae.errors import N_
 from vae.runfolder.checkpoint import RunConfig
 from vae.runfolder.runs import RunSummary
 
 # (metrics.json key, label, help) of the figures shown side by side
 FIGURES = (
-    ("test_elbo", "−ELBO", "Nats per test image: distortion + rate. Lower is better."),
-    ("test_recon", "Distortion", "The reconstruction term −E_q[log p(x|z)], nats per test image."),
-    ("test_kl", "Rate (KL)", "KL(q(z|x) ‖ p(z)), the nats the code carries about x per image."),
-    ("active_units", "Active units", "Latent dimensions whose mean code varies across the data."),
+    ("test_elbo", "−ELBO", N_("Nats per test image: distortion + rate. Lower is better.")),
+    (
+        "test_recon",
+        N_("Distortion"),
+        N_("The reconstruction term −E_q[log p(x|z)], nats per test image."),
+    ),
+    (
+        "test_kl",
+        N_("Rate (KL)"),
+        N_("KL(q(z|x) ‖ p(z)), the nats the code carries about x per image."),
+    ),
+    (
+        "active_units",
+        N_("Active units"),
+        N_("Latent dimensions whose mean code varies across the data."),
+    ),
 )
 
 

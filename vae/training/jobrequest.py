@@ -16,27 +16,27 @@ from pathlib import Path
 from typing import Any
 
 from vae.data import LOADERS, DatasetError, data_root, load_dataset
-from vae.errors import Message, VAEError
+from vae.errors import N_, Message, VAEError
 from vae.model.config import ConfigError
 from vae.training.cli import parse_train_args
 from vae.training.config import default
 
 JOBS_DIR = ".jobs"
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
-FIELD_LABELS = {
-    "dataset": "Data set",
-    "arch": "Architecture",
-    "hidden_dims": "Hidden layers",
-    "latent_dim": "Latent size",
-    "likelihood": "Likelihood",
-    "beta": "β (KL weight)",
-    "epochs": "Epochs",
-    "batch_size": "Batch size",
-    "lr": "Learning rate",
-    "warmup_epochs": "KL warm-up epochs",
-    "lr_anneal_epochs": "Learning-rate anneal epochs",
-    "seed": "Seed",
-    "name": "Run name",
+FIELD_LABELS = {  # the training form's labels (shown translated)
+    "dataset": N_("Data set"),
+    "arch": N_("Architecture"),
+    "hidden_dims": N_("Hidden layers"),
+    "latent_dim": N_("Latent size"),
+    "likelihood": N_("Likelihood"),
+    "beta": N_("β (KL weight)"),
+    "epochs": N_("Epochs"),
+    "batch_size": N_("Batch size"),
+    "lr": N_("Learning rate"),
+    "warmup_epochs": N_("KL warm-up epochs"),
+    "lr_anneal_epochs": N_("Learning-rate anneal epochs"),
+    "seed": N_("Seed"),
+    "name": N_("Run name"),
 }
 
 
