@@ -139,7 +139,7 @@ def _stored(sec: Section, p: dict[str, Any]) -> None:
 
 
 def _memory(sec: Section, p: dict[str, Any]) -> None:
-    from bench.browser import memory
+    from bench.memory import memory
 
     memory(sec, p["sessions"])
 
@@ -151,7 +151,7 @@ def _growth(sec: Section, p: dict[str, Any]) -> None:
 
 
 def _live(sec: Section, p: dict[str, Any]) -> None:
-    from bench.browser import live_weights
+    from bench.live_weights import live_weights
 
     live_weights(sec, p["first_draw_repeats"], p["live_moves"])
 

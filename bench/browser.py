@@ -8,7 +8,6 @@ started in the same run.
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -53,14 +52,6 @@ WATCH_JS = """([sel, limitMs]) => {
         };
         requestAnimationFrame(tick);
     });
-}"""
-# Mount the component the way Streamlit does, without a server (as in the e2e tests).
-MOUNT_JS = """async ([code, data]) => {
-    const url = URL.createObjectURL(new Blob([code], { type: "text/javascript" }));
-    const mod = await import(url);
-    const host = document.body.appendChild(document.createElement("div"));
-    mod.default({ data, parentElement: host, setStateValue: () => {} });
-    await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
 }"""
 
 
@@ -327,133 +318,3 @@ def startup(sec: Section, repeats: int, nav_repeats: int) -> None:
             cell(warm, "s"),
             warm.median <= 2.0 if "10,000" in points else None,
         )
-
-
-# --- 4b: memory -----------------------------------------------------------------------------
-
-
-def tree_rss_mb(pid: int) -> float:
-    """Resident memory of a process and its descendants, MB (psutil if installed, else /proc)."""
-    try:
-        import psutil
-
-        proc = psutil.Process(pid)
-        procs = [proc, *proc.children(recursive=True)]
-        return sum(p.memory_info().rss for p in procs) / 2**20
-    except ImportError:
-        pass
-    total, todo = 0.0, [pid]
-    while todo:
-        p = todo.pop()
-        for line in Path(f"/proc/{p}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                total += int(line.split()[1]) / 1024
-        for task in Path(f"/proc/{p}/task").iterdir():
-            todo += [int(c) for c in (task / "children").read_text().split()]
-    return total
-
-
-def rss_samples(pid: int, n: int = 3, gap_s: float = 1.0) -> list[float]:
-    out = []
-    for i in range(n):
-        if i:
-            time.sleep(gap_s)
-        out.append(tree_rss_mb(pid))
-    return out
-
-
-def memory(sec: Section, sessions: int, settle_s: float = 10.0) -> None:
-    """RSS after start, with browser sessions open on different pages, and after they close."""
-    from streamlit import config
-
-    ttl = config.get_option("server.disconnectedSessionTTL")
-    rows = []
-    with chromium() as browser, serving() as app:
-        pid = app.process.pid
-        time.sleep(settle_s)
-        rows.append(
-            [
-                "after start, no session (the app is not imported yet)",
-                cell(stat(rss_samples(pid)), "MB"),
-            ]
-        )
-        pages = []
-        for i in range(sessions):
-            page = new_page(browser)
-            open_ready(page, f"{app.url}/{PAGES[i % len(PAGES)]}", '[data-testid="stMain"] h1')
-            pages.append(page)
-            time.sleep(2.0)
-            if i == 0:
-                rows.append([f"1 session open ({PAGES[0]})", cell(stat(rss_samples(pid)), "MB")])
-        names = ", ".join(PAGES[i % len(PAGES)] for i in range(sessions))
-        rows.append([f"{sessions} sessions open ({names})", cell(stat(rss_samples(pid)), "MB")])
-        for page in pages:
-            page.context.close()
-        time.sleep(settle_s)
-        rows.append([f"{num(settle_s)} s after they closed", cell(stat(rss_samples(pid)), "MB")])
-    sec.add(
-        "Resident memory of the `streamlit run app.py` process (and any children), three "
-        "samples a second apart at each moment (median and range). Each session is its own "
-        "browser context. Streamlit keeps a closed session's state for "
-        f"server.disconnectedSessionTTL = {ttl} s so a reconnecting tab can resume, and cached "
-        "models and encodings are shared by all sessions and kept."
-    )
-    sec.table(["moment", "resident memory"], rows)
-
-
-# --- 6: weight transfer and first draw ------------------------------------------------------
-
-
-def live_weights(sec: Section, repeats: int, moves: int) -> None:
-    """Per checkpoint: the decoder spec's size, first draw in a fresh page, move latency."""
-    from components.live_decoder import JS, Mode, view_data
-    from vae.runfolder.checkpoint import load_checkpoint
-    from vae.runfolder.runs import list_runs
-    from vae.web.decoder_spec import FLOAT16_ABOVE_BYTES, UnsupportedDecoder, decoder_spec
-
-    rows = []
-    with chromium() as browser:
-        for run in [r for r in list_runs() if r.ok]:
-            model = load_checkpoint(checkpoint_dir() / run.name).model
-            try:
-                spec = decoder_spec(model)
-            except UnsupportedDecoder as exc:
-                rows.append([run.name, f"server path only: {exc}", "", "", ""])
-                continue
-            raw = json.dumps(spec).encode()
-            mode: Mode = "pad" if spec["latent_dim"] >= 2 else "sliders"
-            data = view_data(spec, mode, [0.0] * spec["latent_dim"])
-            parse, first = [], []
-            page = None
-            for _ in range(repeats):
-                if page is not None:
-                    page.context.close()
-                page = new_page(browser)
-                page.set_content("<!doctype html><title>live decoder</title><body></body>")
-                page.evaluate(MOUNT_JS, [JS, data])
-                got = page.evaluate("() => globalThis.liveDecoderStats.firstDraw")[spec["id"]]
-                parse.append(got["parseMs"])
-                first.append(got["firstDrawMs"])
-            if page is None:
-                raise ValueError(f"repeats must be at least 1, got {repeats}")
-            lat = live_latencies(page, moves)
-            page.context.close()
-            size = f"{num(len(raw) / 1024)} KiB {spec['weight_dtype']}"
-            if spec["weight_dtype"] != "float32":
-                exact = len(json.dumps(decoder_spec(model, "float32")).encode())
-                size += f" (float32 would be {num(exact / 1024)} KiB)"
-            move = cell(lat, "ms")
-            name = f"{run.name} ({run.arch}, z = {run.latent_dim})"
-            rows.append([name, size, cell(stat(parse), "ms"), cell(stat(first), "ms"), move])
-    sec.add(
-        "For each checkpoint: the decoder spec the component receives once per session (JSON, "
-        "weights in base64: float32, or float16 for decoders above "
-        f"{FLOAT16_ABOVE_BYTES / 1e6:g} MB of float32 weights; Streamlit's websocket sends it "
-        "uncompressed by default), then, in "
-        f"a fresh Chromium page each time (n = {repeats}), the time to parse the weights and "
-        "to the first drawn image, from the component's own timings; then pointer moves over "
-        "the pad to the canvas drawn in the same page (no server)."
-    )
-    sec.table(
-        ["checkpoint", "weights sent", "parse", "first draw", f"move → drawn (n = {moves})"], rows
-    )
