@@ -18,7 +18,8 @@ def _descendants(proc: Path, root: int) -> list[int]:
             parent[int(stat.parent.name)] = int(fields[1])
     found, todo = [], [root]
     while todo:
-        kids = [pid for pid, ppid in parent.items() if ppid == todo.pop()]
+        parent_pid = todo.pop()
+        kids = [pid for pid, ppid in parent.items() if ppid == parent_pid]
         found += kids
         todo += kids
     return found
