@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import threading
 from typing import Any
 
 import torch
@@ -12,6 +13,8 @@ import torch
 from vae.model.inputs import to_input
 from vae.model.networks import VAE
 from vae.model.objectives import active_units, elbo_terms, iwae_bound
+
+_SEEDED = threading.Lock()  # one seeded evaluation at a time in a process
 
 
 @torch.inference_mode()
@@ -32,7 +35,9 @@ def evaluate_model(
     device = next(model.parameters()).device
     gen = torch.Generator().manual_seed(seed)
     devices = [device] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=devices):
+    # The sampling draws from torch's process-wide generator, seeded here: two evaluations in
+    # threads of one process (two sessions, or a page and the warm-up) would mix their draws.
+    with _SEEDED, torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
         sums = {"loss": 0.0, "recon": 0.0, "kl": 0.0, "iwae": 0.0}
         mus = []
