@@ -29,10 +29,18 @@ def kl_per_dim(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 
 
 def elbo_terms(
-    model: VAE, x: torch.Tensor, beta: float = 1.0
+    model: VAE, x: torch.Tensor, beta: float = 1.0, generator: torch.Generator | None = None
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """One-sample estimate: (loss, recon, kl), each (B,); loss = recon + beta * kl."""
-    logits, mu, logvar = model(x)
+    """One-sample estimate: (loss, recon, kl), each (B,); loss = recon + beta * kl.
+
+    The sample's noise comes from `generator` when given, else from torch's global one.
+    """
+    if generator is None:
+        logits, mu, logvar = model(x)
+    else:
+        mu, logvar = model.encode(x)
+        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+        logits = model.decode(mu + torch.exp(0.5 * logvar) * eps)
     recon = reconstruction_nll(model, logits, x)
     kl = kl_per_dim(mu, logvar).sum(1)
     return recon + beta * kl, recon, kl
@@ -43,11 +51,17 @@ def log_normal(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch
     return -0.5 * (LOG_2PI + logvar + (z - mu).pow(2) / logvar.exp()).sum(-1)
 
 
-def iwae_bound(model: VAE, x: torch.Tensor, k: int, chunk: int = 256) -> torch.Tensor:
+def iwae_bound(
+    model: VAE,
+    x: torch.Tensor,
+    k: int,
+    chunk: int = 256,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
     """Importance-weighted bound log p(x) >= log (1/K) sum_k w_k (Burda et al. 2015). (B,).
 
     With K = 1 this is the ELBO; it tightens as K grows. Evaluated in chunks of samples
-    with log-sum-exp for stability.
+    with log-sum-exp for stability; the noise from `generator` (else torch's global one).
     """
     if k < 1:
         raise ValueError(f"the number of importance samples must be at least 1, got {k}")
@@ -56,7 +70,9 @@ def iwae_bound(model: VAE, x: torch.Tensor, k: int, chunk: int = 256) -> torch.T
     done = 0
     while done < k:
         n = min(chunk, k - done)
-        eps = torch.randn((n, *mu.shape), device=mu.device, dtype=mu.dtype)  # (n, B, D)
+        eps = torch.randn(
+            (n, *mu.shape), generator=generator, device=mu.device, dtype=mu.dtype
+        )  # (n, B, D)
         z = mu + torch.exp(0.5 * logvar) * eps
         logits = model.decode(z.flatten(0, 1))  # (n*B, C, H, W)
         xs = x.unsqueeze(0).expand(n, *x.shape).flatten(0, 1)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import threading
 from typing import Any
 
 import torch
@@ -13,8 +12,6 @@ import torch
 from vae.model.inputs import to_input
 from vae.model.networks import VAE
 from vae.model.objectives import active_units, elbo_terms, iwae_bound
-
-_SEEDED = threading.Lock()  # one seeded evaluation at a time in a process
 
 
 @torch.inference_mode()
@@ -34,24 +31,24 @@ def evaluate_model(
     model.eval()
     device = next(model.parameters()).device
     gen = torch.Generator().manual_seed(seed)
-    devices = [device] if device.type == "cuda" else []
-    # The sampling draws from torch's process-wide generator, seeded here: two evaluations in
-    # threads of one process (two sessions, or a page and the warm-up) would mix their draws.
-    with _SEEDED, torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
-        sums = {"loss": 0.0, "recon": 0.0, "kl": 0.0, "iwae": 0.0}
-        mus = []
-        for start in range(0, len(images), batch_size):
-            x = to_input(images[start : start + batch_size], binarize, gen).to(device)
-            loss, recon, kl = elbo_terms(model, x)
-            sums["loss"] += loss.sum().item()
-            sums["recon"] += recon.sum().item()
-            sums["kl"] += kl.sum().item()
-            mus.append(model.encode(x)[0].cpu())
-            if iwae_samples > 0:
-                step = max(1, batch_size // 10)
-                for s in range(0, len(x), step):
-                    sums["iwae"] -= iwae_bound(model, x[s : s + step], iwae_samples).sum().item()
+    # The noise from a generator of its own (seeded as torch's global one would be, so the
+    # figures are the same): the global one is shared by a server's threads, where loading
+    # another model (its layers' initial weights) or another evaluation draws from it too.
+    noise = torch.Generator(device=device).manual_seed(seed)
+    sums = {"loss": 0.0, "recon": 0.0, "kl": 0.0, "iwae": 0.0}
+    mus = []
+    for start in range(0, len(images), batch_size):
+        x = to_input(images[start : start + batch_size], binarize, gen).to(device)
+        loss, recon, kl = elbo_terms(model, x, generator=noise)
+        sums["loss"] += loss.sum().item()
+        sums["recon"] += recon.sum().item()
+        sums["kl"] += kl.sum().item()
+        mus.append(model.encode(x)[0].cpu())
+        if iwae_samples > 0:
+            step = max(1, batch_size // 10)
+            for s in range(0, len(x), step):
+                bound = iwae_bound(model, x[s : s + step], iwae_samples, generator=noise)
+                sums["iwae"] -= bound.sum().item()
     n = max(1, len(images))
     out: dict[str, Any] = {
         "test_elbo": sums["loss"] / n,
