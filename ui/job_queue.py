@@ -35,7 +35,8 @@ def advance_all() -> int:
     started = 0
     for root in roots:
         try:
-            started += len(jobs.advance_queue(root))  # a listing when nothing waits
+            if jobs.queued_jobs(root):
+                started += len(jobs.advance_queue(root))
         except Exception:  # the next look tries again; the Training page shows the problem
             if time.monotonic() - _logged.get(root, -LOG_EVERY_S) >= LOG_EVERY_S:
                 _logged[root] = time.monotonic()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import streamlit as st
@@ -68,39 +67,23 @@ def _test_split(
     return ds.test_x.numpy(), ds.test_y.numpy(), ds.classes
 
 
-def _explored(ckpt: Checkpoint) -> tuple[str, Any]:
-    """Which images ckpt's pages explore: (source, what `_test_split` gave, or None).
-
-    IMPORTED_SOURCE: an imported model's images.npz (vae.onnx.load read them); TEST_SET: the
-    data set's test split; PREVIEW_SET: the checkpoint's preview, as the split is missing (an
-    Exception) or its images have another shape.
-    """
-    cfg = ckpt.config
-    if ckpt.imported and (ckpt.path / IMAGES_FILE).is_file():
-        return IMPORTED_SOURCE, None
-    got = _test_split(cfg.dataset, cfg.train.image_size, cfg.train.channels)
-    if not isinstance(got, Exception) and got[0].shape[1:] == cfg.model.image_shape:
-        return TEST_SET, got
-    return PREVIEW_SET, got
-
-
 def dataset_images(ckpt: Checkpoint, note: bool = True) -> Images:
     """The test set of ckpt's data set, else its preview set (with a visible note if `note`).
 
     An imported model with an images.npz explores those images (vae.onnx.load read them).
     """
     cfg = ckpt.config
-    with st.spinner(_("Loading the {dataset} test set…").format(dataset=cfg.dataset)):
-        source, got = _explored(ckpt)
-    if source == IMPORTED_SOURCE:
+    if ckpt.imported and (ckpt.path / IMAGES_FILE).is_file():
         return Images(
             ckpt.preview_x, ckpt.preview_y, cfg.classes, True, IMPORTED_SOURCE, _(IMPORTED_SOURCE)
         )
+    with st.spinner(_("Loading the {dataset} test set…").format(dataset=cfg.dataset)):
+        got = _test_split(cfg.dataset, cfg.train.image_size, cfg.train.channels)
     classes = cfg.classes
-    if source == TEST_SET:
+    if not isinstance(got, Exception) and got[0].shape[1:] == cfg.model.image_shape:
         x, y, ds_classes = got
-        shown = _(TEST_SET).format(dataset=cfg.dataset)
-        return Images(x, y, classes or ds_classes, True, source.format(dataset=cfg.dataset), shown)
+        source, shown = TEST_SET.format(dataset=cfg.dataset), _(TEST_SET)
+        return Images(x, y, classes or ds_classes, True, source, shown.format(dataset=cfg.dataset))
     reason = describe(got) if isinstance(got, Exception) else _("its images have a different shape")
     if note:
         st.caption(
@@ -134,6 +117,13 @@ def encoded(ckpt: Checkpoint, images: Images) -> tuple[np.ndarray, np.ndarray]:
 def warm_codes(ckpt: Checkpoint) -> None:
     """Fill the caches `dataset_images` and `encoded` read for ckpt, drawing nothing (for
     ui.warmup's background thread): the same images under the same key as they would pick."""
-    source, got = _explored(ckpt)
-    x = got[0] if source == TEST_SET else ckpt.preview_x
-    _encoded(cache_key(ckpt), source.format(dataset=ckpt.config.dataset), ckpt, x)
+    cfg = ckpt.config
+    if ckpt.imported and (ckpt.path / IMAGES_FILE).is_file():
+        x, source = ckpt.preview_x, IMPORTED_SOURCE
+    else:
+        got = _test_split(cfg.dataset, cfg.train.image_size, cfg.train.channels)
+        if not isinstance(got, Exception) and got[0].shape[1:] == cfg.model.image_shape:
+            x, source = got[0], TEST_SET.format(dataset=cfg.dataset)
+        else:
+            x, source = ckpt.preview_x, PREVIEW_SET.format(dataset=cfg.dataset)
+    _encoded(cache_key(ckpt), source, ckpt, x)

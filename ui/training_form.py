@@ -35,6 +35,11 @@ def not_writable(root: Path) -> str | None:
     return None
 
 
+def refusal(exc: jobs.JobRequestError) -> str:
+    """The refusal as the form shows it: its field's label and its reason in the page's language."""
+    return describe(exc)
+
+
 def training_form(root: Path, owner: str) -> None:
     """Section (b): a new run, validated by vae.training.jobs before anything starts."""
     problem = not_writable(root)
@@ -149,7 +154,7 @@ def training_form(root: Path, owner: str) -> None:
         with st.spinner(_("Checking the settings and starting…")):
             status = jobs.start_job(req, root, owner=owner)
     except jobs.JobRequestError as exc:
-        st.error(describe(exc), icon=":material/edit_off:")  # label and reason translated
+        st.error(refusal(exc), icon=":material/edit_off:")
     except jobs.JobError as exc:
         st.error(
             _("Not started: {reason}").format(reason=describe(exc)), icon=":material/hourglass_top:"

@@ -70,7 +70,6 @@ def projector(browser: Any) -> Iterator[Any]:
 
 
 def inside(page: Any, selector: str, what: str) -> None:
-    wait_for_app(page)  # a first visit reruns inside app.py: measure the page that rerun drew
     element = page.locator(f"{selector} >> visible=true").first
     element.wait_for(state="visible", timeout=30_000)
     box = element.bounding_box()

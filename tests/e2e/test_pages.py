@@ -26,10 +26,22 @@ from testkit.browser import (
     screenshot,
     wait_for_app,
 )
-from testkit.sessions import MAIN, PAGES
 
 pytestmark = pytest.mark.e2e
 
+MAIN = '[data-testid="stMain"]'
+# (url path, words in the page's h1, the nav link's title)
+PAGES = [
+    ("overview", "variational autoencoder", "Overview"),
+    ("training", "training", "Training"),
+    ("latent", "latent space", "Latent space"),
+    ("decoder", "decoder", "Decoder"),
+    ("reconstructions", "reconstructions", "Reconstructions"),
+    ("interpolate", "interpolation", "Interpolation"),
+    ("inference", "inference", "Inference"),
+    ("compare", "compare", "Compare models"),
+    ("lessons", "lessons", "Lessons"),
+]
 
 # Per plotly trace: type, name, mode and number of x values. Plotly may hold the x values
 # as a plain array, a typed array, or the JSON {dtype, bdata} form (base64).
@@ -88,11 +100,11 @@ def test_navigation_lists_every_page(page: Any, app_url: str) -> None:
     goto(page, app_url, "variational autoencoder")
     nav = page.locator('[data-testid="stSidebarNav"]')
     text = nav.inner_text()
-    for p in PAGES:
-        assert p.title in text, f"{p.title!r} is missing from the navigation:\n{text}"
+    for _, _, title in PAGES:
+        assert title in text, f"{title!r} is missing from the navigation:\n{text}"
     links = nav.locator("a").evaluate_all("els => els.map(e => new URL(e.href).pathname)")
     paths = {link.strip("/") or "overview" for link in links}
-    assert {p.path for p in PAGES} <= paths, links
+    assert {p for p, _, _ in PAGES} <= paths, links
     # Helper modules under pages/ are not pages (Streamlit's legacy folder mode would list them).
     assert not paths & {"common", "plots", "decoder_parts", "latent_aids"}, links
 
@@ -101,8 +113,7 @@ def test_every_page_loads_without_exception(page: Any, app_url: str) -> None:
     """Walk the navigation in one browser session: each page draws, without an exception."""
     goto(page, app_url, "variational autoencoder")
     problems = []
-    for to in PAGES:
-        path, heading, title = to.path, to.heading, to.title
+    for path, heading, title in PAGES:
         link = page.locator('[data-testid="stSidebarNav"] a').filter(has_text=title).first
         link.click()
         h1 = page.locator(f"{MAIN} h1").filter(has_text=re.compile(heading, re.IGNORECASE))
@@ -125,13 +136,13 @@ def test_every_page_loads_without_exception(page: Any, app_url: str) -> None:
 def test_picker_shows_the_selected_checkpoint_on_every_page(page: Any, app_url: str) -> None:
     goto(page, app_url, "variational autoencoder")
     picker = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"] input')
-    for to in PAGES:
-        page.locator('[data-testid="stSidebarNav"] a').filter(has_text=to.title).first.click()
-        h1 = page.locator(f"{MAIN} h1").filter(has_text=re.compile(to.heading, re.IGNORECASE))
+    for _, heading, title in PAGES:
+        page.locator('[data-testid="stSidebarNav"] a').filter(has_text=title).first.click()
+        h1 = page.locator(f"{MAIN} h1").filter(has_text=re.compile(heading, re.IGNORECASE))
         h1.first.wait_for()
         wait_for_app(page)
         shown = picker.first.input_value()
-        assert shown.startswith("mnist-2d "), f"{to.title}: the picker shows {shown!r}"
+        assert shown.startswith("mnist-2d "), f"{title}: the picker shows {shown!r}"
 
 
 def test_an_unknown_page_with_hostile_parameters_opens_the_app(page: Any, app_url: str) -> None:

@@ -175,11 +175,6 @@ def _on_time_limit(signum: int, frame: FrameType | None) -> None:
     raise TimeLimit("time limit")
 
 
-def _write_stopped(out: Path, state: str, why: Message) -> None:
-    """status.json of a run that stopped: why, in English and as a record the app translates."""
-    write_status(out, state=state, message=str(why), note=why.record())
-
-
 def main(argv: list[str] | None = None) -> int:
     """`python -m vae.train ...`; -> exit status (0 saved, 1 failed, 2 refused, 130 cancelled)."""
     try:
@@ -230,19 +225,18 @@ def main(argv: list[str] | None = None) -> int:
             bar.close()
     except (DatasetError, TrainingError, ValueError) as exc:
         if out.is_dir():
-            _write_stopped(out, "failed", Message.of(exc))
+            write_status(out, state="failed", message=str(exc), note=Message.of(exc).record())
         print(f"error: {exc}", file=sys.stderr)
         return 1 if isinstance(exc, TrainingError) else 2
     except TimeLimit:
-        limit = Message("stopped at the time limit of {limit:g} s", limit=args.time_limit)
         if out.is_dir():
-            _write_stopped(out, "timed-out", limit)
-        print(limit, file=sys.stderr)
+            limit = Message("stopped at the time limit of {limit:g} s", limit=args.time_limit)
+            write_status(out, state="timed-out", message=str(limit), note=limit.record())
+        print(f"stopped at the time limit of {args.time_limit:g} s", file=sys.stderr)
         return 124
     except (Cancelled, KeyboardInterrupt):
-        _write_stopped(
-            out, "cancelled", Message("cancelled; --resume continues from the last epoch")
-        )
+        done = Message("cancelled; --resume continues from the last epoch")
+        write_status(out, state="cancelled", message=str(done), note=done.record())
         print("cancelled; the last complete epoch is kept (--resume continues)", file=sys.stderr)
         return 130
     except OSError as exc:
