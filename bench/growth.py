@@ -33,7 +33,7 @@ def worker(n: int, latent: int, epochs: int, threads: int) -> dict[str, Any]:
     from bench.train_speed import BATCH, LR, MLP, subset
     from vae.data import load_dataset
     from vae.model.config import ModelConfig
-    from vae.runfolder.checkpoint import read_history
+    from vae.runfolder.config import read_history
     from vae.training.config import TrainConfig
     from vae.training.loop import train
 

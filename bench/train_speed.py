@@ -24,7 +24,7 @@ from bench.report import Section, cell, num, ratios, stat
 from vae.data import Dataset, data_root, load_dataset
 from vae.model.config import ModelConfig
 from vae.model.networks import VAE
-from vae.runfolder.checkpoint import read_history
+from vae.runfolder.config import read_history
 from vae.training.config import TrainConfig
 from vae.training.evaluate import evaluate_model
 from vae.training.loop import epoch_steps, train

@@ -9,8 +9,9 @@ from ui import state
 from ui.i18n import _, ngettext
 from ui.images import show_tiles
 from ui.lesson_links import lesson_links
-from ui.selection import current_checkpoint
-from vae.analysis.explore import decode
+from ui.selection import current_checkpoint, current_cover
+from vae.analysis.pictures import from_pixels
+from vae.analysis.stored_samples import SEED, prior_codes
 
 st.title(":material/school: " + _("What a variational autoencoder is"))
 
@@ -70,7 +71,9 @@ st.caption(
 
 lesson_links()
 
-ckpt = current_checkpoint()
+seed = int(st.session_state.get(state.OVERVIEW_SEED, SEED))
+cover = current_cover()  # the run's files and first samples, stored: no weights loaded yet
+ckpt = cover if cover is not None else current_checkpoint()
 model_cfg, train_cfg, metrics = ckpt.config.model, ckpt.config.train, ckpt.metrics
 
 st.header(
@@ -203,10 +206,14 @@ with samples:
     st.caption(
         _("Each tile decodes a fresh z ~ N(0, I): what the model generates with no input image.")
     )
-    seed = int(st.session_state.get(state.OVERVIEW_SEED, 0))
-    z = np.random.default_rng(seed).standard_normal((64, model_cfg.latent_dim))
-    with st.spinner(_("Decoding samples…")):
-        show_tiles(decode(ckpt.model, z), nrow=8, target=448)
+    if cover is not None and seed == SEED:
+        show_tiles(from_pixels(cover.samples), nrow=8, target=448)
+    else:
+        from vae.analysis.explore import decode  # torch: a new draw needs the model
+
+        model = current_checkpoint().model
+        with st.spinner(_("Decoding samples…")):
+            show_tiles(decode(model, prior_codes(model_cfg.latent_dim, seed)), nrow=8, target=448)
     if st.button(
         _("Draw new samples"),
         icon=":material/casino:",

@@ -15,7 +15,8 @@ from ui.selection import cache_key, current_checkpoint
 from ui.tables import data_frame
 from ui.testset import Images, dataset_images, encoded
 from vae import Checkpoint
-from vae.analysis.explore import encode, pca, reconstruct, tile
+from vae.analysis.explore import encode, pca, reconstruct
+from vae.analysis.pictures import tile
 
 POOL = 2000  # images ranked per class choice
 CHUNK = 500

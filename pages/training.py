@@ -17,11 +17,12 @@ from ui.lessons import fit_figure
 from ui.selection import selected_run
 from ui.training_form import training_form
 from vae import CheckpointError, load_checkpoint
-from vae.analysis.explore import decode, tile
+from vae.analysis.explore import decode
+from vae.analysis.pictures import tile
 from vae.errors import Message
 from vae.onnx import FORMAT as ONNX_FORMAT
 from vae.onnx import is_onnx_folder
-from vae.runfolder.checkpoint import read_history
+from vae.runfolder.config import read_history
 from vae.runfolder.runs import RunNameError, checkpoint_dir, resolve_run
 from vae.training import jobs
 from vae.training.server import READ_ONLY_ENV, read_only

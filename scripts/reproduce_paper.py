@@ -32,7 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from vae import ModelConfig, TrainConfig, load_checkpoint, load_dataset  # noqa: E402
-from vae.analysis.explore import manifold_grid, tile  # noqa: E402
+from vae.analysis.explore import manifold_grid  # noqa: E402
+from vae.analysis.pictures import tile  # noqa: E402
 from vae.training.evaluate import evaluate_model  # noqa: E402
 from vae.training.loop import train  # noqa: E402
 

@@ -24,7 +24,8 @@ from ui.i18n import _
 from ui.selection import cache_key
 from vae import Checkpoint
 from vae.analysis.dims import DimStats
-from vae.analysis.explore import grid_values, manifold_grid, tile
+from vae.analysis.explore import grid_values, manifold_grid
+from vae.analysis.pictures import tile
 from vae.web.share import ShareError, format_z, parse_z
 
 SPAN = 3.0  # slider range in prior standard deviations

@@ -13,7 +13,7 @@ from streamlit.delta_generator import DeltaGenerator
 from ui.errors import describe
 from ui.fonts import label_font
 from ui.i18n import DEFAULT, N_, _, language
-from vae.analysis.explore import tile
+from vae.analysis.pictures import tile
 from vae.web.uploads import (
     FIT_CHOICES,
     INVERT_CHOICES,

@@ -16,6 +16,7 @@ import threading
 import time
 from pathlib import Path
 
+from ui.warmup import libraries_ready
 from vae.training import jobs
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,8 @@ def advance_all() -> int:
 def _watch() -> None:
     while True:
         time.sleep(POLL_SECONDS)
-        advance_all()
+        if libraries_ready():  # starting a job may import torch: not while the warm-up does
+            advance_all()
 
 
 def keep_queue_moving(root: Path) -> None:

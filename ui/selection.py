@@ -11,6 +11,7 @@ cached loader, for a second checkpoint.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -18,7 +19,7 @@ from ui import state
 from ui.errors import describe, show_error
 from ui.i18n import _
 from ui.streamlit_compat import ensure_app_run
-from vae import Checkpoint, load_checkpoint
+from vae.runfolder.files import METRICS_FILE, SAMPLES_FILE
 from vae.runfolder.runs import (
     RunNameError,
     RunSummary,
@@ -31,9 +32,15 @@ from vae.runfolder.runs import (
 )
 from vae.web.share import ShareError, parse_run
 
+if TYPE_CHECKING:
+    from vae import Checkpoint
+    from vae.analysis.stored_samples import Cover
+
 
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _load_cached(path: str, stamp: tuple[int, ...]) -> Checkpoint:
+    from vae.runfolder.checkpoint import load_checkpoint  # torch: the Overview can go without
+
     ckpt = load_checkpoint(path)
     ckpt._cache_stamp = stamp  # type: ignore[attr-defined]  # set once, before it is shared
     return ckpt
@@ -98,8 +105,8 @@ def write_link_run(name: str) -> None:
     st.session_state.setdefault(state.LINK_RUNS_SEEN, set()).add(name)
 
 
-def current_checkpoint() -> Checkpoint:
-    """The selected checkpoint, loaded; shows an st.error and stops the page when unusable."""
+def _selected_path() -> tuple[str, Path]:
+    """The selected run's name and folder; shows an st.error and stops the page when unusable."""
     name = selected_run()
     if name is None:
         st.info(
@@ -127,12 +134,39 @@ def current_checkpoint() -> Checkpoint:
             icon=":material/folder_off:",
         )
         st.stop()
+    return name, path
+
+
+def current_checkpoint() -> Checkpoint:
+    """The selected checkpoint, loaded; shows an st.error and stops the page when unusable."""
+    name, path = _selected_path()
     try:
         with st.spinner(_("Loading {name}…").format(name=name)):
             return load_run(path)
     except Exception as exc:
         show_error(exc, _("The checkpoint {name} cannot be used").format(name=name))
         st.stop()
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _cover_cached(path: str, stamp: tuple[int, ...]) -> Cover | None:
+    from vae.analysis.stored_samples import read_cover
+
+    return read_cover(Path(path))
+
+
+def current_cover() -> Cover | None:
+    """The selected run as the Overview first shows it, from its files and stored samples.
+
+    Read without loading the weights (no torch); None when the run has no stored samples
+    that match its weights, or anything about them is wrong: the page then loads the run
+    with current_checkpoint(), which says what is wrong.
+    """
+    path = _selected_path()[1]
+    try:
+        return _cover_cached(str(path), run_stamp(path, also=(SAMPLES_FILE, METRICS_FILE)))
+    except Exception:
+        return None
 
 
 def _picked(names: list[str]) -> None:

@@ -1,17 +1,20 @@
 """What the next first visit will need, prepared in the background once a page is drawn.
 
-After app.py has run a page, `after_page(name)` starts a daemon thread (one at a time) that
-encodes that checkpoint's test set and that of its default partner on the Compare page,
-through ui.testset's own caches (once per checkpoint: nothing is shared across
-checkpoints, and a page that asks meanwhile waits for the same computation), then, once
-per process, imports pandas and pyarrow, which Streamlit imports when a page first mounts
-a component or draws a table (over a second on a busy machine).
+After app.py has run a page, `after_page(name)` starts a daemon thread (one at a time) that,
+once per process, imports torch and the modules that load and run a model (the Overview's
+first draw needs none: app.py and it import no torch, so a fresh server shows its first page
+seconds sooner), then encodes that checkpoint's test set and that of its default partner on
+the Compare page, through ui.testset's own caches (once per checkpoint: nothing is shared
+across checkpoints, and a page that asks meanwhile waits for the same computation), then,
+once per process, imports pandas and pyarrow, which Streamlit imports when a page first
+mounts a component or draws a table (over a second on a busy machine).
 
 Two threads importing the same library at once once left one of them a partly initialised
 pandas (ui/tables.py), so the imports are exclusive with page runs: `page_run()`, around
 every page in app.py, waits while they run, and they start only when no page is running.
-Before they are done (a fresh server's first seconds) a page may import pandas itself while
-another session's plotly looks it up half-made, so until then page runs take turns.
+Before they are done (a fresh server's first seconds) a page may import a library itself
+while another session's looks it up half-made, so until then page runs take turns; the
+training queue's thread waits for them too (`libraries_ready`).
 """
 
 from __future__ import annotations
@@ -25,13 +28,14 @@ import threading
 from collections.abc import Iterator
 
 log = logging.getLogger(__name__)
+MODEL_IMPORTS = ("torch", "vae.runfolder.checkpoint", "vae.analysis.explore")
 IMPORTS = ("pandas", "pyarrow")
 
 _gate = threading.Condition()
 _running = 0  # page runs under way, in every session
 _importing = False
 _wanting = False  # the imports wait for the page runs under way to end
-_imported = False
+_imported = False  # every library of MODEL_IMPORTS and IMPORTS
 _busy = False  # a warm-up thread is alive
 _closing = False  # the process is exiting: stop before the next step
 _thread: threading.Thread | None = None
@@ -41,8 +45,8 @@ _turns = threading.Lock()  # page runs take turns while the libraries may be hal
 
 
 def libraries_ready() -> bool:
-    """Every library of IMPORTS is in sys.modules and done initialising."""
-    for name in IMPORTS:
+    """Every library of MODEL_IMPORTS and IMPORTS is in sys.modules and done initialising."""
+    for name in (*MODEL_IMPORTS, *IMPORTS):
         module = sys.modules.get(name)
         if module is None or getattr(module.__spec__, "_initializing", False):
             return False
@@ -68,7 +72,8 @@ def page_run() -> Iterator[None]:
                 _gate.notify_all()
 
 
-def _import_all() -> None:
+def _import_all(names: tuple[str, ...], last: bool) -> None:
+    """Import `names` while no page runs; `last`: the warm-up's imports are all done after."""
     global _importing, _imported, _wanting
     with _gate:
         _wanting = True  # page runs from now on wait, so the ones under way can drain
@@ -82,12 +87,12 @@ def _import_all() -> None:
         from ui.tables import _LOCK
 
         with _LOCK:  # ui.tables imports pandas under it too
-            for name in IMPORTS:
+            for name in names:
                 with contextlib.suppress(ImportError):
                     importlib.import_module(name)
     finally:
         with _gate:
-            _importing, _imported = False, True
+            _importing, _imported = False, _imported or last
             _gate.notify_all()
 
 
@@ -106,6 +111,8 @@ def _codes(name: str) -> None:
 def _warm(name: str | None) -> None:
     global _busy
     try:
+        if not _imported and not _closing and not all(m in sys.modules for m in MODEL_IMPORTS):
+            _import_all(MODEL_IMPORTS, last=False)
         if name:
             from vae.analysis.compare import default_partner
             from vae.runfolder.runs import list_runs
@@ -116,7 +123,7 @@ def _warm(name: str | None) -> None:
                 _codes(partner)
             _names.add(name)
         if not _imported and not _closing:
-            _import_all()
+            _import_all(IMPORTS, last=True)
     except Exception:  # a page shows the same problem when it gets there
         log.warning("warm-up of %s stopped", name, exc_info=True)
     finally:

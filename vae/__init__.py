@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from vae.errors import VAEError
     from vae.model.config import ConfigError, ModelConfig
     from vae.model.networks import VAE
-    from vae.runfolder.checkpoint import Checkpoint, CheckpointError, RunConfig, load_checkpoint
+    from vae.runfolder.checkpoint import Checkpoint, CheckpointError, load_checkpoint
+    from vae.runfolder.config import RunConfig
     from vae.training.config import TrainConfig
 
 _WHERE = {
@@ -35,7 +36,7 @@ _WHERE = {
     "Dataset": "vae.data",
     "DatasetError": "vae.data",
     "ModelConfig": "vae.model.config",
-    "RunConfig": "vae.runfolder.checkpoint",
+    "RunConfig": "vae.runfolder.config",
     "TrainConfig": "vae.training.config",
     "VAEError": "vae.errors",
     "load_checkpoint": "vae.runfolder.checkpoint",

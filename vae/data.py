@@ -8,11 +8,14 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from vae.errors import VAEError
+
+if TYPE_CHECKING:  # torch is imported where tensors are made: the job list needs none
+    import torch
 
 FREY_URL = "https://cs.nyu.edu/~roweis/data/frey_rawface.mat"
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
@@ -48,6 +51,8 @@ def _split(
     name: str, x: np.ndarray, y: np.ndarray, n_test: int, classes: tuple[str, ...]
 ) -> Dataset:
     """Fixed split: a seeded permutation, the last n_test images held out."""
+    import torch
+
     order = np.random.default_rng(0).permutation(len(x))
     x, y = x[order], y[order]
     return Dataset(
@@ -100,6 +105,8 @@ def _idx(path: Path, ndim: int) -> np.ndarray:
 
 def _idx_dataset(folder: str, raw: Path, files: list[str]) -> Dataset:
     """The four raw IDX files of an MNIST-like set, as torchvision's loader gives them."""
+    import torch
+
     tx, ty, vx, vy = (_idx(raw / f, 3 if "images" in f else 1) for f in files)
     return Dataset(
         folder.lower(),

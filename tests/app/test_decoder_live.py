@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from tests.app.conftest import PAGES, RUNS, app, image_bytes, texts
 from vae import load_checkpoint, load_dataset
 from vae.analysis.dims import dim_stats, dim_traversal
-from vae.analysis.explore import tile
+from vae.analysis.pictures import tile
 from vae.web.decoder_spec import UnsupportedDecoder, decoder_spec
 
 DECODER = PAGES / "decoder.py"

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
-from tests.app.conftest import PAGES, app, image_bytes, png_size
+from tests.app.conftest import APP, PAGES, ROOT, app, image_bytes, png_size
 
 
 def test_explains_the_elbo_and_shows_the_model(ckpt_dir, media):
@@ -28,6 +31,35 @@ def test_explains_the_elbo_and_shows_the_model(ckpt_dir, media):
     (samples,) = image_bytes(at, media)  # one tiled picture, not 64 images
     width, height = png_size(samples)
     assert width == height and width >= 8 * 8 * 4  # 8 x 8 tiles of 8 px, enlarged
+
+
+def test_the_stored_samples_show_the_picture_the_model_decodes(ckpt_dir, media):
+    at = app(PAGES / "overview.py", checkpoint="digits-3d").run()
+    assert not at.exception and not at.get("spinner")
+    stored = image_bytes(at, media)
+    (ckpt_dir / "digits-3d" / "samples.npz").unlink()  # now the page loads the model, decodes
+    at = app(PAGES / "overview.py", checkpoint="digits-3d").run()
+    assert not at.exception
+    assert image_bytes(at, media) == stored
+
+
+def test_the_app_opens_on_the_overview_without_importing_torch(ckpt_dir):
+    """The cold start's first page: app.py, the sidebar and the Overview import no torch."""
+    code = (
+        "import sys\n"
+        "from streamlit.testing.v1 import AppTest\n"
+        "import ui.warmup\n"
+        "ui.warmup.after_page = lambda name: None  # it imports torch once the page is drawn\n"
+        f"at = AppTest.from_file({str(APP)!r}, default_timeout=120).run()\n"
+        "assert not at.exception, at.exception\n"
+        "print(len(at.metric), len(at.get('image')), 'torch' in sys.modules)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split()[-3:] == ["5", "1", "False"]  # five figures, the samples, no torch
 
 
 def test_new_samples_change_the_picture(ckpt_dir, media):

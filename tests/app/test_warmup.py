@@ -3,6 +3,7 @@ and its imports never run while a page does."""
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 
@@ -47,8 +48,7 @@ def test_the_imports_wait_for_running_pages_and_pages_wait_for_the_imports(monke
     first = threading.Thread(target=page)
     first.start()
     page_started.wait(5)
-    monkeypatch.setattr(warmup, "IMPORTS", ("json",))
-    importer = threading.Thread(target=warmup._import_all)
+    importer = threading.Thread(target=warmup._import_all, args=(("json",), True))
     importer.start()
     importer.join(5)
     first.join(5)
@@ -95,11 +95,12 @@ def test_libraries_ready_sees_a_module_still_initialising(monkeypatch):
     module = types.ModuleType("half_made")
     module.__spec__ = types.SimpleNamespace(_initializing=True)
     monkeypatch.setitem(sys.modules, "half_made", module)
-    monkeypatch.setattr(warmup, "IMPORTS", ("json", "half_made"))
+    monkeypatch.setattr(warmup, "MODEL_IMPORTS", ("json",))
+    monkeypatch.setattr(warmup, "IMPORTS", ("half_made",))
     assert not warmup.libraries_ready()
     module.__spec__._initializing = False
     assert warmup.libraries_ready()
-    monkeypatch.setattr(warmup, "IMPORTS", ("json", "not_imported_anywhere"))
+    monkeypatch.setattr(warmup, "MODEL_IMPORTS", ("not_imported_anywhere",))
     assert not warmup.libraries_ready()
 
 
@@ -112,7 +113,6 @@ def test_a_page_run_starting_while_the_imports_wait_goes_after_them(monkeypatch)
     events: list[str] = []
     real = warmup.importlib.import_module
     monkeypatch.setattr(warmup.importlib, "import_module", lambda n: events.append(n) or real(n))
-    monkeypatch.setattr(warmup, "IMPORTS", ("json",))
     first_in = threading.Event()
 
     def page(name: str, seconds: float) -> None:
@@ -124,7 +124,7 @@ def test_a_page_run_starting_while_the_imports_wait_goes_after_them(monkeypatch)
     first = threading.Thread(target=page, args=("first", 0.4))
     first.start()
     first_in.wait(5)
-    importer = threading.Thread(target=warmup._import_all)
+    importer = threading.Thread(target=warmup._import_all, args=(("json",), True))
     importer.start()
     deadline = time.monotonic() + 5
     while not warmup._wanting and time.monotonic() < deadline:
@@ -134,3 +134,27 @@ def test_a_page_run_starting_while_the_imports_wait_goes_after_them(monkeypatch)
     for t in (first, importer, second):
         t.join(5)
     assert events == ["first in", "json", "second in"]
+
+
+def test_the_warm_up_imports_the_model_libraries_first_while_no_page_runs(monkeypatch, tmp_path):
+    """A fresh server's first page imports no torch: the warm-up does, exclusively, first."""
+    from ui import warmup
+
+    (tmp_path / "warm_probe_model.py").write_text(
+        "from ui import warmup\nEXCLUSIVE = warmup._importing and warmup._running == 0\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(warmup, "_imported", False)
+    monkeypatch.setattr(warmup, "MODEL_IMPORTS", ("warm_probe_model",))
+    monkeypatch.setattr(warmup, "IMPORTS", ("json",))
+    events: list[str] = []
+    real = warmup.importlib.import_module
+    monkeypatch.setattr(warmup.importlib, "import_module", lambda n: events.append(n) or real(n))
+    monkeypatch.delitem(sys.modules, "warm_probe_model", raising=False)
+    warmup._warm(None)
+    assert events == ["warm_probe_model", "json"]
+    assert sys.modules["warm_probe_model"].EXCLUSIVE and warmup._imported
+    events.clear()
+    monkeypatch.setattr(warmup, "_imported", False)
+    warmup._warm(None)  # already imported: only what is left
+    assert events == ["json"]

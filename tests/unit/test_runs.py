@@ -13,7 +13,8 @@ from safetensors.torch import save_file
 
 from vae.model.config import ModelConfig
 from vae.model.networks import VAE
-from vae.runfolder.checkpoint import RunConfig, save_model
+from vae.runfolder.checkpoint import save_model
+from vae.runfolder.config import RunConfig
 from vae.runfolder.files import write_json
 from vae.runfolder.runs import (
     RunNameError,

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
 
 from vae.analysis.compare import families, rate_distortion_points
+from vae.analysis.explore import decode
+from vae.analysis.pictures import to_pixels
+from vae.analysis.stored_samples import SEED, prior_codes, read_cover
 from vae.model.inputs import to_input
 from vae.model.objectives import elbo_terms
 from vae.runfolder.checkpoint import load_checkpoint
@@ -25,6 +29,17 @@ def test_every_shipped_checkpoint_loads_and_the_folder_fits_its_budget() -> None
     assert all(r.ok for r in runs), [r.error for r in runs if not r.ok]
     size = sum(p.stat().st_size for p in SHIPPED.rglob("*") if p.is_file())
     assert size <= BUDGET_MB * 1024 * 1024, f"{size / 2**20:.1f} MB"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in SHIPPED.iterdir() if p.is_dir()))
+def test_every_shipped_checkpoint_stores_the_overview_s_first_samples(name: str) -> None:
+    """The Overview opens on these without torch: they must be what its model decodes."""
+    cover = read_cover(SHIPPED / name)
+    assert cover is not None, f"run scripts/store_samples.py checkpoints/{name}"
+    ckpt = load_checkpoint(SHIPPED / name)
+    assert (cover.config, cover.metrics, cover.epoch) == (ckpt.config, ckpt.metrics, ckpt.epoch)
+    z = prior_codes(ckpt.config.model.latent_dim, SEED)
+    np.testing.assert_array_equal(cover.samples, to_pixels(decode(ckpt.model, z)))
 
 
 def test_the_beta_family_trades_rate_for_distortion_and_loses_dimensions() -> None:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from vae.errors import N_
-from vae.runfolder.checkpoint import RunConfig
+from vae.runfolder.config import RunConfig
 from vae.runfolder.runs import RunSummary
 
 # (metrics.json key, label, help) of the figures shown side by side

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from vae.analysis.explore import decode, lerp, slerp, to_uint8
+from vae.analysis.explore import decode, lerp, slerp
+from vae.analysis.pictures import to_uint8
 from vae.model.networks import VAE
 
 KINDS = ("linear", "spherical")

@@ -21,7 +21,13 @@ from typing import Any
 import numpy as np
 
 from vae.analysis.projection import Method, parameters, project, subsample
-from vae.runfolder.files import MODEL_FILE, PROJECTIONS_FILE, read_projections, write_projections
+from vae.runfolder.files import (
+    MODEL_FILE,
+    PROJECTIONS_FILE,
+    file_sha256,
+    read_projections,
+    write_projections,
+)
 
 FORMAT = 1
 STORED: tuple[Method, ...] = ("t-SNE", "UMAP")  # PCA is instant: never stored
@@ -29,14 +35,6 @@ KEYS: dict[Method, str] = {"PCA": "pca", "t-SNE": "tsne", "UMAP": "umap"}  # ent
 LIBRARIES: dict[Method, str] = {"PCA": "scikit-learn", "t-SNE": "openTSNE", "UMAP": "umap-learn"}
 
 log = logging.getLogger(__name__)
-
-
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _array_sha256(x: np.ndarray) -> str:
@@ -55,7 +53,7 @@ def source(run: Path, model_config: dict[str, Any], x: np.ndarray) -> dict[str, 
     if not weights.is_file():
         return None
     out = {
-        "weights_sha256": _file_sha256(weights),
+        "weights_sha256": file_sha256(weights),
         "model": model_config,
         "images_sha256": _array_sha256(x),
         "images": len(x),

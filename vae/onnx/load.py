@@ -33,7 +33,8 @@ from vae.onnx.spec import (
     folder_file,
     read_vae_json,
 )
-from vae.runfolder.checkpoint import Checkpoint, RunConfig
+from vae.runfolder.checkpoint import Checkpoint
+from vae.runfolder.config import RunConfig
 from vae.training.config import TrainConfig
 from vae.training.evaluate import evaluate_model
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from vae.errors import Message
 from vae.model.config import LIKELIHOODS, MAX_LATENT
-from vae.runfolder.checkpoint import CheckpointError
+from vae.runfolder.files import CheckpointError
 
 FORMAT = "onnx-vae/1"
 VAE_JSON = "vae.json"

@@ -9,19 +9,21 @@ the previous file intact; every read is capped in size and raises CheckpointErro
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import torch
-from safetensors.torch import save as st_save
 
 from vae.errors import Message, VAEError
+
+if TYPE_CHECKING:  # only writing weights needs torch: the Overview and the listing read files
+    import torch
 
 FORMAT_VERSION = 1  # config.json's format_version
 MODEL_FILE = "model.safetensors"  # weights only (safetensors: loading never runs code)
@@ -34,6 +36,7 @@ RESUME_FILE = "resume.safetensors"  # model and optimiser state for --resume
 STATUS_FILE = "status.json"  # what a training process is doing now
 LOCK_FILE = ".lock"  # held by the training process writing the folder
 PROJECTIONS_FILE = "projections.npz"  # 2-D projections of the test codes, and their source
+SAMPLES_FILE = "samples.npz"  # the Overview's first prior samples, and their source
 MAX_JSON_BYTES = 16 * 1024 * 1024
 MAX_NPZ_BYTES = 64 * 1024 * 1024
 MAX_HEADER_BYTES = 100_000_000  # a safetensors header above this is not a model's
@@ -80,11 +83,22 @@ def write_npz(path: Path, **arrays: np.ndarray) -> None:
 
 
 def write_tensors(path: Path, tensors: dict[str, torch.Tensor], meta: dict[str, str]) -> None:
+    from safetensors.torch import save as st_save
+
     data = st_save({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, metadata=meta)
     atomic_write(path, lambda f: f.write(data))
 
 
 # --- reading ------------------------------------------------------------------------------
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, in hex (what a stored result was computed from)."""
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def read_json(path: Path, what: Message) -> Any:

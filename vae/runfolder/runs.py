@@ -18,7 +18,7 @@ from typing import Any
 from vae.errors import Message, VAEError
 from vae.onnx import is_onnx_folder, read_vae_json
 from vae.onnx.spec import DECODER_FILE, ENCODER_FILE, IMAGES_FILE, VAE_JSON
-from vae.runfolder.checkpoint import read_config, read_metrics
+from vae.runfolder.config import read_config, read_metrics
 from vae.runfolder.files import CONFIG_FILE, MODEL_FILE, CheckpointError, check_weights_header
 
 DEFAULT_RUN = "mnist-2d"
@@ -134,16 +134,17 @@ def _stamped_files(path: Path) -> list[str]:
     return [VAE_JSON, *graphs, IMAGES_FILE]
 
 
-def run_stamp(path: Path) -> tuple[int, ...]:
+def run_stamp(path: Path, also: tuple[str, ...] = ()) -> tuple[int, ...]:
     """Modification and change times (ns) and size of model.safetensors and config.json.
 
-    For an imported folder: of vae.json, every *.onnx and *.onnx.data and images.npz.
+    For an imported folder: of vae.json, every *.onnx and *.onnx.data and images.npz; then
+    of the files named in `also`.
     -1 stands for a missing file. A cache keyed by (path, stamp) reloads a checkpoint whose
     files were replaced on disk, even by a copy that kept the old modification times (the
     change time cannot be set back).
     """
     out: list[int] = []
-    for file in _stamped_files(path):
+    for file in (*_stamped_files(path), *also):
         try:
             info = (path / file).stat()
             out += [info.st_mtime_ns, info.st_ctime_ns, info.st_size]

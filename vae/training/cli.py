@@ -17,10 +17,9 @@ from types import FrameType
 from vae.data import DatasetError, dataset_names, image_shape_of, load_dataset
 from vae.errors import Message
 from vae.model.config import ARCHS, LIKELIHOODS, ConfigError, ModelConfig
-from vae.runfolder.checkpoint import read_config
+from vae.runfolder.config import read_config
 from vae.training.config import DEVICES, TrainConfig, default
 from vae.training.errors import Cancelled, TimeLimit, TrainingError
-from vae.training.loop import train, write_status
 
 DEFAULT_HIDDEN = {"mlp": "512,256", "conv": "32,64"}
 
@@ -182,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    from vae.training.loop import train, write_status  # torch: the checks above need none
+
     out = Path(args.out)
     if args.nice:
         os.nice(args.nice)

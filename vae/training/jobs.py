@@ -35,7 +35,7 @@ from typing import Any
 
 from vae.data import data_root
 from vae.errors import Listing, Message, VAEError
-from vae.runfolder.checkpoint import read_config
+from vae.runfolder.config import read_config
 from vae.runfolder.files import read_record, write_json
 from vae.training.jobrequest import FIELD_LABELS as FIELD_LABELS
 from vae.training.jobrequest import JobRequest as JobRequest

@@ -22,12 +22,14 @@ from typing import Any, TextIO
 import numpy as np
 import torch
 
+from vae.analysis import stored_samples
 from vae.data import Dataset
 from vae.model.config import ModelConfig
 from vae.model.inputs import to_input
 from vae.model.networks import VAE
 from vae.model.objectives import elbo_terms
-from vae.runfolder.checkpoint import RunConfig, save_model
+from vae.runfolder.checkpoint import save_model
+from vae.runfolder.config import RunConfig
 from vae.runfolder.files import (
     CONFIG_FILE,
     HISTORY_FILE,
@@ -246,6 +248,7 @@ def finish(run: Run, metrics: dict[str, Any], iwae_samples: int) -> dict[str, An
             "dataset": run.data.name,
         }
         write_json(run.out / METRICS_FILE, metrics)
+    stored_samples.store(run.out, run.model)  # the Overview's first samples, drawn without torch
     steps = run.steps
     write_status(
         run.out, state="finished", epoch=cfg.epochs, epochs=cfg.epochs, step=steps, steps=steps

@@ -15,7 +15,8 @@ from typing import Any
 import torch
 
 from vae.model.networks import VAE
-from vae.runfolder.checkpoint import read_history, save_model
+from vae.runfolder.checkpoint import save_model
+from vae.runfolder.config import read_history
 from vae.runfolder.files import HISTORY_FILE, RESUME_FILE, write_jsonl, write_tensors
 from vae.training.errors import TrainingError
 
