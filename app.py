@@ -17,7 +17,7 @@ from ui.lessons import lesson_frame
 from ui.run_times import timed_run
 from ui.selection import checkpoint_picker
 from ui.state import CHECKPOINT
-from ui.streamlit_compat import app_run
+from ui.streamlit_compat import app_run, prefetch_charts
 from ui.warmup import after_page, page_run
 from vae.runfolder.runs import checkpoint_dir
 
@@ -101,6 +101,8 @@ st.sidebar.caption(
         "Losses are in nats per image."
     )
 )
+with st.sidebar:
+    prefetch_charts()  # the chart code, fetched while the browser is idle: first charts draw sooner
 with app_run(), timed_run(navigation.url_path), page_run():  # timed with $VAE_RUN_TIMES
     navigation.run()
 after_page(st.session_state.get(CHECKPOINT))  # the next first visit's imports and codes

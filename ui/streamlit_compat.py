@@ -1,4 +1,4 @@
-"""The one workaround for a Streamlit behaviour the app cannot switch off: legacy pages/ discovery.
+"""Workarounds for Streamlit behaviours the app cannot switch off: pages/ discovery, chart code.
 
 Streamlit treats a folder named pages/ beside the main script as its first (v1) multipage
 layout until st.navigation is first called in the process; there is no configuration
@@ -14,7 +14,12 @@ The app keeps pages/ (it is where the page scripts live), so this module:
 - gives tests the state a served app has after its first st.navigation call
   (`legacy_discovery_off`), since AppTest forgets it before every run;
 - lets tests read the bytes of the pictures a page produced (`record_media`): AppTest
-  exposes an image's URL only.
+  exposes an image's URL only;
+- has the browser fetch and run Streamlit's plotly chart module while it is idle on a page
+  without charts (`prefetch_charts`), so the first page with a chart draws it without first
+  loading plotly.js (seconds on a slow machine). Streamlit loads the module only when a
+  chart first appears, and offers no way to ask for it earlier; its file is found in
+  Streamlit's own static folder (`chart_module`), and nothing is done without it.
 
 Nothing else in the project imports Streamlit internals; tests/unit/test_streamlit_compat.py
 fails if the internals used here change.
@@ -34,6 +39,7 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 MAIN_SCRIPT = "app.py"
+STATIC_JS = Path(st.__file__).parent / "static" / "static" / "js"  # the frontend's modules
 _in_app: ContextVar[bool] = ContextVar("vae_app_run", default=False)
 
 
@@ -104,3 +110,29 @@ def record_media() -> tuple[dict[str, bytes], Callable[[], None]]:
         MemoryMediaFileStorage.load_and_get_id = original  # type: ignore[method-assign]
 
     return files, restore
+
+
+def chart_module() -> str | None:
+    """The file name of Streamlit's plotly chart module (PlotlyChart.<hash>.js), if it has one."""
+    found = sorted(p.name for p in STATIC_JS.glob("PlotlyChart.*.js"))
+    return found[0] if len(found) == 1 else None
+
+
+_PREFETCH_JS = """<script>
+(() => {
+  if (window.vaeChartsPrefetched) return;
+  window.vaeChartsPrefetched = true;
+  const main = document.querySelector('script[type="module"][src*="/js/index."]');
+  if (!main) return;
+  const url = new URL("%s", main.src).href;  // beside the main module, whatever the base path
+  const load = () => import(url).catch(() => { window.vaeChartsPrefetched = false; });
+  (window.requestIdleCallback || ((f) => setTimeout(f, 1000)))(load, { timeout: 4000 });
+})();
+</script>"""
+
+
+def prefetch_charts() -> None:
+    """Once per browser tab, when it is idle: fetch and run the plotly chart module."""
+    name = chart_module()
+    if name is not None:
+        st.html(_PREFETCH_JS % name, unsafe_allow_javascript=True)

@@ -7,6 +7,7 @@ through app.py) is tested end to end in tests/app/test_app.py.
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -75,3 +76,27 @@ def test_media_storage_still_hands_out_file_ids() -> None:
         assert files == {file_id: b"\x89PNG"}
     finally:
         restore()
+
+
+def test_the_plotly_chart_module_and_the_main_module_are_where_the_prefetch_looks() -> None:
+    name = streamlit_compat.chart_module()
+    assert name is not None and name.startswith("PlotlyChart.") and name.endswith(".js")
+    assert (streamlit_compat.STATIC_JS / name).stat().st_size > 1_000_000  # plotly.js inside
+    index = (streamlit_compat.STATIC_JS.parents[1] / "index.html").read_text()
+    assert re.search(r'<script type="module"[^>]* src="\./static/js/index\.[^"]+\.js"', index)
+
+
+def test_the_prefetch_names_the_module_and_runs_once_per_tab(monkeypatch) -> None:
+    shown: list[tuple[str, bool]] = []
+    monkeypatch.setattr(
+        streamlit_compat.st,
+        "html",
+        lambda body, unsafe_allow_javascript: shown.append((body, unsafe_allow_javascript)),
+    )
+    streamlit_compat.prefetch_charts()
+    ((body, js),) = shown
+    assert js and f'new URL("{streamlit_compat.chart_module()}", main.src)' in body
+    assert "if (window.vaeChartsPrefetched) return;" in body
+    monkeypatch.setattr(streamlit_compat, "STATIC_JS", Path("/nonexistent"))
+    streamlit_compat.prefetch_charts()  # a Streamlit without the module: nothing is drawn
+    assert len(shown) == 1
