@@ -31,6 +31,7 @@ TRIVIAL = "bench/trivial_pages.py"
 SETTLE_MS = 200  # interactive this long without a break: nothing was still to come
 POLL_MS = 20  # setTimeout polling: rAF polling takes CPU from a server on the same cores
 FIRST_GOAL_S, LATER_GOAL_S = 1.5, 0.5
+PAUSE_S, PAUSE_RUNS = 3.0, 2  # a reader's pause before each click, walked for 2 checkpoints
 
 # Resolves with ms from t0 (the next click, or 0 = the navigation's start) to the start of
 # the first SETTLE_MS-long stretch in which the page is interactive; -1 past limitMs.
@@ -119,16 +120,21 @@ class Walker:
         shown = tuple(t.splitlines()[0] for t in exceptions_shown(self.page))
         return Visit(name, to.path, later, ms / 1000, self._server_s(to.path, wall0, wall1), shown)
 
-    def walk(self, name: str, query: str = "") -> list[Visit]:
-        """A new visitor: the Overview loaded, every other page clicked, then all again."""
+    def walk(self, name: str, query: str = "", pause_s: float = 0.0) -> list[Visit]:
+        """A new visitor: the Overview loaded, every other page clicked, then all again.
+
+        With `pause_s`, the visitor stays that long on each page before the next click.
+        """
         if self.page is not None:
             self.page.context.close()
         self.page = self.browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
         self.page.set_default_timeout(APP_LIMIT_MS)
         url = f"{self.server.url}/{PAGES[0].path}{query}"
         out = [self._visit(name, PAGES[0], False, url)]
-        out += [self._visit(name, to, False, None) for to in PAGES[1:]]
-        out += [self._visit(name, to, True, None) for to in PAGES]
+        for later, pages in ((False, PAGES[1:]), (True, PAGES)):
+            for to in pages:
+                time.sleep(pause_s)
+                out.append(self._visit(name, to, later, None))
         return out
 
     def close(self) -> None:
@@ -176,10 +182,40 @@ def page_visits(sec: Section, count: int | None) -> None:
             for name in names:
                 visits += app.walk(name, f"?run={name}")
                 print(f"[bench] pages: {name} walked", flush=True)
+            paused = [v for n in names[:PAUSE_RUNS] for v in app.walk(n, f"?run={n}", PAUSE_S)]
         finally:
             app.close()
         missed = ref.missed + app.missed
     report(sec, names, visits, ref_visits, missed)
+    report_paused(sec, visits, paused)
+
+
+def report_paused(sec: Section, visits: Sequence[Visit], paused: Sequence[Visit]) -> None:
+    """The same walk in a new tab with a reader's pause: what the browser's idle time buys."""
+    names = sorted({v.checkpoint for v in paused})
+    rows = [
+        [p.title]
+        + [
+            med_max(
+                [
+                    v.seconds
+                    for v in vs
+                    if v.page == p.path and not v.later and v.checkpoint in names
+                ]
+            )
+            for vs in (visits, paused)
+        ]
+        for p in PAGES[1:]
+    ]
+    sec.add(
+        f"The first {len(names)} checkpoints walked again, each in a new browser context (a "
+        f"new tab: nothing of the app loaded in it) by a visitor who stays {num(PAUSE_S)} s on "
+        "each page before clicking the next, as a reader does. The server has these models "
+        "loaded by then, so this shows the browser's side: while it idles on the Overview it "
+        "loads the chart code (ui.streamlit_compat.prefetch_charts) that the first page with "
+        "a chart otherwise loads on the click. First visits, median / max, in seconds:"
+    )
+    sec.table(["page", "clicking at once (above)", f"after a {num(PAUSE_S)} s pause"], rows)
 
 
 def _secs(vs: Sequence[Visit], page: str, later: bool) -> list[float]:

@@ -29,7 +29,8 @@ def test_a_link_opens_the_image_s_map_and_ledger_and_the_die(page: Any, app_url:
     open_app(page, app_url)  # the root first: a fresh server runs every page through app.py
     open_app(page, f"{app_url}/inference?run=mnist-2d&part={quote_plus(MODEL)}&image=17")
     main = page.locator(MAIN)
-    main.get_by_text("log p(x), exact").wait_for(timeout=180_000)
+    # the ledger's line (the chart's annotation says it too, once the chart is drawn)
+    main.locator("p").filter(has_text="log p(x), exact").first.wait_for(timeout=180_000)
     wait_for_app(page, timeout_ms=180_000)
     assert_no_exception(page)
     assert parse_qs(urlsplit(page.url).query)["image"] == ["17"]  # the link keeps its image
