@@ -3,18 +3,20 @@
 After app.py has run a page, `after_page(name)` starts a daemon thread (one at a time) that,
 once per process, imports torch and the modules that load and run a model (the Overview's
 first draw needs none: app.py and it import no torch, so a fresh server shows its first page
-seconds sooner), then encodes that checkpoint's test set and that of its default partner on
-the Compare page, through ui.testset's own caches (once per checkpoint: nothing is shared
-across checkpoints, and a page that asks meanwhile waits for the same computation), then,
-once per process, imports pandas and pyarrow, which Streamlit imports when a page first
-mounts a component or draws a table (over a second on a busy machine).
+seconds sooner) with pandas and pyarrow, which Streamlit imports when a page first mounts a
+component or draws a table; then it encodes that checkpoint's test set and that of its
+default partner on the Compare page, through ui.testset's own caches (once per checkpoint:
+nothing is shared across checkpoints, and a page that asks meanwhile waits for the same
+computation).
 
 Two threads importing the same library at once once left one of them a partly initialised
-pandas (ui/tables.py), so the imports are exclusive with page runs: `page_run()`, around
-every page in app.py, waits while they run, and they start only when no page is running.
-Before they are done (a fresh server's first seconds) a page may import a library itself
-while another session's looks it up half-made, so until then page runs take turns; the
-training queue's thread waits for them too (`libraries_ready`).
+pandas (ui/tables.py; plotly looks pandas up in sys.modules without importing it), so the
+imports are exclusive with page runs: `page_run()`, around every page in app.py, waits while
+they run, and they start only when no page is running. They come before the codes, since
+loading a data set can import pandas too (scikit-learn's digits). Before they are done (a
+fresh server's first seconds) a page may import a library itself while another session's
+looks it up half-made, so until then page runs take turns; the training queue's thread
+waits for them too (`libraries_ready`).
 """
 
 from __future__ import annotations
@@ -72,8 +74,8 @@ def page_run() -> Iterator[None]:
                 _gate.notify_all()
 
 
-def _import_all(names: tuple[str, ...], last: bool) -> None:
-    """Import `names` while no page runs; `last`: the warm-up's imports are all done after."""
+def _import_all(names: tuple[str, ...]) -> None:
+    """Import `names` while no page runs; the warm-up's imports are done after."""
     global _importing, _imported, _wanting
     with _gate:
         _wanting = True  # page runs from now on wait, so the ones under way can drain
@@ -92,7 +94,7 @@ def _import_all(names: tuple[str, ...], last: bool) -> None:
                     importlib.import_module(name)
     finally:
         with _gate:
-            _importing, _imported = False, _imported or last
+            _importing, _imported = False, True
             _gate.notify_all()
 
 
@@ -111,8 +113,8 @@ def _codes(name: str) -> None:
 def _warm(name: str | None) -> None:
     global _busy
     try:
-        if not _imported and not _closing and not all(m in sys.modules for m in MODEL_IMPORTS):
-            _import_all(MODEL_IMPORTS, last=False)
+        if not _imported and not _closing:  # before the codes: loading a data set (digits,
+            _import_all((*MODEL_IMPORTS, *IMPORTS))  # through scikit-learn) imports pandas
         if name:
             from vae.analysis.compare import default_partner
             from vae.runfolder.runs import list_runs
@@ -122,8 +124,6 @@ def _warm(name: str | None) -> None:
             if partner and not _closing:
                 _codes(partner)
             _names.add(name)
-        if not _imported and not _closing:
-            _import_all(IMPORTS, last=True)
     except Exception:  # a page shows the same problem when it gets there
         log.warning("warm-up of %s stopped", name, exc_info=True)
     finally:

@@ -48,7 +48,7 @@ def test_the_imports_wait_for_running_pages_and_pages_wait_for_the_imports(monke
     first = threading.Thread(target=page)
     first.start()
     page_started.wait(5)
-    importer = threading.Thread(target=warmup._import_all, args=(("json",), True))
+    importer = threading.Thread(target=warmup._import_all, args=(("json",),))
     importer.start()
     importer.join(5)
     first.join(5)
@@ -124,7 +124,7 @@ def test_a_page_run_starting_while_the_imports_wait_goes_after_them(monkeypatch)
     first = threading.Thread(target=page, args=("first", 0.4))
     first.start()
     first_in.wait(5)
-    importer = threading.Thread(target=warmup._import_all, args=(("json",), True))
+    importer = threading.Thread(target=warmup._import_all, args=(("json",),))
     importer.start()
     deadline = time.monotonic() + 5
     while not warmup._wanting and time.monotonic() < deadline:
@@ -137,7 +137,8 @@ def test_a_page_run_starting_while_the_imports_wait_goes_after_them(monkeypatch)
 
 
 def test_the_warm_up_imports_the_model_libraries_first_while_no_page_runs(monkeypatch, tmp_path):
-    """A fresh server's first page imports no torch: the warm-up does, exclusively, first."""
+    """A fresh server's first page imports no torch: the warm-up does, exclusively, before
+    the codes (loading a data set may import pandas)."""
     from ui import warmup
 
     (tmp_path / "warm_probe_model.py").write_text(
@@ -155,6 +156,32 @@ def test_the_warm_up_imports_the_model_libraries_first_while_no_page_runs(monkey
     assert events == ["warm_probe_model", "json"]
     assert sys.modules["warm_probe_model"].EXCLUSIVE and warmup._imported
     events.clear()
-    monkeypatch.setattr(warmup, "_imported", False)
-    warmup._warm(None)  # already imported: only what is left
-    assert events == ["json"]
+    warmup._warm(None)  # once per process
+    assert events == []
+
+
+def test_the_warm_up_of_a_digits_model_imports_pandas_only_while_no_page_runs(ckpt_dir):
+    """scikit-learn's digits loader imports pandas: that must not happen beside a page run."""
+    import os
+    import subprocess
+
+    from tests.app.conftest import ROOT
+
+    code = (
+        "import sys\n"
+        "from ui import warmup\n"
+        "seen = []\n"
+        "class Watch:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'pandas':\n"
+        "            seen.append(warmup._importing)\n"
+        "sys.meta_path.insert(0, Watch())\n"
+        "warmup._warm('digits-2d')\n"
+        "print(seen, 'pandas' in sys.modules, 'digits-2d' in warmup._names)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split()[-3:] == ["[True]", "True", "True"], out.stdout
