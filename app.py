@@ -101,9 +101,9 @@ st.sidebar.caption(
         "Losses are in nats per image."
     )
 )
-with st.sidebar:
-    prefetch_charts()  # the chart code, fetched while the browser is idle: first charts draw sooner
 with app_run(), timed_run(navigation.url_path), page_run():  # timed with $VAE_RUN_TIMES
     navigation.run()
 after_page(st.session_state.get(CHECKPOINT))  # the next first visit's imports and codes
+with st.sidebar:
+    prefetch_charts()  # after the page: the browser loads the chart code once it has drawn it
 keep_queue_moving(checkpoint_dir())  # queued training starts when a slot frees (once a process)

@@ -40,6 +40,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 MAIN_SCRIPT = "app.py"
 STATIC_JS = Path(st.__file__).parent / "static" / "static" / "js"  # the frontend's modules
+PREFETCH_DELAY_MS = 2000  # the chart code's 1-2 s of script wait until the page has drawn
 _in_app: ContextVar[bool] = ContextVar("vae_app_run", default=False)
 
 
@@ -126,13 +127,18 @@ _PREFETCH_JS = """<script>
   if (!main) return;
   const url = new URL("%s", main.src).href;  // beside the main module, whatever the base path
   const load = () => import(url).catch(() => { window.vaeChartsPrefetched = false; });
-  (window.requestIdleCallback || ((f) => setTimeout(f, 1000)))(load, { timeout: 4000 });
+  const idle = window.requestIdleCallback || ((f) => setTimeout(f, 500));
+  setTimeout(() => idle(load, { timeout: 4000 }), %d);  // after the page's own pictures
 })();
 </script>"""
 
 
 def prefetch_charts() -> None:
-    """Once per browser tab, when it is idle: fetch and run the plotly chart module."""
+    """Once per browser tab, when it is idle: fetch and run the plotly chart module.
+
+    Drawn after the page (app.py), it waits PREFETCH_DELAY_MS and then for an idle moment,
+    so the module's seconds of script never hold up the pictures of the page being opened.
+    """
     name = chart_module()
     if name is not None:
-        st.html(_PREFETCH_JS % name, unsafe_allow_javascript=True)
+        st.html(_PREFETCH_JS % (name, PREFETCH_DELAY_MS), unsafe_allow_javascript=True)
