@@ -1,13 +1,14 @@
 """What the next first visit will need, prepared in the background once a page is drawn.
 
 After app.py has run a page, `after_page(name)` starts a daemon thread (one at a time) that,
-once per process, imports torch and the modules that load and run a model (the Overview's
-first draw needs none: app.py and it import no torch, so a fresh server shows its first page
-seconds sooner) with pandas and pyarrow, which Streamlit imports when a page first mounts a
-component or draws a table; then it encodes that checkpoint's test set and that of its
-default partner on the Compare page, through ui.testset's own caches (once per checkpoint:
-nothing is shared across checkpoints, and a page that asks meanwhile waits for the same
-computation).
+once per process, imports torch and the modules that load and run a model, with pandas and
+pyarrow, which Streamlit imports when a page first mounts a component or draws a table. The
+Overview's first draw needs none of them (app.py and it import no torch), so a fresh server
+shows its first page seconds sooner; the imports start FIRST_DELAY_S after that page's run,
+since they hold Python's lock for seconds and would hold up serving its pictures. Then the
+thread encodes that checkpoint's test set and that of its default partner on the Compare
+page, through ui.testset's own caches (once per checkpoint: nothing is shared across
+checkpoints, and a page that asks meanwhile waits for the same computation).
 
 Two threads importing the same library at once once left one of them a partly initialised
 pandas (ui/tables.py; plotly looks pandas up in sys.modules without importing it), so the
@@ -32,6 +33,7 @@ from collections.abc import Iterator
 log = logging.getLogger(__name__)
 MODEL_IMPORTS = ("torch", "vae.runfolder.checkpoint", "vae.analysis.explore")
 IMPORTS = ("pandas", "pyarrow")
+FIRST_DELAY_S = 1.5  # the imports hold Python's lock for seconds: first the pictures go out
 
 _gate = threading.Condition()
 _running = 0  # page runs under way, in every session
@@ -110,9 +112,11 @@ def _codes(name: str) -> None:
         _warmed.add(key)
 
 
-def _warm(name: str | None) -> None:
+def _warm(name: str | None, delay_s: float = 0.0) -> None:
     global _busy
     try:
+        with _gate:  # the first page's pictures are fetched once its run ends: let them be
+            _gate.wait_for(lambda: _closing, timeout=delay_s)
         if not _imported and not _closing:  # before the codes: loading a data set (digits,
             _import_all((*MODEL_IMPORTS, *IMPORTS))  # through scikit-learn) imports pandas
         if name:
@@ -138,7 +142,10 @@ def after_page(name: str | None) -> None:
         if _busy or _closing or (_imported and (name is None or name in _names)):
             return
         _busy = True
-        _thread = threading.Thread(target=_warm, args=(name,), name="vae-warm-up", daemon=True)
+        delay = 0.0 if _imported else FIRST_DELAY_S
+        _thread = threading.Thread(
+            target=_warm, args=(name, delay), name="vae-warm-up", daemon=True
+        )
         _thread.start()
 
 

@@ -185,3 +185,24 @@ def test_the_warm_up_of_a_digits_model_imports_pandas_only_while_no_page_runs(ck
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split()[-3:] == ["[True]", "True", "True"], out.stdout
+
+
+def test_the_first_warm_up_waits_before_importing_so_the_first_page_s_pictures_go_out(
+    monkeypatch, tmp_path
+):
+    from ui import warmup
+
+    (tmp_path / "warm_probe_later.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "warm_probe_later", raising=False)
+    monkeypatch.setattr(warmup, "_imported", False)
+    monkeypatch.setattr(warmup, "_busy", False)
+    monkeypatch.setattr(warmup, "FIRST_DELAY_S", 0.6)
+    monkeypatch.setattr(warmup, "MODEL_IMPORTS", ("warm_probe_later",))
+    monkeypatch.setattr(warmup, "IMPORTS", ())
+    warmup.after_page(None)
+    time.sleep(0.3)
+    assert "warm_probe_later" not in sys.modules  # still waiting
+    assert warmup._thread is not None
+    warmup._thread.join(10)
+    assert "warm_probe_later" in sys.modules and warmup._imported
