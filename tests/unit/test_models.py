@@ -54,6 +54,15 @@ def test_reparameterize_uses_mean_and_variance():
     assert torch.allclose(z.std(0), torch.full((2,), 2.0), atol=0.05)
 
 
+def test_reparameterize_draws_from_the_generator_it_is_given():
+    mu, logvar = torch.zeros(4, 3), torch.zeros(4, 3)
+    first = VAE.reparameterize(mu, logvar, torch.Generator().manual_seed(7))
+    torch.manual_seed(123)  # the global stream plays no part
+    again = VAE.reparameterize(mu, logvar, torch.Generator().manual_seed(7))
+    assert torch.equal(first, again)
+    assert torch.equal(first, torch.randn((4, 3), generator=torch.Generator().manual_seed(7)))
+
+
 @pytest.mark.parametrize(
     ("kwargs", "names"),
     [

@@ -72,9 +72,15 @@ class VAE(nn.Module):
         return mu, logvar.clamp(-30.0, 20.0)
 
     @staticmethod
-    def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-        """z = mu + sigma * eps with eps ~ N(0, I): the reparameterisation trick (K&W Sec. 2.4)."""
-        return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+    def reparameterize(
+        mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """z = mu + sigma * eps with eps ~ N(0, I): the reparameterisation trick (K&W Sec. 2.4).
+
+        eps comes from `generator` when given, else from torch's global generator.
+        """
+        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+        return mu + torch.exp(0.5 * logvar) * eps
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """z: (B, D) -> decoder logits (B, C, H, W); sigmoid gives the image mean."""

@@ -35,12 +35,8 @@ def elbo_terms(
 
     The sample's noise comes from `generator` when given, else from torch's global one.
     """
-    if generator is None:
-        logits, mu, logvar = model(x)
-    else:
-        mu, logvar = model.encode(x)
-        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
-        logits = model.decode(mu + torch.exp(0.5 * logvar) * eps)
+    mu, logvar = model.encode(x)
+    logits = model.decode(model.reparameterize(mu, logvar, generator))
     recon = reconstruction_nll(model, logits, x)
     kl = kl_per_dim(mu, logvar).sum(1)
     return recon + beta * kl, recon, kl
