@@ -97,7 +97,8 @@ def test_another_draw_or_format_is_not_used(run):
         ({"images": np.zeros((64, 1, 9, 9), np.uint8)}, "expected uint8 (64, 1, 8, 8)"),
         ({"images": np.zeros((64, 1, 8, 8), np.float32)}, "holds float32 images"),
         ({"meta": np.array([1, 2])}, "has no text 'meta' entry"),
-        ({"meta": np.array("not json")}, "has no text 'meta' entry"),
+        ({"meta": np.array("not json")}, "samples.npz's meta is not JSON"),
+        ({"meta": np.array("[1, 2]")}, "samples.npz's meta is not a JSON object"),
         ({"epoch": -1}, "its epoch must be a whole number"),
     ],
 )

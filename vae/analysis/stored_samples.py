@@ -12,7 +12,6 @@ finishes; scripts/store_samples.py writes it for existing runs.
 from __future__ import annotations
 
 import copy
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +26,8 @@ from vae.runfolder.files import (
     SAMPLES_FILE,
     CheckpointError,
     file_sha256,
+    meta_entry,
+    read_meta_entry,
     read_npz,
     write_npz,
 )
@@ -84,7 +85,7 @@ def store(run: Path, model: VAE) -> None:
     cpu = copy.deepcopy(model).cpu().eval()
     pixels = to_pixels(decode(cpu, prior_codes(cpu.config.latent_dim, SEED)))
     meta = {"format": FORMAT, "seed": SEED, "count": COUNT, "epoch": epoch, **_source(run)}
-    write_npz(run / SAMPLES_FILE, meta=np.array(json.dumps(meta, sort_keys=True)), images=pixels)
+    write_npz(run / SAMPLES_FILE, meta=meta_entry(meta), images=pixels)
 
 
 def read_cover(run: Path) -> Cover | None:
@@ -97,13 +98,7 @@ def read_cover(run: Path) -> Cover | None:
     if not path.is_file() or not (run / MODEL_FILE).is_file():
         return None
     arrays = read_npz(path, ("meta", "images"))
-    raw, pixels = arrays["meta"], arrays["images"]
-    try:
-        meta = json.loads(str(raw)) if raw.shape == () and raw.dtype.kind == "U" else None
-    except ValueError:
-        meta = None
-    if not isinstance(meta, dict):
-        raise CheckpointError("{name} has no text 'meta' entry", name=path.name)
+    meta, pixels = read_meta_entry(arrays["meta"], path.name), arrays["images"]
     if meta.get("format") != FORMAT or meta.get("seed") != SEED or meta.get("count") != COUNT:
         return None
     if any(meta.get(k) != v for k, v in _source(run).items()):

@@ -173,11 +173,31 @@ def read_npz(path: Path, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
         ) from exc
 
 
+def meta_entry(meta: dict[str, Any]) -> np.ndarray:
+    """An .npz entry holding `meta` (what a stored result was computed from) as JSON text."""
+    return np.array(json.dumps(meta, sort_keys=True))
+
+
+def read_meta_entry(entry: np.ndarray | None, name: str) -> dict[str, Any]:
+    """The dict of a `meta_entry` read back from file `name`; CheckpointError if it is not one."""
+    if entry is None or entry.shape != () or entry.dtype.kind != "U":
+        raise CheckpointError("{name} has no text 'meta' entry", name=name)
+    try:
+        meta = json.loads(str(entry))
+    except ValueError as exc:
+        raise CheckpointError(
+            "{name}'s meta is not JSON ({reason})", name=name, reason=exc
+        ) from exc
+    if not isinstance(meta, dict):
+        raise CheckpointError("{name}'s meta is not a JSON object", name=name)
+    return meta
+
+
 def write_projections(
     path: Path, meta: dict[str, Any], rows: np.ndarray, xy: dict[str, np.ndarray]
 ) -> None:
     """projections.npz: `meta` as JSON (what they were computed from), rows (M,), xy (M, 2)."""
-    arrays = {"meta": np.array(json.dumps(meta, sort_keys=True)), "rows": rows, **xy}
+    arrays = {"meta": meta_entry(meta), "rows": rows, **xy}
     atomic_write(path, lambda f: np.savez_compressed(f, **arrays))  # type: ignore[arg-type]
 
 
@@ -216,17 +236,7 @@ def read_projections(
         raise CheckpointError(
             "{name} could not be read ({reason})", name=path.name, reason=exc
         ) from exc
-    meta_arr, rows = raw.get("meta"), raw.get("rows")
-    if meta_arr is None or meta_arr.shape != () or meta_arr.dtype.kind != "U":
-        raise CheckpointError("{name} has no text 'meta' entry", name=path.name)
-    try:
-        meta = json.loads(str(meta_arr))
-    except ValueError as exc:
-        raise CheckpointError(
-            "{name}'s meta is not JSON ({reason})", name=path.name, reason=exc
-        ) from exc
-    if not isinstance(meta, dict):
-        raise CheckpointError("{name}'s meta is not a JSON object", name=path.name)
+    meta, rows = read_meta_entry(raw.get("meta"), path.name), raw.get("rows")
     if rows is None or rows.ndim != 1 or rows.dtype.kind not in "iu":
         raise CheckpointError("{name}: rows must be a 1-D array of integers", name=path.name)
     if len(rows) > MAX_PROJECTION_ROWS or (
