@@ -3,13 +3,35 @@
 from __future__ import annotations
 
 import io
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def run_python(code: str, timeout: float = 300) -> str:
+    """Run `code` in a new Python process at the repository root; its stdout.
+
+    A process of its own starts with nothing imported (torch, pandas), as a fresh server
+    does. Fails with the end of its stderr when it exits with an error.
+    """
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout
 
 
 def tiny_configs(epochs: int = 2, **train: Any) -> tuple[Any, Any]:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
-from tests.app.conftest import APP, PAGES, ROOT, app, image_bytes, png_size
+from tests.app.conftest import APP, PAGES, app, image_bytes, png_size
+from tests.conftest import run_python
 
 
 def test_explains_the_elbo_and_shows_the_model(ckpt_dir, media):
@@ -54,12 +52,8 @@ def test_the_app_opens_on_the_overview_without_importing_torch(ckpt_dir):
         "assert not at.exception, at.exception\n"
         "print(len(at.metric), len(at.get('image')), 'torch' in sys.modules)\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
-    )
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.split()[-3:] == ["5", "1", "False"]  # five figures, the samples, no torch
+    out = run_python(code)
+    assert out.split()[-3:] == ["5", "1", "False"]  # five figures, the samples, no torch
 
 
 def test_new_samples_change_the_picture(ckpt_dir, media):

@@ -162,10 +162,7 @@ def test_the_warm_up_imports_the_model_libraries_first_while_no_page_runs(monkey
 
 def test_the_warm_up_of_a_digits_model_imports_pandas_only_while_no_page_runs(ckpt_dir):
     """scikit-learn's digits loader imports pandas: that must not happen beside a page run."""
-    import os
-    import subprocess
-
-    from tests.app.conftest import ROOT
+    from tests.conftest import run_python
 
     code = (
         "import sys\n"
@@ -179,12 +176,8 @@ def test_the_warm_up_of_a_digits_model_imports_pandas_only_while_no_page_runs(ck
         "warmup._warm('digits-2d')\n"
         "print(seen, 'pandas' in sys.modules, 'digits-2d' in warmup._names)\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
-    )
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.split()[-3:] == ["[True]", "True", "True"], out.stdout
+    out = run_python(code)
+    assert out.split()[-3:] == ["[True]", "True", "True"], out
 
 
 def test_the_first_warm_up_waits_before_importing_so_the_first_page_s_pictures_go_out(

@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from tests.conftest import run_python
 from tests.unit.test_runs import SMALL, make_run
 from vae.analysis import stored_samples as ss
 from vae.analysis.explore import decode
 from vae.analysis.pictures import from_pixels, tile, to_pixels
 from vae.runfolder.checkpoint import load_checkpoint, save_model
 from vae.runfolder.files import CONFIG_FILE, SAMPLES_FILE, CheckpointError, write_npz
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -120,10 +117,7 @@ def test_reading_a_cover_imports_no_torch(run):
         f"c = read_cover(Path({str(run)!r})); "
         "print(c is not None, 'torch' in sys.modules)"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    assert out.stdout.split() == ["True", "False"]
+    assert run_python(code).split() == ["True", "False"]
 
 
 def test_training_stores_them_when_a_run_finishes(tmp_path, digits):
