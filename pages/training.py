@@ -12,7 +12,6 @@ from ui.curves import history_figure
 from ui.errors import describe, show_error
 from ui.i18n import N_, _
 from ui.images import upscale
-from ui.job_queue import keep_queue_moving
 from ui.lessons import fit_figure
 from ui.selection import selected_run
 from ui.training_form import training_form
@@ -206,8 +205,7 @@ def live_panel() -> None:
     """The job this server launched last, polled while it runs."""
     if st.session_state.pop(keys.TRAINING_RERUN_APP, False):
         st.rerun(scope="app")
-    jobs.advance_queue(ROOT)  # a free slot goes to the first request waiting
-    keep_queue_moving(ROOT)  # and when no Training page is open, the server's own thread
+    jobs.advance_queue(ROOT)  # a free slot goes to the first request (app.py's thread: no page)
     for place, waiting in enumerate(jobs.queued_jobs(ROOT), start=1):
         whose = _("yours") if str(waiting.get("owner")) == owner() else _("another session's")
         st.caption(
