@@ -15,13 +15,12 @@ from ui.images import upscale
 from ui.lessons import fit_figure
 from ui.selection import selected_run
 from ui.training_form import training_form
-from vae import CheckpointError, load_checkpoint
-from vae.analysis.explore import decode
 from vae.analysis.pictures import tile
 from vae.errors import Message
 from vae.onnx import FORMAT as ONNX_FORMAT
 from vae.onnx import is_onnx_folder
 from vae.runfolder.config import read_history
+from vae.runfolder.files import CheckpointError
 from vae.runfolder.runs import RunNameError, checkpoint_dir, resolve_run
 from vae.training import jobs
 from vae.training.server import READ_ONLY_ENV, read_only
@@ -103,6 +102,9 @@ def samples(name: str, epoch: int) -> np.ndarray | None:
     cached = st.session_state.get(keys.TRAINING_SAMPLES)
     if cached and cached[0] == key:
         return cached[1]
+    from vae.analysis.explore import decode  # torch: only where a job's samples are drawn
+    from vae.runfolder.checkpoint import load_checkpoint
+
     try:
         ckpt = load_checkpoint(ROOT / name)  # read afresh: the run is still being written
     except CheckpointError:

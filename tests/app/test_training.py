@@ -11,6 +11,7 @@ import pytest
 
 from tests.app.conftest import PAGES, app, texts
 from tests.app.conftest_jobs import button, history, no_jobs_left, plotly_spec, rerun_until
+from tests.conftest import run_python
 from vae.runfolder.runs import list_runs
 from vae.training import jobs
 
@@ -142,3 +143,17 @@ def test_in_korean_a_timed_out_runs_notice_is_korean(no_jobs_left: Path) -> None
     shown = texts(at.warning)
     assert "20초" in shown and "5 에폭 중 2" in shown, shown
     assert "time limit" not in shown and "resume continues" not in shown
+
+
+def test_the_training_page_draws_a_history_without_importing_torch(ckpt_dir):
+    """Its first visit does not wait for torch (the warm-up imports it after the cold start)."""
+    code = (
+        "import sys\n"
+        "from streamlit.testing.v1 import AppTest\n"
+        f"at = AppTest.from_file({str(PAGES / 'training.py')!r}, default_timeout=120)\n"
+        "at.session_state['checkpoint'] = 'digits-3d'\n"
+        "at.run()\n"
+        "assert not at.exception, at.exception\n"
+        "print(len(at.get('plotly_chart')), 'torch' in sys.modules)\n"
+    )
+    assert run_python(code).split()[-2:] == ["1", "False"]  # the curves, no torch

@@ -93,3 +93,17 @@ def test_subsample_and_perplexity():
 def test_an_unknown_method_is_refused():
     with pytest.raises(ValueError, match="unknown projection"):
         pj.project(np.zeros((5, 3), np.float32), "MDS")  # type: ignore[arg-type]
+
+
+def test_neighbours_kept_is_one_for_a_map_that_keeps_the_layout_and_small_for_noise():
+    rng = np.random.default_rng(1)
+    xy = rng.normal(size=(300, 2))
+    x = np.hstack([3.0 * xy + 1.0, np.zeros((300, 4))])  # scaled, shifted, padded: same order
+    assert pj.neighbours_kept(x, xy, k=5) == 1.0
+    noise = rng.normal(size=(300, 2))
+    assert pj.neighbours_kept(x, noise, k=5) < 0.1  # chance is 5 / 299
+    line = np.array([[0.0], [1.0], [10.0], [11.0]])  # nearest: 0 and 1, 2 and 3
+    on_map = np.array([[0.0, 0], [1, 0], [10, 0], [30, 0]])  # 2's nearest is now 1
+    assert pj.neighbours_kept(line, on_map, k=1) == 0.75
+    with pytest.raises(ValueError, match="same number of points"):
+        pj.neighbours_kept(x, xy[:-1])
