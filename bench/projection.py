@@ -7,6 +7,7 @@ same number of threads, alternating; UMAP and PCA as the page runs them, once ea
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -14,12 +15,21 @@ import torch
 
 from bench.report import Section, cell, num, ratios, stat
 from vae.analysis.explore import encode, tsne
-from vae.analysis.projection import TSNE_EARLY_ITERS, TSNE_ITERS, neighbours_kept, project
+from vae.analysis.projection import (
+    TSNE_EARLY_ITERS,
+    TSNE_INTS_IN_INTERVAL,
+    TSNE_ITERS,
+    TSNE_NEIGHBOURS,
+    neighbours_kept,
+    project,
+)
 from vae.data import load_dataset
 from vae.runfolder.checkpoint import load_checkpoint
 from vae.runfolder.runs import checkpoint_dir, list_runs
 
 GOAL_SECONDS = 10.0
+KEPT_K = 10  # neighbours compared per code
+APP_TSNE, REFERENCE_TSNE = "t-SNE, openTSNE (the app)", "t-SNE, scikit-learn (reference)"
 
 
 def projections(sec: Section, p: dict[str, Any]) -> None:
@@ -35,65 +45,54 @@ def projections(sec: Section, p: dict[str, Any]) -> None:
     from sklearn.manifold import TSNE  # noqa: F401
     from threadpoolctl import threadpool_limits
 
-    ours: list[float] = []
-    theirs: list[float] = []
-    defaults: list[float] = []
+    tsnes: dict[str, Callable[[], Any]] = {  # run in this order, alternating
+        APP_TSNE: lambda: project(x, "t-SNE", n_jobs=threads),
+        "t-SNE, openTSNE with its defaults": lambda: openTSNE.TSNE(
+            n_jobs=threads, random_state=0
+        ).fit(x),
+        REFERENCE_TSNE: lambda: tsne(x),
+    }
+    seconds: dict[str, list[float]] = {name: [] for name in tsnes}
+    maps: dict[str, np.ndarray] = {}
     with threadpool_limits(limits=threads):  # OpenMP and BLAS threads too
         for _ in range(p["projection_repeats"]):
-            t0 = time.perf_counter()
-            ours_xy = project(x, "t-SNE", n_jobs=threads)
-            ours.append(time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            theirs_xy = tsne(x)
-            theirs.append(time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            defaults_xy = openTSNE.TSNE(n_jobs=threads, random_state=0).fit(x)
-            defaults.append(time.perf_counter() - t0)
+            for name, run_tsne in tsnes.items():
+                t0 = time.perf_counter()
+                maps[name] = np.asarray(run_tsne())
+                seconds[name].append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         project(x, "UMAP")
         umap_first = time.perf_counter() - t0
         t0 = time.perf_counter()
         project(x, "PCA")
         pca_s = time.perf_counter() - t0
-    speed = ratios(theirs, ours)
-    kept = {
-        name: neighbours_kept(x, xy)
-        for name, xy in (("ours", ours_xy), ("theirs", theirs_xy), ("defaults", defaults_xy))
-    }
+    ours, theirs = seconds[APP_TSNE], seconds[REFERENCE_TSNE]
     sec.add(
         f"{len(x):,} codes μ of the MNIST test set from `{run.name}` (z = {run.latent_dim}), "
         f"{threads} thread(s) for each, the three t-SNE runs alternating "
         f"(n = {len(ours)} each; the ratio is per pair). openTSNE runs as the Latent page runs "
         "it (vae.analysis.projection.project: FFT gradients, "
-        f"{TSNE_EARLY_ITERS} + {TSNE_ITERS} iterations, exact neighbours, a grid interval "
-        "per 2 units, PCA initialisation, a progress callback every 10 iterations); openTSNE "
-        "with all its defaults (250 + 500 iterations, Annoy's approximate neighbours, an "
-        "interval per unit); scikit-learn's TSNE with its defaults (Barnes-Hut, PCA "
-        "initialisation) through vae.analysis.explore.tsne. “Neighbours kept”: the share of "
-        "each code's 10 nearest codes that are among its 10 nearest points on the map "
-        "(vae.analysis.projection.neighbours_kept; 1 keeps them all, chance is 0.001)."
+        f"{TSNE_EARLY_ITERS} + {TSNE_ITERS} iterations, {TSNE_NEIGHBOURS} neighbours, a grid "
+        f"interval per {TSNE_INTS_IN_INTERVAL:g} units, PCA initialisation, a progress "
+        "callback every 10 iterations); openTSNE with all its defaults (250 + 500 iterations, "
+        "Annoy's approximate neighbours, an interval per unit); scikit-learn's TSNE with its "
+        "defaults (Barnes-Hut, PCA initialisation) through vae.analysis.explore.tsne. "
+        f"“Neighbours kept”: the share of each code's {KEPT_K} nearest codes that are among its "
+        f"{KEPT_K} nearest points on the map (vae.analysis.projection.neighbours_kept; 1 "
+        f"keeps them all, chance is {KEPT_K / (len(x) - 1):.2g})."
     )
     sec.table(
         ["projection", "seconds", "scikit-learn / this", "neighbours kept"],
         [
             [
-                "t-SNE, openTSNE (the app)",
-                cell(stat(ours), "s"),
-                cell(speed),
-                f"{kept['ours']:.3f}",
-            ],
-            [
-                "t-SNE, openTSNE with its defaults",
-                cell(stat(defaults), "s"),
-                cell(ratios(theirs, defaults)),
-                f"{kept['defaults']:.3f}",
-            ],
-            [
-                "t-SNE, scikit-learn (reference)",
-                cell(stat(theirs), "s"),
-                "1",
-                f"{kept['theirs']:.3f}",
-            ],
+                name,
+                cell(stat(secs), "s"),
+                "1" if name == REFERENCE_TSNE else cell(ratios(theirs, secs)),
+                f"{neighbours_kept(x, maps[name], k=KEPT_K):.3f}",
+            ]
+            for name, secs in seconds.items()
+        ]
+        + [
             [
                 "UMAP, umap-learn (first call in the process: includes numba's compile)",
                 f"{umap_first:.1f} s",
