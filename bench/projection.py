@@ -19,6 +19,7 @@ from vae.analysis.projection import (
     TSNE_EARLY_ITERS,
     TSNE_INTS_IN_INTERVAL,
     TSNE_ITERS,
+    TSNE_MIN_INTERVALS,
     TSNE_NEIGHBOURS,
     neighbours_kept,
     project,
@@ -73,10 +74,11 @@ def projections(sec: Section, p: dict[str, Any]) -> None:
         f"(n = {len(ours)} each; the ratio is per pair). openTSNE runs as the Latent page runs "
         "it (vae.analysis.projection.project: FFT gradients, "
         f"{TSNE_EARLY_ITERS} + {TSNE_ITERS} iterations, {TSNE_NEIGHBOURS} neighbours, a grid "
-        f"interval per {TSNE_INTS_IN_INTERVAL:g} units, PCA initialisation, a progress "
-        "callback every 10 iterations); openTSNE with all its defaults (250 + 500 iterations, "
-        "Annoy's approximate neighbours, an interval per unit); scikit-learn's TSNE with its "
-        "defaults (Barnes-Hut, PCA initialisation) through vae.analysis.explore.tsne. "
+        f"interval per {TSNE_INTS_IN_INTERVAL:g} units and at least {TSNE_MIN_INTERVALS} a side, "
+        "PCA initialisation, a progress callback every 10 iterations); openTSNE with all its "
+        "defaults (250 + 500 iterations, Annoy's approximate neighbours, an interval per unit "
+        "and at least 50 a side); scikit-learn's TSNE with its defaults (Barnes-Hut, PCA "
+        "initialisation) through vae.analysis.explore.tsne. "
         f"“Neighbours kept”: the share of each code's {KEPT_K} nearest codes that are among its "
         f"{KEPT_K} nearest points on the map (vae.analysis.projection.neighbours_kept; 1 "
         f"keeps them all, chance is {KEPT_K / (len(x) - 1):.2g})."

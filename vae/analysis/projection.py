@@ -23,7 +23,10 @@ MAX_POINTS = 10_000  # above this a fixed random subsample is projected
 # cost: the share of each point's 10 nearest codes kept as its 10 nearest on the map.
 TSNE_EARLY_ITERS = 125
 TSNE_ITERS = 250
-TSNE_INTS_IN_INTERVAL = 2.0  # FFT grid: one interval per 2 units of the map (openTSNE: 1)
+# The FFT grid: one interval per 1.75 units of the map, at least 25 per side (openTSNE: 1 and
+# 50). The grid's FFTs are most of an iteration's cost; bench 4c measures what it costs the map.
+TSNE_INTS_IN_INTERVAL = 1.75
+TSNE_MIN_INTERVALS = 25
 TSNE_NEIGHBOURS = "exact"  # exact nearest neighbours: faster than Annoy at <= MAX_POINTS
 CALLBACK_EVERY = 10  # iterations between progress reports (and chances to stop)
 NEIGHBOURS_SHARE = 0.1  # the part of the bar given to the nearest-neighbour search
@@ -59,6 +62,7 @@ def parameters(method: Method, n: int, seed: int = 0) -> dict[str, Any]:
             "neighbors": TSNE_NEIGHBOURS,
             "negative_gradient_method": "fft",
             "ints_in_interval": TSNE_INTS_IN_INTERVAL,
+            "min_num_intervals": TSNE_MIN_INTERVALS,
             "random_state": seed,
         }
     if method == "UMAP":
