@@ -14,7 +14,8 @@ from tests.app.conftest import PAGES, ROOT, app, texts
 from tests.app.test_latent import scatter_traces, spec, values
 from ui import state
 from vae.analysis.projection import project as real_project
-from vae.runfolder.files import PROJECTIONS_FILE, read_projections, write_projections
+from vae.runfolder.files import PROJECTIONS_FILE
+from vae.runfolder.projections import read_projections, write_projections
 
 LATENT = PAGES / "latent.py"
 REFUSED = "could not be used"

@@ -12,7 +12,7 @@ import pytest
 
 from vae.analysis import stored_projection as sp
 from vae.analysis.projection import Method, parameters, project, subsample
-from vae.runfolder import files
+from vae.runfolder import projections
 from vae.runfolder.files import MODEL_FILE, PROJECTIONS_FILE, CheckpointError
 
 CONFIG = {"arch": "mlp", "latent_dim": 5, "hidden_dims": [32]}
@@ -50,7 +50,7 @@ def test_a_stored_projection_is_the_one_the_page_computes(run):
     assert xy is not None and xy.dtype == np.float32
     np.testing.assert_array_equal(xy, got["t-SNE"])
     assert stored_now(run, x, "UMAP") is None  # not stored: computed as before
-    meta, _, _ = files.read_projections(run / PROJECTIONS_FILE, ())
+    meta, _, _ = projections.read_projections(run / PROJECTIONS_FILE, ())
     assert meta["methods"]["t-SNE"]["parameters"] == parameters("t-SNE", len(x))
     assert meta["methods"]["t-SNE"]["library"].startswith("openTSNE ")
 
@@ -136,12 +136,12 @@ def test_pickles_and_oversized_files_are_refused(run, monkeypatch):
         stored_now(run, x)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("pca.npy", b"\0" * (files.MAX_PROJECTION_BYTES + 1))  # a zip bomb
+        z.writestr("pca.npy", b"\0" * (projections.MAX_PROJECTION_BYTES + 1))  # a zip bomb
     (run / PROJECTIONS_FILE).write_bytes(buf.getvalue())
     assert (run / PROJECTIONS_FILE).stat().st_size < 100_000
     with pytest.raises(CheckpointError, match="unpacks to"):
         stored_now(run, x)
-    monkeypatch.setattr(files, "MAX_PROJECTION_BYTES", 10)
+    monkeypatch.setattr(projections, "MAX_PROJECTION_BYTES", 10)
     with pytest.raises(CheckpointError, match="larger than"):
         stored_now(run, x)
 

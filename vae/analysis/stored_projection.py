@@ -21,13 +21,8 @@ from typing import Any
 import numpy as np
 
 from vae.analysis.projection import Method, parameters, project, subsample
-from vae.runfolder.files import (
-    MODEL_FILE,
-    PROJECTIONS_FILE,
-    file_sha256,
-    read_projections,
-    write_projections,
-)
+from vae.runfolder.files import MODEL_FILE, PROJECTIONS_FILE, file_sha256
+from vae.runfolder.projections import read_projections, write_projections
 
 FORMAT = 1
 STORED: tuple[Method, ...] = ("t-SNE", "UMAP")  # PCA is instant: never stored
