@@ -14,7 +14,7 @@ from ui.i18n import N_, _, language
 from ui.images import show_image, show_tiles, upload_image
 from ui.interpolation_parts import COLOURS, DASHES, NAMES, norm_chart
 from ui.lessons import fit_figure
-from ui.plots import add_markers, add_prior_contours, latent_scatter
+from ui.plots import CODES, add_markers, add_prior_contours, latent_scatter
 from ui.selection import current_checkpoint
 from ui.testset import Images, dataset_images, encoded
 from vae import Checkpoint
@@ -156,7 +156,7 @@ def latent_map(paths: dict[str, LatentPath], ends: np.ndarray) -> go.Figure:
     view = fit_projection(mu)
     rows = np.arange(len(mu))
     fig = latent_scatter(view(mu), rows, images.y, images.shown_classes, view.titles, height=520)
-    fig.update_traces(marker_opacity=0.3, selector={"type": "scattergl"})
+    fig.update_traces(marker_opacity=0.3, selector={"meta": CODES})
     if d == 2:
         add_prior_contours(fig)
     for kind, path in paths.items():

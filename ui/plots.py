@@ -1,7 +1,8 @@
 """Plotly figures of the latent space, shared by the pages (no model code here).
 
-- `latent_scatter(xy, rows, labels, classes, ...)`: a WebGL scatter, one trace per class,
-  with each point's row index in `customdata` (per-class traces renumber points).
+- `latent_scatter(xy, rows, labels, classes, ...)`: a scatter, one trace per class, with
+  each point's row index in `customdata` (per-class traces renumber points) and `meta`
+  CODES; drawn in WebGL above SVG_MAX_POINTS points, in SVG up to it.
 - `add_prior_contours(fig)`: circles at 1, 2 and 3 standard deviations of N(0, I).
 - `add_sigma_ellipses(fig, mu, sigma)`: 1-sigma ellipses of q(z|x) for a few points.
 - `add_markers(fig, xy, name)`: highlighted points (e.g. an uploaded image's code).
@@ -20,6 +21,11 @@ from plotly.colors import qualitative
 from ui.i18n import _
 
 PALETTE = qualitative.D3 + qualitative.Alphabet
+CODES = "codes"  # the `meta` of latent_scatter's traces
+# Up to this many points a map is drawn in SVG: a WebGL chart costs a fixed ~0.3 s to set up
+# where the browser draws WebGL in software, more than SVG takes for 1,000 points there.
+# plotly.express switches at the same count.
+SVG_MAX_POINTS = 1000
 
 
 def latent_scatter(
@@ -34,18 +40,20 @@ def latent_scatter(
     """xy (N, 2) points, rows (N,) their indices in the image set, labels (N,) class numbers."""
     fig = go.Figure()
     size = 4 if len(xy) > 3000 else 6
+    scatter = go.Scatter if len(xy) <= SVG_MAX_POINTS else go.Scattergl
     label_word, index_word = _("label"), _("index")
     for label in np.unique(labels):
         mask = labels == label
         name = classes[label] if 0 <= label < len(classes) else str(label)
         fig.add_trace(
-            go.Scattergl(
+            scatter(
                 x=xy[mask, 0],
                 y=xy[mask, 1],
                 mode="markers",
                 name=name,
                 marker={"size": size, "opacity": 0.75, "color": PALETTE[int(label) % len(PALETTE)]},
                 customdata=rows[mask],
+                meta=CODES,
                 hovertemplate=f"{label_word} <b>{name}</b><br>{index_word} %{{customdata}}"
                 "<br>(%{x:.2f}, %{y:.2f})<extra></extra>",
             )

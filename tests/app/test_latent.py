@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from tests.app.conftest import APP, PAGES, app, image_bytes, png_size, texts
+from ui.plots import CODES, SVG_MAX_POINTS, latent_scatter
 
 LATENT = PAGES / "latent.py"
 N_TEST = 297  # scikit-learn digits: the fixed test split
@@ -46,7 +47,7 @@ def values(v) -> np.ndarray:
 
 
 def scatter_traces(fig):
-    return [t for t in fig["data"] if t["type"] == "scattergl"]
+    return [t for t in fig["data"] if t.get("meta") == CODES]
 
 
 def test_every_test_image_is_a_point_coloured_by_class(ckpt_dir):
@@ -58,9 +59,20 @@ def test_every_test_image_is_a_point_coloured_by_class(ckpt_dir):
     rows = np.concatenate([values(t["customdata"]) for t in traces])
     assert sorted(rows.tolist()) == list(range(N_TEST))  # every image once, by its row
     assert all("label" in t["hovertemplate"] and "index" in t["hovertemplate"] for t in traces)
+    assert {t["type"] for t in traces} == {"scatter"}  # 297 points: SVG, no WebGL to set up
     assert fig["layout"]["xaxis"]["title"]["text"] == "z1"
     assert f"{N_TEST:,} points from the digits test set" in texts(at.caption)
     assert "Select points" in at.info[0].value
+
+
+def test_maps_up_to_the_limit_are_drawn_in_svg_and_larger_ones_in_webgl():
+    rng = np.random.default_rng(0)
+    for n, kind in ((SVG_MAX_POINTS, "scatter"), (SVG_MAX_POINTS + 1, "scattergl")):
+        labels = rng.integers(0, 3, n)
+        fig = latent_scatter(rng.normal(size=(n, 2)), np.arange(n) + 5, labels, ["a", "b", "c"])
+        assert [(t.type, t.name, t.meta) for t in fig.data] == [(kind, c, CODES) for c in "abc"]
+        rows = np.concatenate([t.customdata for t in fig.data])
+        assert sorted(rows.tolist()) == list(range(5, n + 5))  # every point once, by its row
 
 
 def test_prior_contours_toggle(ckpt_dir):

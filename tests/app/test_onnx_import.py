@@ -16,6 +16,7 @@ from testkit.onnx_nets import FcDecoder, FcEncoder, export_vae
 from tests.app.conftest import APP, PAGES, app, image_bytes, png_size, texts
 from ui import latent_aids as aids
 from ui import state as keys
+from ui.plots import CODES
 from vae import load_checkpoint
 from vae.analysis.explore import reconstruct
 from vae.onnx.browser import browser_spec
@@ -106,7 +107,7 @@ def test_latent_page_maps_the_folders_images_and_decodes_in_the_browser(runs: Pa
     at = page("latent")
     assert not at.exception, at.exception
     fig = figures(at)[0]
-    traces = [t for t in fig["data"] if t["type"] == "scattergl"]
+    traces = [t for t in fig["data"] if t.get("meta") == CODES]
     assert [t["name"] for t in traces] == [str(i) for i in range(10)]
     assert sum(len(t["x"]) if isinstance(t["x"], list) else 1 for t in traces) > 0
     caption = texts(at.caption)

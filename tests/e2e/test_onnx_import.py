@@ -82,7 +82,7 @@ def test_latent_page_draws_every_image_of_the_folder(page: Any, url: str) -> Non
         "(el) => (el.data || []).some(t => t.x && (t.x.length || t.x.bdata))",
         arg=plot.element_handle(),
     )
-    names = plot.evaluate("(el) => el.data.filter(t => t.type === 'scattergl').map(t => t.name)")
+    names = plot.evaluate("(el) => el.data.filter(t => t.meta === 'codes').map(t => t.name)")
     assert names == [str(i) for i in range(10)]
     screenshot(page, "onnx-latent")
 
