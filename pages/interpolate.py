@@ -21,6 +21,7 @@ from vae import Checkpoint
 from vae.analysis.explore import encode
 from vae.analysis.interpolation import (
     LatentPath,
+    Projection,
     animation_frames,
     fit_projection,
     gif_bytes,
@@ -151,9 +152,8 @@ def choose_endpoints() -> tuple[np.ndarray, np.ndarray, list[str]] | None:
     return images.x[rows], mu[rows], names
 
 
-def latent_map(paths: dict[str, LatentPath], ends: np.ndarray) -> go.Figure:
-    """The test codes with both paths and their decoded points; PCA above two dimensions."""
-    view = fit_projection(mu)
+def latent_map(paths: dict[str, LatentPath], ends: np.ndarray, view: Projection) -> go.Figure:
+    """The test codes with both paths and their decoded points, seen through `view`."""
     rows = np.arange(len(mu))
     fig = latent_scatter(view(mu), rows, images.y, images.shown_classes, view.titles, height=520)
     fig.update_traces(marker_opacity=0.3, selector={"meta": CODES})
@@ -207,9 +207,9 @@ def render(ckpt: Checkpoint) -> None:
     )
     map_col, side = st.columns([3, 2], gap="large")
     with map_col:
-        st.plotly_chart(fit_figure(latent_map(paths, ends)), key="interp_map")
+        view = fit_projection(mu)  # PCA above two dimensions
+        st.plotly_chart(fit_figure(latent_map(paths, ends, view)), key="interp_map")
         if d > 2:
-            view = fit_projection(mu)
             st.caption(
                 _(
                     "The {d}-dimensional space seen through the first two principal components "

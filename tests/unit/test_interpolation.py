@@ -94,6 +94,20 @@ def test_projection_is_pca_of_the_codes_and_places_other_points_in_it() -> None:
     assert np.allclose(vp.fit_projection(codes).axes, view.axes)  # deterministic signs
 
 
+def test_projection_axes_match_an_svd_of_the_codes_even_with_a_collapsed_dimension() -> None:
+    rng = np.random.default_rng(4)
+    scales = np.array([3.0, 1.5, 1.0, 0.5, *[0.2] * 15, 1e-3])  # the last: a collapsed dim
+    codes = rng.standard_normal((10_000, 20)) @ np.linalg.qr(rng.standard_normal((20, 20)))[0]
+    codes = codes * scales + 0.7
+    view = vp.fit_projection(codes)
+    centred = codes - codes.mean(0)
+    _, s, vt = np.linalg.svd(centred, full_matrices=False)
+    for j in range(2):  # each axis equal to the SVD's up to its sign
+        assert min(abs(vt[j] - view.axes[:, j]).max(), abs(vt[j] + view.axes[:, j]).max()) < 1e-9
+    assert view.explained == pytest.approx((s[:2] ** 2).sum() / (s**2).sum(), rel=1e-12)
+    assert view.axes.shape == (20, 2) and np.allclose(view.axes.T @ view.axes, np.eye(2))
+
+
 @pytest.mark.parametrize("steps", [2, 3, 9])
 def test_gif_plays_ping_pong_with_upscaled_frames(steps: int) -> None:
     strip = np.random.default_rng(3).random((steps, 1, 8, 8)).astype(np.float32)
