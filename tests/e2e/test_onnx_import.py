@@ -23,6 +23,7 @@ from testkit.browser import (
     wait_for_app,
 )
 from testkit.onnx_nets import FcDecoder, FcEncoder, export_vae
+from ui.plots import CODES
 from vae.analysis.explore import decode
 from vae.onnx.browser import browser_spec
 from vae.runfolder.checkpoint import load_checkpoint
@@ -82,7 +83,7 @@ def test_latent_page_draws_every_image_of_the_folder(page: Any, url: str) -> Non
         "(el) => (el.data || []).some(t => t.x && (t.x.length || t.x.bdata))",
         arg=plot.element_handle(),
     )
-    names = plot.evaluate("(el) => el.data.filter(t => t.meta === 'codes').map(t => t.name)")
+    names = plot.evaluate("(el, m) => el.data.filter(t => t.meta === m).map(t => t.name)", CODES)
     assert names == [str(i) for i in range(10)]
     screenshot(page, "onnx-latent")
 
