@@ -165,11 +165,16 @@ def advance_queue(root: Path) -> list[JobStatus]:
         for q in queued_jobs(root):
             if len(running_jobs(root)) >= max_jobs():
                 break
-            (_queue(root) / q["file"]).unlink(missing_ok=True)
-            if not (root / q["name"]).exists():
-                argv = [str(a) for a in q.get("argv", [])]
+            entry = _queue(root) / q["file"]
+            if (root / q["name"]).exists():
+                entry.unlink(missing_ok=True)
+                continue
+            argv = [str(a) for a in q.get("argv", [])]
+            try:  # the entry leaves once the job's record is written: never in neither place
                 job = _spawn(root, q["name"], argv, int(q.get("epochs", 0)), str(q.get("owner")))
-                started.append(job)
+            finally:
+                entry.unlink(missing_ok=True)
+            started.append(job)
     return started
 
 
@@ -262,15 +267,17 @@ def cancel_job(root: Path, name: str, owner: str | None = None) -> JobStatus:
     cancel it; without (the command line, the tests), any job may be cancelled.
     """
     _refuse_if_read_only()
-    for q in queued_jobs(root):  # a request still waiting leaves the queue
-        if q["name"] == name:
-            if owner is not None and str(q.get("owner")) != owner:
-                raise JobError(
-                    "{name} was queued from another browser session; only it can cancel", name=name
-                )
-            (_queue(root) / q["file"]).unlink(missing_ok=True)
-            gone = Message("taken out of the queue before it started")
-            return JobStatus(name, "cancelled", message=gone)
+    with _launch_lock(root):  # not while advance_queue is starting it
+        for q in queued_jobs(root):  # a request still waiting leaves the queue
+            if q["name"] == name:
+                if owner is not None and str(q.get("owner")) != owner:
+                    raise JobError(
+                        "{name} was queued from another browser session; only it can cancel",
+                        name=name,
+                    )
+                (_queue(root) / q["file"]).unlink(missing_ok=True)
+                gone = Message("taken out of the queue before it started")
+                return JobStatus(name, "cancelled", message=gone)
     status = job_status(root, name)
     if not status.active or status.pid is None:
         raise JobError(
