@@ -9,6 +9,7 @@ back and Escape leaves presenter mode.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -72,7 +73,20 @@ def projector(browser: Any) -> Iterator[Any]:
 def inside(page: Any, selector: str, what: str) -> None:
     element = page.locator(f"{selector} >> visible=true").first
     element.wait_for(state="visible", timeout=30_000)
-    box = element.bounding_box()
+
+    def fits(b: dict[str, float] | None) -> bool:
+        return (
+            b is not None
+            and b["x"] >= 0
+            and b["y"] >= 0
+            and (b["x"] + b["width"] <= WIDTH + 0.5 and b["y"] + b["height"] <= HEIGHT + 0.5)
+        )
+
+    box = element.bounding_box()  # the page may still be laying out: look again for a while
+    deadline = time.monotonic() + 10
+    while not fits(box) and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+        box = element.bounding_box()
     assert box is not None, what
     assert box["x"] >= 0 and box["y"] >= 0, (what, box)
     assert box["x"] + box["width"] <= WIDTH + 0.5, (what, box)
