@@ -14,16 +14,8 @@ import streamlit as st
 
 from components.live_decoder import UnsupportedDecoder, live_decoder, spec_for
 from ui import state
-from ui.decoder_parts import (
-    GRID,
-    SPAN,
-    STEP,
-    DecoderPoint,
-    clicked_dim,
-    collapse_note,
-    kl_figure,
-    show_manifold,
-)
+from ui.decoder_parts import SPAN, STEP, DecoderPoint, clicked_dim, collapse_note, kl_figure
+from ui.decoder_pictures import GRID, show_manifold, show_traversals
 from ui.errors import describe
 from ui.i18n import N_, _, with_language
 from ui.images import show_image, show_tiles
@@ -32,7 +24,7 @@ from ui.selection import cache_key, current_checkpoint
 from ui.testset import dataset_images, encoded
 from vae import Checkpoint
 from vae.analysis.dims import DimStats, dim_traversal, from_posterior
-from vae.analysis.explore import decode, traversals
+from vae.analysis.explore import decode
 from vae.web.decoder_spec import DecoderSpec
 from vae.web.share import share_link
 
@@ -161,11 +153,10 @@ def views(ckpt: Checkpoint, z: np.ndarray) -> None:
             )
     with right if d == 2 else left:
         st.subheader(_("Traversals"))
-        rows = traversals(ckpt.model, z, steps=9, span=SPAN)  # (D, 9, C, H, W)
         active = dim_stats()[0].active
         collapsed = _("{z} · collapsed")
         labels = [f"z{i + 1}" if active[i] else collapsed.format(z=f"z{i + 1}") for i in range(d)]
-        show_tiles(rows.reshape(-1, *rows.shape[2:]), nrow=9, target=420, row_labels=labels)
+        show_traversals(ckpt, z, labels)
         st.caption(
             _(
                 "One row per dimension: it runs from −3 (left) to +3 (right) while the others "

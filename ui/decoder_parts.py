@@ -1,36 +1,28 @@
-"""The Decoder page's pieces: its latent point in session state, the grid, the KL bar chart.
+"""The Decoder page's pieces: its latent point in session state, the KL bar chart.
 
 - `DecoderPoint`: the one latent point the page shows, per checkpoint. It moves by a
   settled position from the in-browser view, by the server sliders, or by a jump (a
   link, the Latent page, a button); it writes itself to the URL.
-- `show_manifold(ckpt, z)`: Kingma & Welling's Figure 4 grid with the point marked (2-D).
 - `kl_figure(stats)`: mean KL per latent dimension, collapsed dimensions flagged;
   `collapse_note`: why they collapsed.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
-from PIL import Image
 
 from ui import state
 from ui.errors import describe
 from ui.i18n import _
-from ui.selection import cache_key
-from vae import Checkpoint
 from vae.analysis.dims import DimStats
-from vae.analysis.explore import grid_values, manifold_grid
-from vae.analysis.pictures import tile
 from vae.web.share import ShareError, format_z, parse_z
 
 SPAN = 3.0  # slider range in prior standard deviations
 STEP = 0.05  # server slider step
-GRID = 20  # the paper's Figure 4 decodes a 20 x 20 grid
 ACTIVE, COLLAPSED = "#4c78a8", "#b9b9b9"
 
 
@@ -179,50 +171,6 @@ def collapse_note(d: int, active: int, beta: float) -> str | None:
         "carries, and this decoder describes the images well enough with the others, so those "
         "fell back to the prior (posterior collapse)."
     ).format(dead=dead, d=d)
-
-
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _manifold_picture(key: tuple[str, tuple[int, ...]], _ckpt: Checkpoint) -> np.ndarray:
-    """The Figure 4 grid of a 2-D model, tiled once per checkpoint. Shared: never change it."""
-    imgs = manifold_grid(_ckpt.model, GRID)[1]
-    return tile(imgs, nrow=GRID, padding=1)
-
-
-def nearest_tile(z: np.ndarray) -> tuple[int, int]:
-    """(row, col) of the grid tile nearest to z (2,); rows run from high to low z2."""
-    vals = grid_values(GRID)
-    return GRID - 1 - int(np.abs(vals - z[1]).argmin()), int(np.abs(vals - z[0]).argmin())
-
-
-@st.cache_resource(show_spinner=False, max_entries=64)
-def _marked_png(
-    key: tuple[str, tuple[int, ...]], row: int, col: int, _pic: np.ndarray, hw: tuple[int, int]
-) -> bytes:
-    """PNG of the grid with a red box around tile (row, col); one encoding per position."""
-    h, w = hw
-    out = _pic.copy()
-    y0, x0 = row * (h + 1), col * (w + 1)
-    y1, x1 = y0 + h + 1, x0 + w + 1
-    red = np.array([220, 20, 60], np.uint8)
-    out[y0 : y1 + 1, [x0, x1]] = red
-    out[[y0, y1], x0 : x1 + 1] = red
-    if h >= 16:  # a thicker box where the tiles are large enough to spare a pixel
-        out[y0 + 1 : y1, [x0 + 1, x1 - 1]] = red
-        out[[y0 + 1, y1 - 1], x0 + 1 : x1] = red
-    scale = max(1, round(560 / out.shape[1]))
-    out = out.repeat(scale, 0).repeat(scale, 1)
-    buf = io.BytesIO()
-    Image.fromarray(out).save(buf, format="PNG", compress_level=1)
-    return buf.getvalue()
-
-
-def show_manifold(ckpt: Checkpoint, z: np.ndarray) -> None:
-    """The Figure 4 grid of a 2-D model with a red box on the tile nearest z."""
-    h, w = ckpt.config.model.image_shape[1:]
-    with st.spinner(_("Decoding the grid…")):
-        pic = _manifold_picture(cache_key(ckpt), ckpt)
-    row, col = nearest_tile(z)
-    st.image(_marked_png(cache_key(ckpt), row, col, pic, (h, w)), output_format="PNG")
 
 
 def clicked_dim(event: object, d: int) -> int | None:

@@ -67,14 +67,10 @@ def label_rows(pic: np.ndarray, labels: list[str], font_px: int = 14) -> np.ndar
     return np.asarray(canvas)
 
 
-def show_tiles(
-    images: np.ndarray,
-    nrow: int,
-    caption: str | None = None,
-    target: int | None = None,
-    row_labels: list[str] | None = None,
+def tiled(
+    images: np.ndarray, nrow: int, target: int | None = None, row_labels: list[str] | None = None
 ) -> np.ndarray:
-    """Tile (N, C, H, W) floats in [0, 1] into one picture and show it; returns the picture.
+    """The picture show_tiles shows: (N, C, H, W) floats in [0, 1] -> uint8 (H', W', 3).
 
     With `target`, pixels are repeated so the whole picture's width nears `target` px;
     without it, each image is scaled to roughly 56 px. `row_labels` adds a label per row.
@@ -85,8 +81,18 @@ def show_tiles(
     else:
         scale = max(1, round(target / (nrow * (w + 1) + 1)))
     pic = tile(images, nrow=nrow, padding=1, scale=scale)
-    if row_labels:
-        pic = label_rows(pic, row_labels)
+    return label_rows(pic, row_labels) if row_labels else pic
+
+
+def show_tiles(
+    images: np.ndarray,
+    nrow: int,
+    caption: str | None = None,
+    target: int | None = None,
+    row_labels: list[str] | None = None,
+) -> np.ndarray:
+    """Tile (N, C, H, W) floats in [0, 1] into one picture (`tiled`) and show it; returns it."""
+    pic = tiled(images, nrow, target, row_labels)
     st.image(pic, caption=caption, width=pic.shape[1], output_format="PNG")
     return pic
 

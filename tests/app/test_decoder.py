@@ -87,3 +87,41 @@ def test_a_point_for_another_model_is_ignored(ckpt_dir):
     at = server_app(checkpoint="digits-3d", decoder_z=handoff).run()
     assert not at.exception
     assert [s.value for s in at.slider] == [0.0, 0.0, 0.0]
+
+
+def test_traversals_are_decoded_once_per_model_and_point(ckpt_dir, media, monkeypatch):
+    """A rerun at the same point shows the stored picture, pixel for pixel the one decoding
+    anew gives; another point, or another model at the same point, is decoded for itself."""
+    import io
+    import shutil
+
+    import numpy as np
+    from PIL import Image
+
+    from ui import decoder_pictures
+    from ui.images import tiled
+    from vae.analysis.explore import traversals
+    from vae.runfolder.checkpoint import load_checkpoint
+
+    calls = []
+
+    def counted(model, base, **kwargs):
+        calls.append(np.array(base))
+        return traversals(model, base, **kwargs)
+
+    monkeypatch.setattr(decoder_pictures, "traversals", counted)
+    at = server_app(checkpoint="digits-3d").run()
+    at.run()  # the same point again
+    assert len(calls) == 1
+    shown = np.asarray(Image.open(io.BytesIO(image_bytes(at, media)[-1])).convert("RGB"))
+    model = load_checkpoint(ckpt_dir / "digits-3d").model
+    rows = traversals(model, np.zeros(3, np.float32), steps=9, span=3.0)
+    tiles = tiled(rows.reshape(-1, 1, 8, 8), 9, 420)  # the row labels' margin is at the left
+    assert shown.shape[1] > tiles.shape[1] and np.array_equal(shown[:, -tiles.shape[1] :], tiles)
+
+    at.slider[2].set_value(1.0).run()
+    assert len(calls) == 2 and calls[-1].tolist() == [0.0, 0.0, 1.0]
+    shutil.copytree(ckpt_dir / "digits-3d", ckpt_dir / "digits-3d-copy")
+    other = server_app(checkpoint="digits-3d-copy").run()
+    assert not other.exception
+    assert len(calls) == 3 and calls[-1].tolist() == [0.0, 0.0, 0.0]
