@@ -67,35 +67,46 @@ def _test_split(
     return ds.test_x.numpy(), ds.test_y.numpy(), ds.classes
 
 
+def _choose(ckpt: Checkpoint) -> tuple[Images, str | None]:
+    """The images a page explores for ckpt, and why they are the preview set (None: they are
+    not). An imported model with an images.npz explores those (vae.onnx.load read them)."""
+    cfg = ckpt.config
+    if ckpt.imported and (ckpt.path / IMAGES_FILE).is_file():
+        shown = _(IMPORTED_SOURCE)
+        return Images(
+            ckpt.preview_x, ckpt.preview_y, cfg.classes, True, IMPORTED_SOURCE, shown
+        ), None
+    got = _test_split(cfg.dataset, cfg.train.image_size, cfg.train.channels)
+    classes = cfg.classes
+    if not isinstance(got, Exception) and got[0].shape[1:] == cfg.model.image_shape:
+        x, y, ds_classes = got
+        source, shown = TEST_SET.format(dataset=cfg.dataset), _(TEST_SET)
+        full = Images(x, y, classes or ds_classes, True, source, shown.format(dataset=cfg.dataset))
+        return full, None
+    reason = describe(got) if isinstance(got, Exception) else _("its images have a different shape")
+    source, shown = PREVIEW_SET.format(dataset=cfg.dataset), _(PREVIEW_SET)
+    preview = Images(
+        ckpt.preview_x, ckpt.preview_y, classes, False, source, shown.format(dataset=cfg.dataset)
+    )
+    return preview, reason
+
+
 def dataset_images(ckpt: Checkpoint, note: bool = True) -> Images:
     """The test set of ckpt's data set, else its preview set (with a visible note if `note`).
 
     An imported model with an images.npz explores those images (vae.onnx.load read them).
     """
     cfg = ckpt.config
-    if ckpt.imported and (ckpt.path / IMAGES_FILE).is_file():
-        return Images(
-            ckpt.preview_x, ckpt.preview_y, cfg.classes, True, IMPORTED_SOURCE, _(IMPORTED_SOURCE)
-        )
     with st.spinner(_("Loading the {dataset} test set…").format(dataset=cfg.dataset)):
-        got = _test_split(cfg.dataset, cfg.train.image_size, cfg.train.channels)
-    classes = cfg.classes
-    if not isinstance(got, Exception) and got[0].shape[1:] == cfg.model.image_shape:
-        x, y, ds_classes = got
-        source, shown = TEST_SET.format(dataset=cfg.dataset), _(TEST_SET)
-        return Images(x, y, classes or ds_classes, True, source, shown.format(dataset=cfg.dataset))
-    reason = describe(got) if isinstance(got, Exception) else _("its images have a different shape")
-    if note:
+        images, reason = _choose(ckpt)
+    if reason is not None and note:
         st.caption(
             _(
                 ":material/info: Showing the checkpoint's {n:,} preview images: the full "
                 "{dataset} test set is not available here ({reason})"
             ).format(n=len(ckpt.preview_x), dataset=cfg.dataset, reason=reason.splitlines()[0])
         )
-    source, shown = PREVIEW_SET.format(dataset=cfg.dataset), _(PREVIEW_SET)
-    return Images(
-        ckpt.preview_x, ckpt.preview_y, classes, False, source, shown.format(dataset=cfg.dataset)
-    )
+    return images
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -117,13 +128,5 @@ def encoded(ckpt: Checkpoint, images: Images) -> tuple[np.ndarray, np.ndarray]:
 def warm_codes(ckpt: Checkpoint) -> None:
     """Fill the caches `dataset_images` and `encoded` read for ckpt, drawing nothing (for
     ui.warmup's background thread): the same images under the same key as they would pick."""
-    cfg = ckpt.config
-    if ckpt.imported and (ckpt.path / IMAGES_FILE).is_file():
-        x, source = ckpt.preview_x, IMPORTED_SOURCE
-    else:
-        got = _test_split(cfg.dataset, cfg.train.image_size, cfg.train.channels)
-        if not isinstance(got, Exception) and got[0].shape[1:] == cfg.model.image_shape:
-            x, source = got[0], TEST_SET.format(dataset=cfg.dataset)
-        else:
-            x, source = ckpt.preview_x, PREVIEW_SET.format(dataset=cfg.dataset)
-    _encoded(cache_key(ckpt), source, ckpt, x)
+    images = _choose(ckpt)[0]
+    _encoded(cache_key(ckpt), images.source, ckpt, images.x)

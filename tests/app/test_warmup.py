@@ -11,6 +11,18 @@ import numpy as np
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def no_warm_up_under_way() -> None:
+    """A warm-up an earlier test's app run started ends first: its imports would go into
+    this test's record of them."""
+    from ui import warmup
+
+    thread = warmup._thread
+    if thread is not None:
+        thread.join(timeout=120)
+        assert not thread.is_alive(), "an earlier test's warm-up is still running after 120 s"
+
+
 def test_warm_codes_fills_the_entry_the_pages_read(app_runs, monkeypatch: pytest.MonkeyPatch):
     from ui import testset
     from ui.selection import load_run
