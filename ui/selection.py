@@ -55,10 +55,12 @@ def cache_key(ckpt: Checkpoint) -> tuple[str, tuple[int, ...]]:
 def load_run(path: Path) -> Checkpoint:
     """Load a checkpoint folder once per server, keyed by path and modification times.
 
-    A folder replaced on disk has new times and is loaded afresh. Raises CheckpointError.
+    A folder replaced on disk has new times and is loaded afresh, and so is one whose
+    metrics.json was rewritten (`python -m vae.evaluate` adds its bounds to it), so every
+    page shows the figures the Overview shows. Raises CheckpointError.
     The returned object is shared between sessions: never change it.
     """
-    return _load_cached(str(path), run_stamp(path))
+    return _load_cached(str(path), run_stamp(path, also=(METRICS_FILE,)))
 
 
 def selected_run() -> str | None:

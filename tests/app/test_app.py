@@ -150,3 +150,20 @@ def test_a_folder_replaced_on_disk_is_loaded_afresh(ckpt_dir):
     at.run()
     assert not at.exception
     assert len(at.slider) == 3
+
+
+def test_a_rewritten_metrics_file_is_read_afresh(ckpt_dir):
+    """`python -m vae.evaluate` rewrites metrics.json beside unchanged weights: the pages
+    that load the checkpoint show its new figures, as the Overview does."""
+    import json
+
+    from ui.selection import load_run
+
+    path = ckpt_dir / "digits-2d"
+    before = load_run(path)
+    assert load_run(path) is before  # loaded once while nothing changes
+    metrics = json.loads((path / "metrics.json").read_text())
+    metrics["iwae_nll"] = 12.5
+    (path / "metrics.json").write_text(json.dumps(metrics))
+    after = load_run(path)
+    assert after is not before and after.metrics["iwae_nll"] == 12.5
