@@ -7,6 +7,7 @@ from typing import Literal
 import numpy as np
 import streamlit as st
 
+from ui import errors
 from ui.errors import show_error
 from ui.i18n import N_, _
 from ui.images import show_tiles
@@ -224,7 +225,7 @@ def show_maps(models: dict[str, Checkpoint], rows: np.ndarray | None) -> None:
         )
         col.caption(
             _("{n:,} codes μ from {source}, on {how}.").format(
-                n=len(mu), source=imgs.source, how=how
+                n=len(mu), source=imgs.source_text, how=how
             )
         )
 
@@ -273,7 +274,7 @@ def render() -> None:
             _(
                 "These two models cannot be shown the same images: {mismatch}. Their figures "
                 "and maps are shown, each on its own test set."
-            ).format(mismatch=mismatch),
+            ).format(mismatch=errors.describe(mismatch)),
             icon=":material/info:",
         )
     else:

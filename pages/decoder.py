@@ -59,9 +59,10 @@ def _dim_stats(
 
 
 def dim_stats() -> tuple[DimStats, str]:
-    """KL and activity of each dimension over the test images (cached), and their source."""
+    """KL and activity of each dimension over the test images (cached), and where they came
+    from, in the reader's language."""
     images = dataset_images(ckpt, note=False)
-    return _dim_stats(cache_key(ckpt), images.source, *encoded(ckpt, images)), images.source
+    return _dim_stats(cache_key(ckpt), images.source, *encoded(ckpt, images)), images.source_text
 
 
 options = st.columns([2, 2, 3], vertical_alignment="bottom")

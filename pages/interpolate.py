@@ -14,7 +14,7 @@ from ui.i18n import N_, _, language
 from ui.images import show_image, show_tiles, upload_image
 from ui.interpolation_parts import COLOURS, DASHES, NAMES, norm_chart
 from ui.lessons import fit_figure
-from ui.plots import CODES, add_markers, add_prior_contours, latent_scatter
+from ui.plots import CODES, add_markers, add_prior_contours, latent_scatter, over
 from ui.selection import current_checkpoint
 from ui.testset import Images, dataset_images, encoded
 from vae import Checkpoint
@@ -78,7 +78,7 @@ def endpoint_from_test(images: Images, side: str, default: int) -> tuple[int, st
         help=_("Which image of that class, counted from 0 in the test set's order."),
     )
     row = nth_of_class(images.y, label, int(n))
-    return row, _("test image #{row} ({name})").format(row=row, name=images.class_name(label))
+    return row, _("test image #{row} ({name})").format(row=row, name=images.shown_class(label))
 
 
 def endpoint_from_upload(side: str, box: DeltaGenerator) -> np.ndarray | None:
@@ -139,7 +139,7 @@ def choose_endpoints() -> tuple[np.ndarray, np.ndarray, list[str]] | None:
             st.session_state[state.INTERP_SEED] = seed + 1
             st.rerun()
         names = [
-            _("test image #{row} ({name})").format(row=r, name=images.class_name(int(images.y[r])))
+            _("test image #{row} ({name})").format(row=r, name=images.shown_class(int(images.y[r])))
             for r in rows
         ]
     else:
@@ -159,10 +159,11 @@ def latent_map(paths: dict[str, LatentPath], ends: np.ndarray, view: Projection)
     fig.update_traces(marker_opacity=0.3, selector={"meta": CODES})
     if d == 2:
         add_prior_contours(fig)
+    scatter = over(fig)
     for kind, path in paths.items():
         xy = view(path.z)
         fig.add_trace(
-            go.Scatter(
+            scatter(
                 x=xy[:, 0],
                 y=xy[:, 1],
                 mode="lines+markers",

@@ -6,6 +6,7 @@
 - `add_prior_contours(fig)`: circles at 1, 2 and 3 standard deviations of N(0, I).
 - `add_sigma_ellipses(fig, mu, sigma)`: 1-sigma ellipses of q(z|x) for a few points.
 - `add_markers(fig, xy, name)`: highlighted points (e.g. an uploaded image's code).
+- `over(fig)`: the trace type for lines and markers over a map (WebGL over WebGL).
 - `selected_rows(event, n)`: the row indices selected in `st.plotly_chart(on_select=...)`.
 """
 
@@ -72,13 +73,23 @@ def latent_scatter(
     return fig
 
 
+def over(fig: go.Figure) -> type[go.Scatter] | type[go.Scattergl]:
+    """The trace type for lines and markers drawn over fig's points: WebGL when they are.
+
+    A browser draws every WebGL trace above every SVG one, so an SVG circle or star on a
+    WebGL map would be hidden under its dots.
+    """
+    return go.Scattergl if any(t.type == "scattergl" for t in fig.data) else go.Scatter
+
+
 def add_prior_contours(fig: go.Figure) -> None:
     """Dashed circles where the density of N(0, I) in 2-D falls to 1, 2 and 3 sigma."""
     t = np.linspace(0, 2 * np.pi, 181)
     name = _("prior N(0, I): 1, 2, 3σ")
+    scatter = over(fig)
     for r in (1, 2, 3):
         fig.add_trace(
-            go.Scatter(
+            scatter(
                 x=r * np.cos(t),
                 y=r * np.sin(t),
                 mode="lines",
@@ -108,7 +119,7 @@ def add_sigma_ellipses(fig: go.Figure, mu: np.ndarray, sigma: np.ndarray) -> Non
 def add_markers(fig: go.Figure, xy: np.ndarray, name: str, text: Sequence[str] = ()) -> None:
     """Large star markers at xy (K, 2), drawn above the scatter."""
     fig.add_trace(
-        go.Scatter(
+        over(fig)(
             x=xy[:, 0],
             y=xy[:, 1],
             mode="markers",
@@ -121,12 +132,17 @@ def add_markers(fig: go.Figure, xy: np.ndarray, name: str, text: Sequence[str] =
 
 
 def selected_rows(event: Any, n: int) -> list[int]:
-    """Row indices (in order, no repeats, each in [0, n)) from a plotly_chart selection event."""
+    """Row indices (ascending, no repeats, each in [0, n)) from a plotly_chart selection event.
+
+    The event lists points trace by trace, one trace per class, so its own order would put
+    the first classes first; by row, the first few of a large selection are a fair sample
+    of what it holds.
+    """
     try:
         points = event["selection"]["points"]
     except (KeyError, TypeError):
         return []
-    out: dict[int, None] = {}
+    out: set[int] = set()
     for point in points or []:
         data = point.get("customdata") if isinstance(point, dict) else None
         if isinstance(data, list):
@@ -134,5 +150,5 @@ def selected_rows(event: Any, n: int) -> list[int]:
         if isinstance(data, bool) or not isinstance(data, (int, float)):
             continue
         if 0 <= data < n and float(data).is_integer():
-            out[int(data)] = None
-    return list(out)
+            out.add(int(data))
+    return sorted(out)

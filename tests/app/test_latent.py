@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tests.app.conftest import APP, PAGES, app, image_bytes, png_size, texts
-from ui.plots import CODES, SVG_MAX_POINTS, latent_scatter
+from ui.plots import CODES, SVG_MAX_POINTS, add_markers, add_prior_contours, latent_scatter
 
 LATENT = PAGES / "latent.py"
 N_TEST = 297  # scikit-learn digits: the fixed test split
@@ -200,3 +200,28 @@ def test_bad_names_are_refused(ckpt_dir, name):
     assert not at.exception
     assert "not a checkpoint name" in texts(at.error)
     assert not at.get("plotly_chart")
+
+
+def test_a_selection_is_shown_by_row_not_by_class(ckpt_dir):
+    """The browser lists a selection trace by trace, one trace per class: the page shows it by
+    row, so the first images of a large selection are a fair sample of it."""
+    at = app(LATENT, checkpoint="digits-2d").run()
+    by_trace = [(t["name"], values(t["customdata"])) for t in scatter_traces(spec(at))]
+    rows = [int(r) for _, got in by_trace for r in got[:3]]  # 3 points of each class, in order
+    select(at, rows)
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert table["index"].tolist() == sorted(rows)[:24]  # the page shows 24 at most
+    assert rows[:24] != sorted(rows)[:24]  # the event's own order was by class
+
+
+def test_markers_and_circles_over_a_webgl_map_are_webgl_too():
+    """A browser draws WebGL traces above SVG ones: an SVG star or prior circle on a map of
+    more than SVG_MAX_POINTS points would be hidden under the dots."""
+    rng = np.random.default_rng(1)
+    for n, kind in ((SVG_MAX_POINTS, "scatter"), (SVG_MAX_POINTS + 1, "scattergl")):
+        fig = latent_scatter(rng.normal(size=(n, 2)), np.arange(n), rng.integers(0, 2, n), "ab")
+        add_prior_contours(fig)
+        add_markers(fig, np.zeros((1, 2)), "your image", ["your image"])
+        assert {t.type for t in fig.data} == {kind}
+        assert fig.data[-1].marker.symbol == "star" and len(fig.data) == 2 + 3 + 1

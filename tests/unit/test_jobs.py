@@ -52,6 +52,7 @@ def root(tmp_path: Path) -> Path:
         ({"lr": math.nan}, "lr", "finite"),
         ({"lr": 0.0}, "lr", "above 0"),
         ({"beta": math.inf}, "beta", "finite"),
+        ({"epochs": 0}, "epochs", "at least 1 epoch"),
         ({"warmup_epochs": -1}, "warmup_epochs", "at least 0"),
         ({"lr_anneal_epochs": 11}, "lr_anneal_epochs", "from 0 to epochs (10)"),
         ({"lr_anneal_epochs": 1.5}, "lr_anneal_epochs", "whole number"),

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from vae.errors import N_
+from vae.errors import N_, Message
 from vae.runfolder.config import RunConfig
 from vae.runfolder.runs import RunSummary
 
@@ -166,14 +166,17 @@ def default_partner(runs: Sequence[RunSummary], left: str) -> str | None:
     return min(usable, key=rank).name
 
 
-def input_mismatch(a: RunConfig, b: RunConfig) -> str | None:
-    """Why two runs cannot be shown the same input images, or None when they can."""
+def input_mismatch(a: RunConfig, b: RunConfig) -> Message | None:
+    """Why two runs cannot be shown the same input images (a Message: ui.errors.describe
+    shows it in the reader's language), or None when they can."""
     if a.dataset != b.dataset:
-        return f"they were trained on different data sets ({a.dataset} and {b.dataset})"
+        return Message(
+            "they were trained on different data sets ({a} and {b})", a=a.dataset, b=b.dataset
+        )
     if a.model.image_shape != b.model.image_shape:
         sa = "×".join(map(str, a.model.image_shape))
         sb = "×".join(map(str, b.model.image_shape))
-        return f"their inputs have different shapes ({sa} and {sb})"
+        return Message("their inputs have different shapes ({a} and {b})", a=sa, b=sb)
     return None
 
 

@@ -158,6 +158,8 @@ def validate_request(req: JobRequest, root: Path) -> tuple[str, list[str]]:
         "lr_anneal_epochs",
     ):
         _whole(field, getattr(req, field))
+    if req.epochs == 0:  # TrainConfig allows 0 (an imported model), a training job does not
+        raise JobRequestError("epochs", "choose at least 1 epoch: 0 would leave an untrained model")
     argv = req.argv(root.resolve() / name)
     try:
         parse_train_args(argv)
