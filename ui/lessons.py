@@ -195,6 +195,10 @@ def _apply_once(lesson: Lesson, index: int) -> None:
     if st.session_state.get(state.LESSON_SEEN) == opened:
         return
     st.session_state[state.LESSON_SEEN] = opened
+    # A step link to the page already shown reruns it without updating the address bar
+    # (unless the page writes a query parameter itself, as the Decoder does): writing the
+    # step's own parameters sends the whole query string, so the address names the step shown.
+    st.query_params.update({state.LESSON_PARAM: lesson.name, state.STEP_PARAM: str(index + 1)})
     seen = st.session_state.get(state.LINK_RUNS_SEEN)
     if isinstance(seen, set):
         seen.discard(lesson.steps[index].run)

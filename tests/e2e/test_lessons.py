@@ -176,3 +176,23 @@ def test_the_keys_step_forward_and_back_and_escape_leaves(projector: Any, app_ur
     assert projector.locator('[data-testid="stSidebar"]').is_visible()  # the normal app again
     assert not projector.locator(".vae-step-counter").count()
     assert lesson.steps[0].title in projector.locator(".st-key-lesson_banner").inner_text()
+
+
+@pytest.mark.parametrize("name", ["map", "paths", "encoder", "decoder"])
+def test_next_puts_the_step_shown_in_the_address(projector: Any, app_url: str, name: str) -> None:
+    """A Next link to the page already shown must leave the address on the new step, so a
+    reload or a copied link opens the step the room is looking at."""
+    lesson = next(x for x in LESSONS if x.name == name)
+    open_app(projector, f"{app_url}/{step_href(lesson, 0, False)}")
+    for step in range(2, len(lesson.steps) + 1):
+        projector.locator(".st-key-lesson_banner").get_by_role("link", name="Next").click()
+        projector.wait_for_url(re.compile(rf"[?&]step={step}(&|$)"), timeout=APP_LIMIT_MS)
+        wait_for_app(projector)
+        got = query(projector)
+        assert got["lesson"] == name and got["step"] == str(step)
+        for key, value in lesson.steps[step - 1].params.items():
+            if key in ("run", "vs", "image"):  # z and the tabs are written in their own forms
+                default = key == "image" and value == "0"  # a bound widget's default is left out
+                assert got.get(key) == (None if default else value), (step, key, got)
+        where = projector.locator(".vae-lesson-where").inner_text()
+        assert f"step {step} of {len(lesson.steps)}" in where
