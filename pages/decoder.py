@@ -19,7 +19,7 @@ from ui.decoder_pictures import GRID, show_manifold, show_traversals
 from ui.errors import describe
 from ui.i18n import N_, _, with_language
 from ui.images import show_image, show_tiles
-from ui.lessons import fit_figure
+from ui.lessons import fit_figure, presenting
 from ui.selection import cache_key, current_checkpoint
 from ui.testset import dataset_images, encoded
 from vae import Checkpoint
@@ -223,7 +223,8 @@ def live_view(ckpt: Checkpoint, spec: DecoderSpec, layout: str, pad_dims: tuple[
         )
         point.from_live(view_key, settled)
     with right:
-        st.markdown(_("**What you see**"))
+        if not presenting():  # presenter mode hides the caption the heading is for
+            st.markdown(_("**What you see**"))
         seen = _(
             "The image is {mean} at z: E[x|z], not a sample, which would add independent "
             "noise to every pixel. Your browser decodes it as you move; the point is sent "

@@ -25,16 +25,28 @@ def describe(exc: BaseException | Message) -> str:
     if isinstance(exc, Listing):
         return exc.separator.join(str(_value(item)) for item in exc.items)
     if not exc.params:
-        return _(exc.template)
+        return _ending_as(exc.template, _(exc.template))
     params = {key: _value(value) for key, value in exc.params.items()}
     try:
-        return _(exc.template).format(**params)
+        return _ending_as(exc.template, _(exc.template).format(**params))
     except (KeyError, IndexError, ValueError):  # a translation that does not fit: the English
         _log.warning("translation of %r does not format", exc.template)
     try:
         return str(exc)
     except (KeyError, IndexError, ValueError):  # nor does the English: the template as it is
         return exc.template
+
+
+def _ending_as(template: str, text: str) -> str:
+    """text without the full stop a translation adds where the English template has none.
+
+    The core's messages are clauses ("choose a PNG or JPEG image") that pages set inside
+    sentences ("{name} cannot be used: {reason}."); a translated clause ending in "." would
+    end such a sentence twice.
+    """
+    if text.endswith(".") and not text.endswith("..") and not template.rstrip().endswith("."):
+        return text[:-1]
+    return text
 
 
 def _value(value: object) -> object:

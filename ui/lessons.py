@@ -78,6 +78,7 @@ PRESENT_CSS = """
 
 
 PRESENT_FIGURE_HEIGHT = 260  # px: a plotly figure beside its controls on a 720-px projector
+PRESENT_MAP_HEIGHT = 400  # px: a map with equal axes, the step's subject, below its controls
 
 
 def fit_figure(fig: Any) -> Any:
@@ -85,17 +86,23 @@ def fit_figure(fig: Any) -> Any:
 
     Every page passes its figures through this on their way to st.plotly_chart: the figure is
     drawn smaller, axes and legend included, where a height cap would cut its bottom off. A
-    figure cached for everyone is copied, never changed.
+    map with equal axes (a latent map) may be PRESENT_MAP_HEIGHT high and keeps its axes
+    square by narrowing its plot, where a short wide one would stretch its x range into a
+    strip of empty space. A figure cached for everyone is copied, never changed.
     """
     if not presenting():
         return fig
+    square = fig.layout.yaxis.scaleanchor == "x"
+    cap = PRESENT_MAP_HEIGHT if square else PRESENT_FIGURE_HEIGHT
     height = fig.layout.height or 450  # plotly's default
-    if height <= PRESENT_FIGURE_HEIGHT:
+    if height <= cap:
         return fig
     import plotly.graph_objects as go  # the figure's own library: loaded already
 
     out = go.Figure(fig)
-    out.update_layout(height=PRESENT_FIGURE_HEIGHT)
+    out.update_layout(height=cap)
+    if square:
+        out.update_xaxes(constrain="domain")
     return out
 
 

@@ -136,6 +136,35 @@ def test_presenter_mode_draws_figures_smaller_instead_of_cutting_them(ckpt_dir):
     assert "stPlotlyChart" not in html  # no height cap in the style sheet clips them
 
 
+def test_presenter_mode_keeps_a_latent_map_square_and_large(ckpt_dir):
+    """A short, wide map with equal axes would stretch its x range into a strip: in presenter
+    mode the map is PRESENT_MAP_HEIGHT high and narrows its plot instead."""
+    import json
+
+    from ui.lessons import PRESENT_FIGURE_HEIGHT, PRESENT_MAP_HEIGHT
+
+    named_like_shipped(ckpt_dir, "mnist-2d")
+    at = app()
+    open_step(at, "decoder", 3)  # the Latent page's map
+    (normal,) = [json.loads(e.proto.spec)["layout"] for e in at.get("plotly_chart")]
+    assert normal["yaxis"]["scaleanchor"] == "x" and "constrain" not in normal["xaxis"]
+    open_step(at, "decoder", 3, present=True)
+    assert not at.exception
+    (shown,) = [json.loads(e.proto.spec)["layout"] for e in at.get("plotly_chart")]
+    assert PRESENT_FIGURE_HEIGHT < shown["height"] == PRESENT_MAP_HEIGHT < normal["height"]
+    assert shown["xaxis"]["constrain"] == "domain" and shown["yaxis"]["scaleanchor"] == "x"
+
+
+def test_presenter_mode_leaves_out_the_decoder_heading_of_a_hidden_caption(ckpt_dir):
+    named_like_shipped(ckpt_dir, "mnist-2d")
+    at = app()
+    open_step(at, "decoder", 0)
+    assert "**What you see**" in markdown(at)
+    open_step(at, "decoder", 0, present=True)
+    assert not at.exception
+    assert "**What you see**" not in markdown(at)
+
+
 def test_hostile_lesson_and_step_values_get_a_clear_message(ckpt_dir):
     cases = [
         ({"lesson": "<script>alert(1)</script>", "step": "1"}, "no lesson named"),

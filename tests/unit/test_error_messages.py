@@ -118,7 +118,7 @@ def test_a_missing_checkpoint_in_korean_and_in_english(tmp_path, korean, monkeyp
         load_checkpoint(tmp_path / "nope")
     exc = caught.value
     assert exc.params and describe(exc) != str(exc)
-    assert describe(exc) == korean.gettext(exc.template).format(**exc.params)
+    assert describe(exc) == korean.gettext(exc.template).format(**exc.params).removesuffix(".")
     assert "체크포인트" in describe(exc) and str(tmp_path / "nope") in describe(exc)
     monkeypatch.setattr(i18n, "language", lambda: "en")
     monkeypatch.setattr(errors, "language", lambda: "en")
@@ -133,6 +133,22 @@ def test_a_refused_upload_in_korean(korean):
     shown = describe(caught.value)
     assert shown.startswith("이 앱이 읽을 수 있는 이미지가 아니에요") and "PNG" in shown
     assert "upload a PNG" not in shown
+
+
+def test_a_translated_clause_ends_a_sentence_once(korean):
+    """A core message is a clause without a full stop; its Korean has one, which a page's
+    sentence around it ("{name} cannot be used: {reason}.") would double."""
+    from vae.web.uploads import UploadError, prepare_upload
+
+    with pytest.raises(UploadError) as caught:
+        prepare_upload(b"", (1, 8, 8))
+    assert korean.gettext(caught.value.template).endswith("고르세요.")
+    shown = describe(caught.value)
+    assert shown == "파일이 비어 있어요(0바이트). PNG나 JPEG 이미지를 고르세요"
+    sentence = korean.gettext("{name} cannot be used: {reason}.").format(name="a.png", reason=shown)
+    assert sentence.endswith("고르세요.") and ".." not in sentence
+    note = Message("The CMYK image was converted to RGB.")
+    assert describe(note) == "CMYK 이미지를 RGB로 바꿨어요."
 
 
 def test_a_wrapped_error_is_translated_inside_its_wrapper(tmp_path, korean):

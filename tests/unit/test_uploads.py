@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import struct
 import zlib
 
@@ -51,6 +52,9 @@ def refused(data: bytes, *words: str) -> str:
     message = str(info.value)
     for word in words:
         assert word in message.lower(), message
+    # A person reads it: no exception class names, no word said twice in one message.
+    assert not re.search(r"[A-Z][a-z]+Error|Exception", message), message
+    assert message.lower().count("truncated") <= 1, message
     return message
 
 

@@ -76,8 +76,7 @@ def _open(data: bytes) -> Image.Image:
     except Exception as exc:  # UnidentifiedImageError, or a header a plugin cannot parse
         raise UploadError(
             "the file is not an image this app can read; upload a PNG or JPEG "
-            "(GIF, BMP and WebP work too). ({kind})",
-            kind=type(exc).__name__,
+            "(GIF, BMP and WebP work too)"
         ) from exc
     w, h = im.size
     if w < 1 or h < 1 or w * h > MAX_PIXELS:
@@ -114,9 +113,8 @@ def _decode(im: Image.Image, shape: tuple[int, int, int], notes: list[Message]) 
         out = ImageOps.exif_transpose(im) if im.format == "JPEG" else im
     except Exception as exc:  # truncated or corrupt data: OSError, SyntaxError, ValueError...
         raise UploadError(
-            "the image data is damaged or incomplete ({reason}); the file may be truncated. "
-            "Save it again and re-upload",
-            reason=exc,
+            "the image data is damaged or incomplete (the file may be truncated); "
+            "save it again and re-upload"
         ) from exc
     return out if out is not None else im
 
