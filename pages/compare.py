@@ -12,7 +12,7 @@ from ui.errors import show_error
 from ui.i18n import N_, _
 from ui.images import show_tiles
 from ui.lessons import fit_figure
-from ui.plots import add_markers, latent_scatter
+from ui.plots import add_markers, latent_scatter, side_by_side
 from ui.rate_distortion import rd_figure
 from ui.selection import current_checkpoint, load_run
 from ui.state import COMPARE_LINK_SEEN, VS_PARAM
@@ -205,7 +205,8 @@ def same_inputs(models: dict[str, Checkpoint], images: Images) -> np.ndarray:
 
 def show_maps(models: dict[str, Checkpoint], rows: np.ndarray | None) -> None:
     """Each model's test codes side by side; the shared inputs as stars when there are some."""
-    for side, col in zip(SIDES, st.columns(2, gap="large"), strict=True):
+    figs, captions = [], []
+    for side in SIDES:
         ck = models[side]
         imgs = dataset_images(ck, note=False)
         mu, _sigma = encoded(ck, imgs)
@@ -213,8 +214,7 @@ def show_maps(models: dict[str, Checkpoint], rows: np.ndarray | None) -> None:
         fig = latent_scatter(view(mu), np.arange(len(mu)), imgs.y, imgs.shown_classes, view.titles)
         if rows is not None:
             add_markers(fig, view(mu[rows]), _("the inputs above"), [f"#{r}" for r in rows])
-        fig.update_layout(height=440, dragmode="pan", title={"text": ck.name, "font": {"size": 14}})
-        col.plotly_chart(fit_figure(fig), key=f"compare_map_{side}")
+        figs.append(fig)
         d = ck.config.model.latent_dim
         how = (
             _("its latent dimensions")
@@ -223,11 +223,16 @@ def show_maps(models: dict[str, Checkpoint], rows: np.ndarray | None) -> None:
                 d=d, share=view.explained
             )
         )
-        col.caption(
+        captions.append(
             _("{n:,} codes μ from {source}, on {how}.").format(
                 n=len(mu), source=imgs.source_text, how=how
             )
         )
+    fig = side_by_side(figs[0], figs[1], (models["left"].name, models["right"].name))
+    fig.update_layout(height=440, dragmode="pan", margin={"t": 40})
+    st.plotly_chart(fit_figure(fig), key="compare_maps")
+    for col, caption in zip(st.columns(2, gap="large"), captions, strict=True):
+        col.caption(caption)
 
 
 def render() -> None:

@@ -7,6 +7,7 @@
 - `add_sigma_ellipses(fig, mu, sigma)`: 1-sigma ellipses of q(z|x) for a few points.
 - `add_markers(fig, xy, name)`: highlighted points (e.g. an uploaded image's code).
 - `over(fig)`: the trace type for lines and markers over a map (WebGL over WebGL).
+- `side_by_side(left, right, titles)`: two maps as the two panels of one figure.
 - `selected_rows(event, n)`: the row indices selected in `st.plotly_chart(on_select=...)`.
 """
 
@@ -80,6 +81,44 @@ def over(fig: go.Figure) -> type[go.Scatter] | type[go.Scattergl]:
     WebGL map would be hidden under its dots.
     """
     return go.Scattergl if any(t.type == "scattergl" for t in fig.data) else go.Scatter
+
+
+def side_by_side(left: go.Figure, right: go.Figure, titles: tuple[str, str]) -> go.Figure:
+    """Two maps as the two panels of one figure, each with its own axes, kept square.
+
+    One figure draws both panels in one WebGL context, which a browser drawing WebGL in
+    software sets up once (about 0.3 s for two separate 10,000-point charts against 0.2 s).
+    A legend entry shows once and toggles its name in both panels (a class, the stars).
+    """
+    fig = go.Figure(layout=left.layout)
+    gap = 0.06
+    shown: set[str] = set()
+    for panel, (src, title) in enumerate(zip((left, right), titles, strict=True)):
+        suffix = "" if panel == 0 else "2"
+        lo, hi = (0.0, 0.5 - gap / 2) if panel == 0 else (0.5 + gap / 2, 1.0)
+        for trace in src.data:
+            name = str(trace.name)
+            fig.add_trace(trace)
+            fig.data[-1].update(xaxis=f"x{suffix}", yaxis=f"y{suffix}", legendgroup=name)
+            fig.data[-1].showlegend = name not in shown
+            shown.add(name)
+        axes = {"anchor": f"y{suffix}", "domain": [lo, hi], "title": src.layout.xaxis.title}
+        fig.update_layout(
+            {
+                f"xaxis{suffix}": axes,
+                f"yaxis{suffix}": {
+                    "anchor": f"x{suffix}",
+                    "title": src.layout.yaxis.title,
+                    "scaleanchor": f"x{suffix}",
+                    "scaleratio": 1,
+                },
+            }
+        )
+        fig.add_annotation(
+            text=title, x=(lo + hi) / 2, y=1.0, xref="paper", yref="paper", yanchor="bottom",
+            xanchor="center", showarrow=False, font={"size": 14},
+        )  # fmt: skip
+    return fig
 
 
 def add_prior_contours(fig: go.Figure) -> None:

@@ -114,10 +114,19 @@ def test_the_same_inputs_go_through_both_models(runs: Path) -> None:
         assert list(table[f"−ELBO {name}"]) == pytest.approx(loss.tolist(), rel=1e-4)
     at.selectbox(key="compare_class").set_value(5).run()
     assert set(at.dataframe[0].value["class"]) == {"5"}
-    maps = [plotly_spec(at, i) for i in (1, 2)]
-    assert [m["layout"]["xaxis"]["title"]["text"] for m in maps] == ["z1", "PC 1"]
-    stars = [next(t for t in m["data"] if t["name"] == "the inputs above") for m in maps]
+    maps = plotly_spec(at, 1)  # both models' maps: the two panels of one figure
+    layout = maps["layout"]
+    assert [layout[a]["title"]["text"] for a in ("xaxis", "xaxis2")] == ["z1", "PC 1"]
+    assert layout["yaxis"]["scaleanchor"] == "x" and layout["yaxis2"]["scaleanchor"] == "x2"
+    assert [a["text"] for a in layout["annotations"]] == ["digits-2d", "digits-3d"]
+    stars = [t for t in maps["data"] if t["name"] == "the inputs above"]
+    assert [t.get("xaxis", "x") for t in stars] == ["x", "x2"]
     assert all(len(values(s["x"])) == 6 for s in stars)
+    assert [t.get("showlegend", True) for t in stars] == [True, False]  # one legend entry
+    # each panel holds its own model's codes of the whole test set
+    for axis, name in (("x", "digits-2d"), ("x2", "digits-3d")):
+        codes = [t for t in maps["data"] if t.get("meta") == "codes" and t.get("xaxis") == axis]
+        assert sum(len(values(t["x"])) for t in codes) == len(digits.test_y), name
 
 
 def test_runs_on_different_data_cannot_share_inputs(runs: Path) -> None:
@@ -127,7 +136,7 @@ def test_runs_on_different_data_cannot_share_inputs(runs: Path) -> None:
     at.selectbox(key="compare_right").set_value("other-data").run()
     assert not at.exception and not at.error, texts(at.error)
     assert "different data sets (digits and frey)" in texts(at.info)
-    assert not at.dataframe and len(at.get("plotly_chart")) == 3  # rate-distortion and two maps
+    assert not at.dataframe and len(at.get("plotly_chart")) == 2  # rate-distortion, the maps
     assert all(m.proto.delta == "" for m in at.metric)  # no differences across data sets
     spec = plotly_spec(at, 0)
     assert [a["text"] for a in spec["layout"]["annotations"]] == ["digits", "frey"]

@@ -105,7 +105,7 @@ def test_interpolation_follows_the_steps_slider(page: Any, app_url: str) -> None
 
 def test_compare_of_different_data_explains_and_still_plots(page: Any, app_url: str) -> None:
     open_app(page, f"{app_url}/compare?run=frey-2d")  # the only Frey run: no partner on its data
-    wait_for_plots(page, 3)  # rate-distortion and each model's map
+    wait_for_plots(page, 2)  # rate-distortion, and both maps in one figure
     assert_no_exception(page)
     text = page.locator(MAIN).inner_text()
     assert "cannot be shown the same images" in text and "rate: KL" in text
@@ -118,7 +118,7 @@ def test_compare_2d_with_20d_mnist(page: Any, app_url: str) -> None:
     """The README's picture: the shipped mnist-2d against mnist-20d on the same images."""
     page.set_viewport_size({"width": 1400, "height": 2100})
     open_app(page, f"{app_url}/compare?run=mnist-2d&vs=mnist-20d")  # not its beta-4 sibling
-    wait_for_plots(page, 3)
+    wait_for_plots(page, 2)
     assert_no_exception(page)
     main = page.locator(MAIN)
     text = main.inner_text()
@@ -151,7 +151,7 @@ def test_compare_beta_1_with_beta_2(
     url = start_app(checkpoint_dir=beta_runs)
     page.set_viewport_size({"width": 1400, "height": 2020})
     open_app(page, f"{url}/compare?run=digits-2d")
-    wait_for_plots(page, 3)
+    wait_for_plots(page, 2)
     assert_no_exception(page)
     main = page.locator(MAIN)
     text = main.inner_text()
