@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
@@ -12,16 +11,15 @@ from ui.errors import show_error
 from ui.fonts import font_file
 from ui.i18n import N_, _, language
 from ui.images import show_image, show_tiles, upload_image
-from ui.interpolation_parts import COLOURS, DASHES, NAMES, norm_chart
+from ui.interpolation_parts import NAMES, latent_map, norm_chart
 from ui.lessons import fit_figure
-from ui.plots import CODES, add_markers, add_prior_contours, latent_scatter, over
+from ui.plots import context_rows
 from ui.selection import current_checkpoint
 from ui.testset import Images, dataset_images, encoded
 from vae import Checkpoint
 from vae.analysis.explore import encode
 from vae.analysis.interpolation import (
     LatentPath,
-    Projection,
     animation_frames,
     fit_projection,
     gif_bytes,
@@ -152,34 +150,6 @@ def choose_endpoints() -> tuple[np.ndarray, np.ndarray, list[str]] | None:
     return images.x[rows], mu[rows], names
 
 
-def latent_map(paths: dict[str, LatentPath], ends: np.ndarray, view: Projection) -> go.Figure:
-    """The test codes with both paths and their decoded points, seen through `view`."""
-    rows = np.arange(len(mu))
-    fig = latent_scatter(view(mu), rows, images.y, images.shown_classes, view.titles, height=520)
-    fig.update_traces(marker_opacity=0.3, selector={"meta": CODES})
-    if d == 2:
-        add_prior_contours(fig)
-    scatter = over(fig)
-    for kind, path in paths.items():
-        xy = view(path.z)
-        fig.add_trace(
-            scatter(
-                x=xy[:, 0],
-                y=xy[:, 1],
-                mode="lines+markers",
-                name=_(NAMES[kind]),
-                line={"color": COLOURS[kind], "width": 2.5, "dash": DASHES[kind]},
-                marker={"size": 7, "color": COLOURS[kind], "line": {"width": 1, "color": "white"}},
-                customdata=np.column_stack([path.t, path.norms]),
-                hovertemplate=f"{_(NAMES[kind])}<br>t = %{{customdata[0]:.2f}}"
-                "<br>‖z‖ = %{customdata[1]:.2f}<extra></extra>",
-            )
-        )
-    add_markers(fig, view(ends), _("endpoints A and B"), ["A", "B"])
-    fig.update_layout(dragmode="pan", legend={"itemsizing": "constant"})
-    return fig
-
-
 def render(ckpt: Checkpoint) -> None:
     chosen = choose_endpoints()
     if chosen is None:
@@ -209,7 +179,13 @@ def render(ckpt: Checkpoint) -> None:
     map_col, side = st.columns([3, 2], gap="large")
     with map_col:
         view = fit_projection(mu)  # PCA above two dimensions
-        st.plotly_chart(fit_figure(latent_map(paths, ends, view)), key="interp_map")
+        st.plotly_chart(fit_figure(latent_map(paths, ends, view, mu, images)), key="interp_map")
+        shown = len(context_rows(len(mu)))
+        shown_codes = (
+            " " + _("{shown:,} of the {n:,} test codes are drawn.").format(shown=shown, n=len(mu))
+            if shown < len(mu)
+            else ""
+        )
         if d > 2:
             st.caption(
                 _(
@@ -217,6 +193,7 @@ def render(ckpt: Checkpoint) -> None:
                     "of the test codes ({explained:.0%} of their variance). The straight path "
                     "stays straight in this view; the spherical one bends."
                 ).format(d=d, explained=view.explained)
+                + shown_codes
             )
         else:
             st.caption(
@@ -224,6 +201,7 @@ def render(ckpt: Checkpoint) -> None:
                     "The test codes, both paths and the points that were decoded (hover for t "
                     "and ‖z‖). Dashed circles: the prior N(0, I) at 1, 2 and 3σ."
                 )
+                + shown_codes
             )
     with side:
         st.plotly_chart(fit_figure(norm_chart(paths, d)), key="interp_norms")

@@ -1,11 +1,19 @@
-"""The Interpolation page's figure of the norm along each path, and the two paths' styles."""
+"""The Interpolation page's figures (its map, the norm along each path) and the paths' styles."""
 
 from __future__ import annotations
 
+import numpy as np
 import plotly.graph_objects as go
 
 from ui.i18n import N_, _
-from vae.analysis.interpolation import LatentPath, prior_norm_range, prior_shell_radius
+from ui.plots import CODES, add_markers, add_prior_contours, context_rows, latent_scatter, over
+from ui.testset import Images
+from vae.analysis.interpolation import (
+    LatentPath,
+    Projection,
+    prior_norm_range,
+    prior_shell_radius,
+)
 
 NAMES = {"linear": N_("Linear (lerp)"), "spherical": N_("Spherical (slerp)")}  # shown with _()
 COLOURS = {"linear": "#212121", "spherical": "#c2185b"}
@@ -43,4 +51,40 @@ def norm_chart(paths: dict[str, LatentPath], d: int) -> go.Figure:
         yaxis={"title": _("norm"), "range": [0, 1.08 * top]},
         legend={"orientation": "h", "y": -0.3},
     )
+    return fig
+
+
+def latent_map(
+    paths: dict[str, LatentPath],
+    ends: np.ndarray,
+    view: Projection,
+    mu: np.ndarray,
+    images: Images,
+) -> go.Figure:
+    """A sample of the test codes mu (context_rows) with both paths and their decoded points,
+    and the endpoints' codes ends (2, D), seen through `view`."""
+    rows = context_rows(len(mu))  # the codes are the paths' background
+    xy, labels = view(mu[rows]), images.y[rows]
+    fig = latent_scatter(xy, rows, labels, images.shown_classes, view.titles, height=520)
+    fig.update_traces(marker_opacity=0.3, selector={"meta": CODES})
+    if mu.shape[1] == 2:
+        add_prior_contours(fig)
+    scatter = over(fig)
+    for kind, path in paths.items():
+        xy = view(path.z)
+        fig.add_trace(
+            scatter(
+                x=xy[:, 0],
+                y=xy[:, 1],
+                mode="lines+markers",
+                name=_(NAMES[kind]),
+                line={"color": COLOURS[kind], "width": 2.5, "dash": DASHES[kind]},
+                marker={"size": 7, "color": COLOURS[kind], "line": {"width": 1, "color": "white"}},
+                customdata=np.column_stack([path.t, path.norms]),
+                hovertemplate=f"{_(NAMES[kind])}<br>t = %{{customdata[0]:.2f}}"
+                "<br>‖z‖ = %{customdata[1]:.2f}<extra></extra>",
+            )
+        )
+    add_markers(fig, view(ends), _("endpoints A and B"), ["A", "B"])
+    fig.update_layout(dragmode="pan", legend={"itemsizing": "constant"})
     return fig

@@ -8,6 +8,7 @@
 - `add_markers(fig, xy, name)`: highlighted points (e.g. an uploaded image's code).
 - `over(fig)`: the trace type for lines and markers over a map (WebGL over WebGL).
 - `side_by_side(left, right, titles)`: two maps as the two panels of one figure.
+- `context_rows(n)`: the rows of a map drawn as context behind what a page is about.
 - `selected_rows(event, n)`: the row indices selected in `st.plotly_chart(on_select=...)`.
 """
 
@@ -28,6 +29,19 @@ CODES = "codes"  # the `meta` of latent_scatter's traces
 # where the browser draws WebGL in software, more than SVG takes for 1,000 points there.
 # plotly.express switches at the same count.
 SVG_MAX_POINTS = 1000
+# A map that is the background of a page's subject (paths on Interpolation) shows at most this
+# many codes: enough to see where the classes lie, few enough not to bury the subject, and in
+# SVG, which a browser sets up in a fraction of a WebGL chart's time.
+CONTEXT_POINTS = SVG_MAX_POINTS
+
+
+def context_rows(n: int, at_most: int | None = None) -> np.ndarray:
+    """Sorted rows of a fixed sample of at most `at_most` (CONTEXT_POINTS) of n codes; all of
+    them when there are no more. The same n gives the same sample on every run and page."""
+    limit = CONTEXT_POINTS if at_most is None else at_most
+    if n <= limit:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(0).choice(n, size=limit, replace=False))
 
 
 def latent_scatter(

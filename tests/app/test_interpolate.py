@@ -140,3 +140,37 @@ def test_the_page_is_in_the_app_navigation(ckpt_dir: Path) -> None:
     at.switch_page("pages/interpolate.py").run()
     assert not at.exception and "Interpolation" in at.title[0].value
     assert at.get("download_button")
+
+
+def test_the_map_draws_a_fixed_sample_of_the_codes_behind_the_paths(
+    ckpt_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above CONTEXT_POINTS codes the map shows a sample of them, each at its own code and
+    with its own row for hover, and says so; the paths are drawn as before."""
+    from ui import plots
+
+    assert plots.context_rows(297).tolist() == list(range(297))  # all, when there are few
+    sample = plots.context_rows(10_000)
+    assert len(sample) == plots.CONTEXT_POINTS == len(set(sample.tolist()))
+    assert np.all(np.diff(sample) > 0) and sample.max() < 10_000
+    assert np.array_equal(sample, plots.context_rows(10_000))  # the same on every run
+
+    monkeypatch.setattr(plots, "CONTEXT_POINTS", 100)
+    at = app(PAGE, checkpoint="digits-2d").run()
+    assert not at.exception and not at.error
+    digits = load_dataset("digits")
+    mu = codes(ckpt_dir / "digits-2d", digits.test_x.numpy())
+    drawn = [t for t in plotly_spec(at, 0)["data"] if t.get("meta") == "codes"]
+    rows = np.concatenate([values(t["customdata"]).astype(int) for t in drawn])
+    xy = np.column_stack(
+        [
+            np.concatenate([values(t["x"]) for t in drawn]),
+            np.concatenate([values(t["y"]) for t in drawn]),
+        ]
+    )
+    assert sorted(rows.tolist()) == plots.context_rows(len(mu), 100).tolist()
+    assert xy == pytest.approx(mu[rows], abs=1e-5)
+    labels = digits.test_y.numpy()[rows]
+    assert all(len(set(labels[np.isin(rows, values(t["customdata"]))])) == 1 for t in drawn)
+    assert "100 of the 297 test codes are drawn." in texts(at.caption)
+    assert len(values(trace(at, 0, SLERP)["x"])) == 10
