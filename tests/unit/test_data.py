@@ -48,6 +48,31 @@ def test_digits_loads_offline_with_a_fixed_split(digits: Any):
     )
 
 
+def test_digits_read_from_the_file_are_scikit_learns_load_digits(digits: Any, monkeypatch):
+    """The loader reads load_digits()'s own file, without importing sklearn.datasets; where
+    that file is not found it calls load_digits(): both give the same split, pixel for pixel."""
+    import importlib.util
+
+    import torch
+    from sklearn.datasets import load_digits
+
+    from vae import data
+
+    bunch = load_digits()
+    assert sorted(np.round(bunch.images * (255 / 16)).astype(np.uint8).ravel().tolist()) == sorted(
+        torch.cat([digits.train_x, digits.test_x]).ravel().tolist()
+    )
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None)
+    fallback = data._digits(Path("."))
+    for a, b in (
+        (fallback.train_x, digits.train_x),
+        (fallback.test_x, digits.test_x),
+        (fallback.train_y, digits.train_y),
+        (fallback.test_y, digits.test_y),
+    ):
+        assert a.dtype == b.dtype and bool((a == b).all())
+
+
 @pytest.mark.parametrize("name", ["mnist", "fashion-mnist", "kmnist"])
 def test_missing_torchvision_dataset_names_the_folder_and_files(
     name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, offline: None
