@@ -48,20 +48,25 @@ def _iso_lines(fig: go.Figure, group: list[RDPoint], x_range: list[float], col: 
         )
 
 
-def _family_curves(fig: go.Figure, group: list[RDPoint], col: int) -> set[str]:
-    """A line through each beta family in beta order; returns the names on a curve."""
+def _family_curves(fig: go.Figure, group: list[RDPoint], col: int, labelled: set[str]) -> set[str]:
+    """A line through each beta family in beta order; returns the names on a curve.
+
+    Each run is marked with its beta, except the runs in `labelled` (the compared two, whose
+    own label gives it); the label of the run furthest right goes on its left, inside the
+    panel."""
     on_curve: set[str] = set()
     rate, distortion = _("rate (KL)"), _("distortion")
     for i, (key, curve) in enumerate(families(group).items()):
         colour = FAMILY_COLOURS[i % len(FAMILY_COLOURS)]
+        right = max(range(len(curve)), key=lambda j: curve[j].rate)
         fig.add_trace(
             go.Scatter(
                 x=[p.rate for p in curve],
                 y=[p.distortion for p in curve],
                 mode="lines+markers+text",
                 name=_("β family: {key}").format(key=key),
-                text=[f"β={p.beta:g}" for p in curve],
-                textposition="top right",
+                text=["" if p.name in labelled else f"β={p.beta:g}" for p in curve],
+                textposition=["top left" if j == right else "top right" for j in range(len(curve))],
                 textfont={"size": 11, "color": colour},
                 marker={
                     "size": [13 if p.beta == 1 else 9 for p in curve],
@@ -152,7 +157,7 @@ def _rd_figure(
     for col, group in enumerate(groups.values(), start=1):
         x_range, y_range = _ranges(group)
         _iso_lines(fig, group, x_range, col)
-        on_curve = _family_curves(fig, group, col)
+        on_curve = _family_curves(fig, group, col, set(side_of))
         for i, p in enumerate(sorted(group, key=lambda p: p.rate)):
             side = side_of.get(p.name)
             if side or p.name not in on_curve:  # a family's other runs are on its curve

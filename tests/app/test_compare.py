@@ -93,9 +93,18 @@ def test_rate_distortion_has_one_point_per_usable_run(runs: Path) -> None:
     levels = sorted({float(np.round(values(t["x"])[0] + values(t["y"])[0], 6)) for t in grey})
     assert len(levels) >= 4 and all(level == round(level) for level in levels)  # round levels
     (family,) = [t for t in spec["data"] if t.get("name", "").startswith("β family")]
-    assert family["text"] == ["β=1", "β=4"]  # digits-2d and digits-2d-b4 differ only in beta
+    # digits-2d and digits-2d-b4 differ only in beta; both compared, so each run's own label
+    # gives its beta and the curve does not say it twice
+    assert family["text"] == ["", ""]
     assert family["marker"]["symbol"] == ["diamond", "circle"]  # beta = 1 marked
     assert "digits-2d-b4<br>β=4, z=2" in json.dumps(spec, ensure_ascii=False)
+    at.selectbox(key="compare_right").set_value("digits-3d").run()
+    spec = next(s for s in map(lambda i: plotly_spec(at, i), range(2)) if "rate" in json.dumps(s))
+    (family,) = [t for t in spec["data"] if t.get("name", "").startswith("β family")]
+    assert family["text"] == ["", "β=4"]  # digits-2d-b4 is not compared now: its beta on the curve
+    rightmost = int(np.argmax(values(family["x"])))  # its label goes on its left, inside
+    assert family["textposition"] == ["top left" if j == rightmost else "top right" for j in (0, 1)]
+    assert "digits-2d-b4<br>" not in json.dumps(spec, ensure_ascii=False)
 
 
 def test_the_same_inputs_go_through_both_models(runs: Path) -> None:
