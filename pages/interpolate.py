@@ -179,11 +179,13 @@ def render(ckpt: Checkpoint) -> None:
     map_col, side = st.columns([3, 2], gap="large")
     with map_col:
         view = fit_projection(mu)  # PCA above two dimensions
-        st.plotly_chart(fit_figure(latent_map(paths, ends, view, mu, images)), key="interp_map")
-        shown = len(context_rows(len(mu)))
+        rows = context_rows(len(mu))  # the codes are the paths' background
+        fig = latent_map(paths, ends, view, mu, images, rows)
+        st.plotly_chart(fit_figure(fig), key="interp_map")
         shown_codes = (
-            " " + _("{shown:,} of the {n:,} test codes are drawn.").format(shown=shown, n=len(mu))
-            if shown < len(mu)
+            " "
+            + _("{shown:,} of the {n:,} test codes are drawn.").format(shown=len(rows), n=len(mu))
+            if len(rows) < len(mu)
             else ""
         )
         if d > 2:

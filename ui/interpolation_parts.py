@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ui.i18n import N_, _
-from ui.plots import CODES, add_markers, add_prior_contours, context_rows, latent_scatter, over
+from ui.plots import CODES, add_markers, add_prior_contours, latent_scatter, over
 from ui.testset import Images
 from vae.analysis.interpolation import (
     LatentPath,
@@ -60,10 +60,10 @@ def latent_map(
     view: Projection,
     mu: np.ndarray,
     images: Images,
+    rows: np.ndarray,
 ) -> go.Figure:
-    """A sample of the test codes mu (context_rows) with both paths and their decoded points,
-    and the endpoints' codes ends (2, D), seen through `view`."""
-    rows = context_rows(len(mu))  # the codes are the paths' background
+    """The test codes mu of `rows` (the page's ui.plots.context_rows: a background) with both
+    paths and their decoded points, and the endpoints' codes ends (2, D), seen through `view`."""
     xy, labels = view(mu[rows]), images.y[rows]
     fig = latent_scatter(xy, rows, labels, images.shown_classes, view.titles, height=520)
     fig.update_traces(marker_opacity=0.3, selector={"meta": CODES})

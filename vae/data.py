@@ -213,9 +213,10 @@ def _digits(root: Path) -> Dataset:
     sklearn.datasets takes half a second (scipy.stats), the file a few milliseconds."""
     spec = importlib.util.find_spec("sklearn")  # finds the package without importing it
     where = spec.submodule_search_locations if spec else None
-    found = [Path(p, "datasets", "data", "digits.csv.gz") for p in where or ()]
-    if found and found[0].is_file():
-        data = np.loadtxt(found[0], delimiter=",")
+    files = (Path(p, "datasets", "data", "digits.csv.gz") for p in where or ())
+    found = next((f for f in files if f.is_file()), None)
+    if found is not None:
+        data = np.loadtxt(found, delimiter=",")
         images, target = data[:, :-1].reshape(-1, 8, 8), data[:, -1].astype(int)
     else:  # a layout of another version: its own loader
         from sklearn.datasets import load_digits
