@@ -12,7 +12,7 @@ from ui.errors import show_error
 from ui.i18n import N_, _
 from ui.images import show_tiles
 from ui.lessons import fit_figure
-from ui.plots import add_markers, latent_scatter, side_by_side
+from ui.plots import MAP_CONFIG, add_codes, add_markers, side_by_side
 from ui.rate_distortion import rd_figure
 from ui.selection import current_checkpoint, load_run
 from ui.state import COMPARE_LINK_SEEN, VS_PARAM
@@ -205,16 +205,13 @@ def same_inputs(models: dict[str, Checkpoint], images: Images) -> np.ndarray:
 
 def show_maps(models: dict[str, Checkpoint], rows: np.ndarray | None) -> None:
     """Each model's test codes side by side; the shared inputs as stars when there are some."""
-    figs, captions = [], []
+    data, captions = [], []
     for side in SIDES:
         ck = models[side]
         imgs = dataset_images(ck, note=False)
         mu, _sigma = encoded(ck, imgs)
         view = fit_projection(mu)
-        fig = latent_scatter(view(mu), np.arange(len(mu)), imgs.y, imgs.shown_classes, view.titles)
-        if rows is not None:
-            add_markers(fig, view(mu[rows]), _("the inputs above"), [f"#{r}" for r in rows])
-        figs.append(fig)
+        data.append((imgs, mu, view))
         d = ck.config.model.latent_dim
         how = (
             _("its latent dimensions")
@@ -228,9 +225,14 @@ def show_maps(models: dict[str, Checkpoint], rows: np.ndarray | None) -> None:
                 n=len(mu), source=imgs.source_text, how=how
             )
         )
-    fig = side_by_side(figs[0], figs[1], (models["left"].name, models["right"].name))
-    fig.update_layout(height=440, dragmode="pan", margin={"t": 40})
-    st.plotly_chart(fit_figure(fig), key="compare_maps")
+    names = (models["left"].name, models["right"].name)
+    fig = side_by_side(names, (data[0][2].titles, data[1][2].titles), height=440)
+    for panel, (imgs, mu, view) in enumerate(data, 1):
+        add_codes(fig, view(mu), np.arange(len(mu)), imgs.y, imgs.shown_classes, panel)
+    if rows is not None:  # after every code: WebGL or SVG, the stars are drawn on top
+        for panel, (_imgs, mu, view) in enumerate(data, 1):
+            add_markers(fig, view(mu[rows]), _("the inputs above"), [f"#{r}" for r in rows], panel)
+    st.plotly_chart(fit_figure(fig), key="compare_maps", config=MAP_CONFIG)
     for col, caption in zip(st.columns(2, gap="large"), captions, strict=True):
         col.caption(caption)
 

@@ -12,7 +12,7 @@ import streamlit as st
 
 from ui import latent_aids as aids
 from ui import latent_hover as hover
-from ui import state
+from ui import plots, state
 from ui.i18n import N_, _
 from ui.images import show_tiles
 from ui.lessons import fit_figure
@@ -150,7 +150,11 @@ def show_map() -> tuple[list[int], bool]:
         ).format(n=len(rows), source=images.source_text)
     )
     event = st.plotly_chart(
-        fit_figure(fig), key=chart_key, on_select="rerun", selection_mode=("points", "box", "lasso")
+        fit_figure(fig),
+        key=chart_key,
+        on_select="rerun",
+        selection_mode=("points", "box", "lasso"),
+        config=plots.MAP_CONFIG,
     )
     return selected_rows(event, n), bool(prior and on_axes)
 

@@ -10,7 +10,7 @@ from ui.errors import show_error
 from ui.i18n import N_, _
 from ui.images import show_image, upload_image
 from ui.lessons import fit_figure
-from ui.plots import add_markers, latent_scatter
+from ui.plots import MAP_CONFIG, add_markers, latent_scatter
 from ui.selection import cache_key, current_checkpoint
 from ui.tables import data_frame
 from ui.testset import Images, dataset_images, encoded
@@ -196,7 +196,9 @@ def upload_section(ckpt: Checkpoint, images: Images) -> None:
         typical = float(np.median(_ranked(cache_key(ckpt), images.source, -1, ckpt, images)[2]))
         m_col.caption(_("Typical test image: {loss:.1f} nats.").format(loss=typical))
         test_mu = encoded(ckpt, images)[0]
-        st.plotly_chart(fit_figure(latent_map(test_mu, mu[0])), key="recon_upload_map")
+        st.plotly_chart(
+            fit_figure(latent_map(test_mu, mu[0])), key="recon_upload_map", config=MAP_CONFIG
+        )
         d = mu.shape[1]
         if d <= 2:
             where = _(

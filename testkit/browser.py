@@ -155,6 +155,16 @@ def assert_no_exception(page: Any) -> None:
         raise AssertionError(f"the page shows {boxes.count()} exception(s):\n{texts}")
 
 
+def webgl_scales(page: Any) -> list[float]:
+    """Canvas pixels per device pixel of every WebGL plotly chart on the page's main part."""
+    return [
+        float(v)
+        for v in page.locator('[data-testid="stMain"] canvas.gl-canvas-context').evaluate_all(
+            "cs => cs.map((c) => c.width / (c.getBoundingClientRect().width * devicePixelRatio))"
+        )
+    ]
+
+
 def screenshot(page: Any, name: str) -> Path:
     """Save a full-page screenshot as ARTIFACTS/<name>.png and return its path."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

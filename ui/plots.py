@@ -7,7 +7,9 @@
 - `add_sigma_ellipses(fig, mu, sigma)`: 1-sigma ellipses of q(z|x) for a few points.
 - `add_markers(fig, xy, name)`: highlighted points (e.g. an uploaded image's code).
 - `over(fig)`: the trace type for lines and markers over a map (WebGL over WebGL).
-- `side_by_side(left, right, titles)`: two maps as the two panels of one figure.
+- `MAP_CONFIG`: the st.plotly_chart config of a map that may be drawn in WebGL.
+- `add_codes(fig, ...)`: a map's codes, one trace per class, on one panel of fig.
+- `side_by_side(titles, axis_titles, height)`: a figure of two map panels.
 - `context_rows(n)`: the rows of a map drawn as context behind what a page is about.
 - `selected_rows(event, n)`: the row indices selected in `st.plotly_chart(on_select=...)`.
 """
@@ -33,6 +35,12 @@ SVG_MAX_POINTS = 1000
 # many codes: enough to see where the classes lie, few enough not to bury the subject, and in
 # SVG, which a browser sets up in a fraction of a WebGL chart's time.
 CONTEXT_POINTS = SVG_MAX_POINTS
+# plotly.js draws a WebGL chart at plotGlPixelRatio canvas pixels per CSS pixel, 2 unless told,
+# whatever the screen: four times a plain screen's pixels, each filled in software where the
+# browser has no GPU (a 10,000-point map: 0.32 s to set up at 2, 0.18 s at 1, in Chromium
+# here). At 1 a map's dots are drawn at the screen's resolution on a plain screen and scaled up
+# on a high-density one; its axes, labels and legend are SVG, sharp on both.
+MAP_CONFIG = {"plotGlPixelRatio": 1}
 
 
 def context_rows(n: int, at_most: int | None = None) -> np.ndarray:
@@ -55,28 +63,7 @@ def latent_scatter(
 ) -> go.Figure:
     """xy (N, 2) points, rows (N,) their indices in the image set, labels (N,) class numbers."""
     fig = go.Figure()
-    size = 4 if len(xy) > 3000 else 6
-    scatter = go.Scatter if len(xy) <= SVG_MAX_POINTS else go.Scattergl
-    label_word, index_word = _("label"), _("index")
-    # sent as 4-byte numbers, half the size of the float64 and int64 it is computed in (a
-    # 10,000-point map: 0.3 MB a visit, not 0.6): float32 keeps 7 digits, hover shows 2
-    xy, rows = np.asarray(xy, dtype=np.float32), np.asarray(rows, dtype=np.int32)
-    for label in np.unique(labels):
-        mask = labels == label
-        name = classes[label] if 0 <= label < len(classes) else str(label)
-        fig.add_trace(
-            scatter(
-                x=xy[mask, 0],
-                y=xy[mask, 1],
-                mode="markers",
-                name=name,
-                marker={"size": size, "opacity": 0.75, "color": PALETTE[int(label) % len(PALETTE)]},
-                customdata=rows[mask],
-                meta=CODES,
-                hovertemplate=f"{label_word} <b>{name}</b><br>{index_word} %{{customdata}}"
-                "<br>(%{x:.2f}, %{y:.2f})<extra></extra>",
-            )
-        )
+    add_codes(fig, xy, rows, labels, classes)
     fig.update_layout(
         height=height,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
@@ -91,6 +78,48 @@ def latent_scatter(
     return fig
 
 
+def add_codes(
+    fig: go.Figure,
+    xy: np.ndarray,
+    rows: np.ndarray,
+    labels: np.ndarray,
+    classes: Sequence[str],
+    panel: int = 1,
+) -> None:
+    """One trace per class of the codes xy (N, 2) on the axes of `panel` (x, y; x2, y2; …).
+
+    Each trace keeps its points' rows in `customdata` and is in the legend group of its class:
+    a class already in fig's legend (from another panel) gets no second entry.
+    """
+    size = 4 if len(xy) > 3000 else 6
+    scatter = go.Scatter if len(xy) <= SVG_MAX_POINTS else go.Scattergl
+    label_word, index_word = _("label"), _("index")
+    listed = {t.name for t in fig.data if t.showlegend is not False}
+    axes = {} if panel == 1 else {"xaxis": f"x{panel}", "yaxis": f"y{panel}"}
+    # sent as 4-byte numbers, half the size of the float64 and int64 it is computed in (a
+    # 10,000-point map: 0.3 MB a visit, not 0.6): float32 keeps 7 digits, hover shows 2
+    xy, rows = np.asarray(xy, dtype=np.float32), np.asarray(rows, dtype=np.int32)
+    for label in np.unique(labels):
+        mask = labels == label
+        name = classes[label] if 0 <= label < len(classes) else str(label)
+        fig.add_trace(
+            scatter(
+                x=xy[mask, 0],
+                y=xy[mask, 1],
+                mode="markers",
+                name=name,
+                legendgroup=name,
+                showlegend=name not in listed,
+                marker={"size": size, "opacity": 0.75, "color": PALETTE[int(label) % len(PALETTE)]},
+                customdata=rows[mask],
+                meta=CODES,
+                hovertemplate=f"{label_word} <b>{name}</b><br>{index_word} %{{customdata}}"
+                "<br>(%{x:.2f}, %{y:.2f})<extra></extra>",
+                **axes,
+            )
+        )
+
+
 def over(fig: go.Figure) -> type[go.Scatter] | type[go.Scattergl]:
     """The trace type for lines and markers drawn over fig's points: WebGL when they are.
 
@@ -100,32 +129,27 @@ def over(fig: go.Figure) -> type[go.Scatter] | type[go.Scattergl]:
     return go.Scattergl if any(t.type == "scattergl" for t in fig.data) else go.Scatter
 
 
-def side_by_side(left: go.Figure, right: go.Figure, titles: tuple[str, str]) -> go.Figure:
-    """Two maps as the two panels of one figure, each with its own axes, kept square.
+def side_by_side(
+    titles: tuple[str, str], axis_titles: tuple[tuple[str, str], tuple[str, str]], height: int
+) -> go.Figure:
+    """An empty figure of two map panels, each with its own square axes and its title above;
+    `add_codes(fig, ..., panel=2)` and `add_markers(..., panel=2)` draw into the right one.
 
     One figure draws both panels in one WebGL context, which a browser drawing WebGL in
     software sets up once (about 0.3 s for two separate 10,000-point charts against 0.2 s).
     A legend entry shows once and toggles its name in both panels (a class, the stars).
     """
-    fig = go.Figure(layout=left.layout)
+    fig = go.Figure()
     gap = 0.06
-    shown: set[str] = set()
-    for panel, (src, title) in enumerate(zip((left, right), titles, strict=True)):
-        suffix = "" if panel == 0 else "2"
-        lo, hi = (0.0, 0.5 - gap / 2) if panel == 0 else (0.5 + gap / 2, 1.0)
-        for trace in src.data:
-            name = str(trace.name)
-            fig.add_trace(trace)
-            fig.data[-1].update(xaxis=f"x{suffix}", yaxis=f"y{suffix}", legendgroup=name)
-            fig.data[-1].showlegend = name not in shown
-            shown.add(name)
-        axes = {"anchor": f"y{suffix}", "domain": [lo, hi], "title": src.layout.xaxis.title}
+    for panel, (title, (x_title, y_title)) in enumerate(zip(titles, axis_titles, strict=True), 1):
+        suffix = "" if panel == 1 else str(panel)
+        lo, hi = (0.0, 0.5 - gap / 2) if panel == 1 else (0.5 + gap / 2, 1.0)
         fig.update_layout(
             {
-                f"xaxis{suffix}": axes,
+                f"xaxis{suffix}": {"anchor": f"y{suffix}", "domain": [lo, hi], "title": x_title},
                 f"yaxis{suffix}": {
                     "anchor": f"x{suffix}",
-                    "title": src.layout.yaxis.title,
+                    "title": y_title,
                     "scaleanchor": f"x{suffix}",
                     "scaleratio": 1,
                 },
@@ -135,6 +159,13 @@ def side_by_side(left: go.Figure, right: go.Figure, titles: tuple[str, str]) -> 
             text=title, x=(lo + hi) / 2, y=1.0, xref="paper", yref="paper", yanchor="bottom",
             xanchor="center", showarrow=False, font={"size": 14},
         )  # fmt: skip
+    fig.update_layout(
+        height=height,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        dragmode="pan",
+        legend={"title": {"text": _("class")}, "itemsizing": "constant"},
+        uirevision="latent",
+    )
     return fig
 
 
@@ -174,17 +205,24 @@ def add_sigma_ellipses(fig: go.Figure, mu: np.ndarray, sigma: np.ndarray) -> Non
         )
 
 
-def add_markers(fig: go.Figure, xy: np.ndarray, name: str, text: Sequence[str] = ()) -> None:
-    """Large star markers at xy (K, 2), drawn above the scatter."""
+def add_markers(
+    fig: go.Figure, xy: np.ndarray, name: str, text: Sequence[str] = (), panel: int = 1
+) -> None:
+    """Large star markers at xy (K, 2), drawn above the scatter of `panel` (see add_codes)."""
+    listed = any(t.name == name and t.showlegend is not False for t in fig.data)
+    axes = {} if panel == 1 else {"xaxis": f"x{panel}", "yaxis": f"y{panel}"}
     fig.add_trace(
         over(fig)(
             x=xy[:, 0],
             y=xy[:, 1],
             mode="markers",
             name=name,
+            legendgroup=name,
+            showlegend=not listed,
             text=list(text) or None,
             marker={"symbol": "star", "size": 16, "color": "crimson", "line": {"width": 1}},
             hovertemplate="%{text}<extra></extra>" if text else None,
+            **axes,
         )
     )
 

@@ -134,8 +134,12 @@ def test_the_same_inputs_go_through_both_models(runs: Path) -> None:
     assert [t.get("showlegend", True) for t in stars] == [True, False]  # one legend entry
     # each panel holds its own model's codes of the whole test set
     for axis, name in (("x", "digits-2d"), ("x2", "digits-3d")):
-        codes = [t for t in maps["data"] if t.get("meta") == "codes" and t.get("xaxis") == axis]
+        codes = [
+            t for t in maps["data"] if t.get("meta") == "codes" and t.get("xaxis", "x") == axis
+        ]
         assert sum(len(values(t["x"])) for t in codes) == len(digits.test_y), name
+    listed = [t["name"] for t in maps["data"] if t.get("showlegend", True)]
+    assert len(listed) == len(set(listed)) == 11  # each class once, the stars once
 
 
 def test_runs_on_different_data_cannot_share_inputs(runs: Path) -> None:

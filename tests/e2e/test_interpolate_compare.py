@@ -23,6 +23,7 @@ from testkit.browser import (
     readme_picture,
     screenshot,
     wait_for_app,
+    webgl_scales,
 )
 
 pytestmark = pytest.mark.e2e
@@ -125,6 +126,8 @@ def test_compare_2d_with_20d_mnist(page: Any, app_url: str) -> None:
     assert "mnist-20d" in text and "latent size 20" in text and "PCA of its 20 dimensions" in text
     assert "rate: KL" in main.locator(".js-plotly-plot").first.inner_text()
     assert main.locator('[data-testid="stDataFrame"]').count() == 1  # per-image −ELBO
+    scales = webgl_scales(page)  # both maps in one WebGL chart, drawn at the screen's pixels
+    assert len(scales) == 1 and abs(scales[0] - 1) < 0.01, scales
     assert (save_docs(page, "compare")).stat().st_size > 50_000
 
 
@@ -159,4 +162,6 @@ def test_compare_beta_1_with_beta_2(
     rd = main.locator(".js-plotly-plot").first
     assert "rate: KL" in rd.inner_text() and "digits-2d-beta2" in rd.inner_text()
     assert main.locator('[data-testid="stDataFrame"]').count() == 1  # per-image −ELBO
+    scales = webgl_scales(page)  # both maps in one WebGL chart, drawn at the screen's pixels
+    assert len(scales) == 1 and abs(scales[0] - 1) < 0.01, scales
     screenshot(page, "compare-beta")

@@ -25,6 +25,7 @@ from testkit.browser import (
     readme_picture,
     screenshot,
     wait_for_app,
+    webgl_scales,
 )
 
 pytestmark = pytest.mark.e2e
@@ -177,6 +178,9 @@ def test_latent_scatter_holds_every_test_image(page: Any, app_url: str) -> None:
     caption = page.locator(MAIN).get_by_text(re.compile(r"[\d,]+ points from")).first
     shown = int(re.search(r"([\d,]+) points from", caption.inner_text()).group(1).replace(",", ""))
     assert shown == points, (shown, points)
+    # WebGL drawn at one canvas pixel per CSS pixel (ui.plots.MAP_CONFIG), not plotly's 2
+    scales = webgl_scales(page)
+    assert scales and all(abs(s - 1) < 0.01 for s in scales), scales
     assert_no_exception(page)
     # The README's picture: the map of mnist-2d at 1400x900, once WebGL has drawn.
     page.wait_for_timeout(1500)
