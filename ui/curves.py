@@ -44,6 +44,9 @@ def history_figure(
         )
     fig.update_xaxes(tickformat="d", dtick=1 if len(rows) < 8 else None)
     fig.update_xaxes(title_text=epoch, row=3 if stacked else 1)
+    # a KL is never negative: its axis starts at 0, not at −0.5 where one epoch (or a KL of
+    # 0, as in a collapsed run) leaves plotly nothing to span
+    fig.update_yaxes(rangemode="nonnegative", row=3 if stacked else 1, col=1 if stacked else 3)
     fig.update_layout(
         height=height,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},

@@ -74,10 +74,11 @@ def _marked_png(
 def show_manifold(ckpt: Checkpoint, z: np.ndarray) -> None:
     """The Figure 4 grid of a 2-D model with a red box on the tile nearest z."""
     h, w = ckpt.config.model.image_shape[1:]
+    key = cache_key(ckpt)
     with st.spinner(_("Decoding the grid…")):
-        pic = _manifold_picture(cache_key(ckpt), ckpt)
+        pic = _manifold_picture(key, ckpt)
     row, col = nearest_tile(z)
-    st.image(_marked_png(cache_key(ckpt), row, col, pic, (h, w)), output_format="PNG")
+    st.image(_marked_png(key, row, col, pic, (h, w)), output_format="PNG")
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)

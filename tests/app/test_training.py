@@ -35,6 +35,9 @@ def test_history_curves_have_one_point_per_epoch(ckpt_dir: Path) -> None:
         assert series[name]["y"] == pytest.approx([r[key] for r in rows])
     titles = [a["text"] for a in spec["layout"]["annotations"]]
     assert titles == ["−ELBO (nats/image)", "Reconstruction (nats)", "KL (nats)"]
+    kl_axis = series["test KL"].get("yaxis", "y").replace("y", "yaxis")
+    assert spec["layout"][kl_axis]["rangemode"] == "nonnegative"  # a KL is never below 0
+    assert "rangemode" not in spec["layout"]["yaxis2"]  # a Gaussian's reconstruction can be
 
 
 @pytest.mark.parametrize(
