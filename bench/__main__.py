@@ -52,6 +52,7 @@ FULL: dict[str, Any] = {
     "class_walks": 2,  # times each session walks every page
     "class_wait_ttl": True,  # measure memory again after the closed sessions' TTL
     "visit_runs": None,  # checkpoints walked in the page-visits section: None, all
+    "map_repeats": 10,  # draws of each map variant in the map-drawing section
 }
 QUICK: dict[str, Any] = {
     **FULL,
@@ -85,6 +86,7 @@ QUICK: dict[str, Any] = {
     "class_walks": 1,
     "class_wait_ttl": False,
     "visit_runs": 2,
+    "map_repeats": 3,
 }
 
 
@@ -118,6 +120,12 @@ def _startup(sec: Section, p: dict[str, Any]) -> None:
     from bench.browser import startup
 
     startup(sec, p["cold_repeats"], p["nav_repeats"])
+
+
+def _maps(sec: Section, p: dict[str, Any]) -> None:
+    from bench.map_drawing import map_drawing
+
+    map_drawing(sec, p["map_repeats"])
 
 
 def _server(sec: Section, p: dict[str, Any]) -> None:
@@ -186,6 +194,7 @@ SECTIONS: dict[str, tuple[str, Callable[[Section, dict[str, Any]], None]]] = {
     "interaction": ("3a. Slider move to new decoded image, in Chromium", _interaction),
     "startup": ("3b. Cold start and navigation to the Latent page, in Chromium", _startup),
     "pages": ("3c. Every page's first and later visits, per checkpoint, in Chromium", _pages),
+    "maps": ("3d. Drawing a 10,000-point latent map in Chromium: WebGL pixel ratio", _maps),
     "server": ("4a. Server-side compute costs", _server),
     "memory": ("4b. App server memory with browser sessions", _memory),
     "projection": ("4c. Projections of 10,000 codes: openTSNE against scikit-learn", _projection),

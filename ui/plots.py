@@ -37,9 +37,9 @@ SVG_MAX_POINTS = 1000
 CONTEXT_POINTS = SVG_MAX_POINTS
 # plotly.js draws a WebGL chart at plotGlPixelRatio canvas pixels per CSS pixel, 2 unless told,
 # whatever the screen: four times a plain screen's pixels, each filled in software where the
-# browser has no GPU (a 10,000-point map: 0.32 s to set up at 2, 0.18 s at 1, in Chromium
-# here). At 1 a map's dots are drawn at the screen's resolution on a plain screen and scaled up
-# on a high-density one; its axes, labels and legend are SVG, sharp on both.
+# browser has no GPU (a 10,000-point map set up in about half the time at 1: BENCHMARKS.md,
+# section 3d). At 1 a map's dots are drawn at the screen's resolution on a plain screen and
+# scaled up on a high-density one; its axes, labels and legend are SVG, sharp on both.
 MAP_CONFIG = {"plotGlPixelRatio": 1}
 
 
