@@ -47,9 +47,18 @@ def bayes_figure(ex: ToyExact) -> go.Figure:
     fig.add_scatter(
         x=ex.theta, y=ex.posterior, name=_("exact posterior p(θ|data)"), line={"width": 3}
     )
-    if np.isfinite(ex.mle):
-        fig.add_vline(x=ex.mle, line={"color": "grey", "dash": "dot"}, annotation_text="MLE")
-    return _layout(fig, 340, _("θ, the chance of a one"), _("density"))
+    if np.isfinite(ex.mle):  # its label above the plot, clear of the curves' peak
+        fig.add_vline(
+            x=ex.mle, line={"color": "grey", "dash": "dot"}, annotation_text="MLE",
+            annotation_position="top", annotation_yanchor="bottom", annotation_yshift=2,
+        )  # fmt: skip
+    return _chance_axis(_layout(fig, 340, _("θ, the chance of a one"), _("density")))
+
+
+def _chance_axis(fig: go.Figure) -> go.Figure:
+    """θ is a chance: the axis spans exactly [0, 1], with both ends labelled."""
+    fig.update_xaxes(range=[0, 1], dtick=0.1)
+    return fig
 
 
 def approx_figure(ex: ToyExact, edges: np.ndarray, density: np.ndarray, vi: VIResult) -> go.Figure:
@@ -67,7 +76,7 @@ def approx_figure(ex: ToyExact, edges: np.ndarray, density: np.ndarray, vi: VIRe
         x=vi.theta, y=vi.q_density, name=_("VI: q(θ), Gaussian on the logit scale"),
         line={"color": VI, "dash": "dash", "width": 3},
     )  # fmt: skip
-    return _layout(fig, 340, "θ", _("density"))
+    return _chance_axis(_layout(fig, 340, "θ", _("density")))
 
 
 def trace_figure(chain: MetropolisResult, burn_in: int) -> go.Figure:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -62,6 +63,15 @@ def test_the_die_shows_the_closed_form(shipped: Path) -> None:
     assert m["exact posterior"] == "Beta(3, 5)"
     assert float(m["KL(q‖posterior) after VI"].split()[0]) < 0.01
     assert float(m["MCMC acceptance rate"].rstrip("%")) > 0
+    # the chance θ on both die figures: exactly [0, 1], both ends labelled; MLE marked at k / n
+    bayes, approx = (json.loads(c.proto.spec) for c in at.get("plotly_chart")[:2])
+    for spec in (bayes, approx):
+        assert (
+            spec["layout"]["xaxis"]["range"] == [0, 1] and spec["layout"]["xaxis"]["dtick"] == 0.1
+        )
+    (line,) = bayes["layout"]["shapes"]
+    assert line["x0"] == line["x1"] == pytest.approx(2 / 6)
+    assert [a["text"] for a in bayes["layout"]["annotations"]] == ["MLE"]
 
 
 def test_the_fair_prior_and_other_data_from_the_link(shipped: Path) -> None:
