@@ -162,6 +162,4 @@ def test_compare_beta_1_with_beta_2(
     rd = main.locator(".js-plotly-plot").first
     assert "rate: KL" in rd.inner_text() and "digits-2d-beta2" in rd.inner_text()
     assert main.locator('[data-testid="stDataFrame"]').count() == 1  # per-image −ELBO
-    scales = webgl_scales(page)  # both maps in one WebGL chart, drawn at the screen's pixels
-    assert len(scales) == 1 and abs(scales[0] - 1) < 0.01, scales
     screenshot(page, "compare-beta")
