@@ -92,6 +92,14 @@ def die() -> None:
         ).format(evidence=ex.evidence)
     )
     st.plotly_chart(fit_figure(figs.bayes_figure(ex)), key="inference_bayes")
+    if a == b == 1.0 and n > 0:
+        st.caption(
+            _(
+                "With the flat prior Beta(1, 1) the posterior is likelihood × 1, normalised: the "
+                "scaled likelihood is the posterior itself, so its dotted curve lies under the "
+                "posterior's."
+            )
+        )
 
     st.subheader(_("Approximate inference: MCMC beside variational inference"))
     c3 = st.columns(3)

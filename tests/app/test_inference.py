@@ -12,6 +12,7 @@ from scipy.special import betaln, comb
 from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import app, texts
+from tests.app.conftest_jobs import values
 from vae.analysis import inference as core
 from vae.inference import ChainResult, NeedsTwoDimensions, require_2d
 from vae.runfolder.checkpoint import load_checkpoint
@@ -72,6 +73,11 @@ def test_the_die_shows_the_closed_form(shipped: Path) -> None:
     (line,) = bayes["layout"]["shapes"]
     assert line["x0"] == line["x1"] == pytest.approx(2 / 6)
     assert [a["text"] for a in bayes["layout"]["annotations"]] == ["MLE"]
+    # a flat prior: the scaled likelihood is the posterior, as the caption says
+    curves = {t["name"]: values(t["y"]) for t in bayes["data"]}
+    lik, post = curves["likelihood p(data|θ), scaled"], curves["exact posterior p(θ|data)"]
+    assert np.allclose(lik, post, rtol=1e-3, atol=1e-3)
+    assert any("dotted curve lies under" in c.value for c in at.caption)
 
 
 def test_the_fair_prior_and_other_data_from_the_link(shipped: Path) -> None:
@@ -80,6 +86,7 @@ def test_the_fair_prior_and_other_data_from_the_link(shipped: Path) -> None:
     want = comb(30, 12) * math.exp(betaln(5 + 12, 25 + 18) - betaln(5, 25))
     m = metrics(at)
     assert m["p(data), the normalising constant"] == f"{want:.4g}"
+    assert not any("dotted curve lies under" in c.value for c in at.caption)  # not flat
     assert m["exact posterior"] == "Beta(17, 43)"
     at.number_input(key="ones").set_value(40).run()
     assert not at.exception
