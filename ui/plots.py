@@ -94,8 +94,7 @@ def add_codes(
     size = 4 if len(xy) > 3000 else 6
     scatter = go.Scatter if len(xy) <= SVG_MAX_POINTS else go.Scattergl
     label_word, index_word = _("label"), _("index")
-    listed = {t.name for t in fig.data if t.showlegend is not False}
-    axes = {} if panel == 1 else {"xaxis": f"x{panel}", "yaxis": f"y{panel}"}
+    listed = _in_legend(fig)
     # sent as 4-byte numbers, half the size of the float64 and int64 it is computed in (a
     # 10,000-point map: 0.3 MB a visit, not 0.6): float32 keeps 7 digits, hover shows 2
     xy, rows = np.asarray(xy, dtype=np.float32), np.asarray(rows, dtype=np.int32)
@@ -115,9 +114,24 @@ def add_codes(
                 meta=CODES,
                 hovertemplate=f"{label_word} <b>{name}</b><br>{index_word} %{{customdata}}"
                 "<br>(%{x:.2f}, %{y:.2f})<extra></extra>",
-                **axes,
+                **_on_panel(panel),
             )
         )
+
+
+def _suffix(panel: int) -> str:
+    """The suffix of a panel's axes: x, y for the first; x2, y2 (xaxis2, yaxis2) for the next."""
+    return "" if panel == 1 else str(panel)
+
+
+def _on_panel(panel: int) -> dict[str, str]:
+    """A trace's axis references for `panel`."""
+    return {"xaxis": f"x{_suffix(panel)}", "yaxis": f"y{_suffix(panel)}"}
+
+
+def _in_legend(fig: go.Figure) -> set[str]:
+    """The names fig's legend lists already: a trace of one of them needs no second entry."""
+    return {str(t.name) for t in fig.data if t.showlegend is not False}
 
 
 def over(fig: go.Figure) -> type[go.Scatter] | type[go.Scattergl]:
@@ -142,7 +156,7 @@ def side_by_side(
     fig = go.Figure()
     gap = 0.06
     for panel, (title, (x_title, y_title)) in enumerate(zip(titles, axis_titles, strict=True), 1):
-        suffix = "" if panel == 1 else str(panel)
+        suffix = _suffix(panel)
         lo, hi = (0.0, 0.5 - gap / 2) if panel == 1 else (0.5 + gap / 2, 1.0)
         fig.update_layout(
             {
@@ -209,8 +223,7 @@ def add_markers(
     fig: go.Figure, xy: np.ndarray, name: str, text: Sequence[str] = (), panel: int = 1
 ) -> None:
     """Large star markers at xy (K, 2), drawn above the scatter of `panel` (see add_codes)."""
-    listed = any(t.name == name and t.showlegend is not False for t in fig.data)
-    axes = {} if panel == 1 else {"xaxis": f"x{panel}", "yaxis": f"y{panel}"}
+    listed = name in _in_legend(fig)
     fig.add_trace(
         over(fig)(
             x=xy[:, 0],
@@ -222,7 +235,7 @@ def add_markers(
             text=list(text) or None,
             marker={"symbol": "star", "size": 16, "color": "crimson", "line": {"width": 1}},
             hovertemplate="%{text}<extra></extra>" if text else None,
-            **axes,
+            **_on_panel(panel),
         )
     )
 
